@@ -1,0 +1,73 @@
+/**
+ * RabbitMQ names — the one frozen source. Renaming any of these is a migration: queues are
+ * durable and bound by name on live brokers.
+ *
+ * Every name is `<prefix>.<suffix>`; the prefix defaults to `conveyor` and is configurable so
+ * several environments (or tests) can share one broker.
+ */
+export const DEFAULT_PREFIX = 'conveyor';
+
+/** The services that consume job queues. */
+export const WORKER_SERVICES = ['mailer', 'processor'] as const;
+export type WorkerService = (typeof WORKER_SERVICES)[number];
+
+/** Which job routing keys each worker service's queues are bound to. */
+export const SERVICE_BINDINGS: Readonly<Record<WorkerService, readonly string[]>> = Object.freeze({
+  mailer: Object.freeze(['email.#']),
+  processor: Object.freeze(['data.#', 'report.#', 'webhook.#', 'demo.#']),
+});
+
+/** Lanes of a worker service: jobs of priority `high`/`urgent` travel in the priority lane. */
+export const LANES = ['standard', 'priority'] as const;
+export type Lane = (typeof LANES)[number];
+
+export interface Topology {
+  readonly prefix: string;
+  readonly exchanges: {
+    /** topic; routing key = job type; standard-lane dispatches. */
+    readonly jobs: string;
+    /** topic; routing key = job type; priority-lane dispatches (high / urgent). */
+    readonly jobsPriority: string;
+    /** topic; `job.<status>.<type>`, `job.progress.<type>`, `worker.heartbeat.<service>`. */
+    readonly events: string;
+    /** fanout; cancel broadcasts to every worker. */
+    readonly control: string;
+    /** fanout; dead letters from every work queue. */
+    readonly dlx: string;
+  };
+  readonly queues: {
+    /** The work queue of a service's lane. */
+    work(service: WorkerService, lane: Lane): string;
+    /** Poison messages: rejected, invalid, or past the delivery limit. */
+    readonly dead: string;
+  };
+}
+
+/** Builds the frozen set of names for a prefix. */
+export function topology(prefix: string = DEFAULT_PREFIX): Topology {
+  if (!/^[a-z0-9][a-z0-9_.-]{0,100}$/i.test(prefix)) {
+    throw new Error(`invalid topology prefix ${JSON.stringify(prefix)}: use letters, digits, _ . -`);
+  }
+  return Object.freeze({
+    prefix,
+    exchanges: Object.freeze({
+      jobs: `${prefix}.jobs`,
+      jobsPriority: `${prefix}.jobs.priority`,
+      events: `${prefix}.events`,
+      control: `${prefix}.control`,
+      dlx: `${prefix}.dlx`,
+    }),
+    queues: Object.freeze({
+      work: (service: WorkerService, lane: Lane) =>
+        lane === 'standard' ? `${prefix}.${service}` : `${prefix}.${service}.priority`,
+      dead: `${prefix}.dead`,
+    }),
+  });
+}
+
+/** Routing keys on the events exchange. */
+export const routingKeys = Object.freeze({
+  jobStatus: (status: string, type: string) => `job.${status}.${type}`,
+  jobProgress: (type: string) => `job.progress.${type}`,
+  heartbeat: (service: string) => `worker.heartbeat.${service}`,
+});

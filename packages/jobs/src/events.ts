@@ -1,0 +1,57 @@
+import { envelope, jobLifecycleEvent, jobProgressEvent, routingKeys, type Progress, type Topology } from '@conveyor/contracts';
+import { publishEnvelope, type AmqpClient, type Logger } from '@conveyor/platform';
+import type { JobDoc } from './job.model.js';
+
+/**
+ * Lifecycle and progress events on the events exchange. Best effort: the job document is the
+ * source of truth, so a lost event costs a live update, never a job. Failures are counted.
+ */
+export class JobEvents {
+  failures = 0;
+
+  constructor(
+    private readonly amqp: AmqpClient,
+    private readonly topo: Topology,
+    private readonly log: Logger,
+  ) {}
+
+  /** Publishes `job.<status>.<type>` for the job's current state. */
+  async lifecycle(job: JobDoc): Promise<void> {
+    const env = envelope(
+      jobLifecycleEvent,
+      {
+        jobId: job._id.toHexString(),
+        type: job.type,
+        owner: job.owner,
+        status: job.status,
+        attempt: job.attempts,
+        ...(job.error ? { error: job.error } : {}),
+        ...(job.status === 'scheduled' ? { runAt: job.runAt.toISOString() } : {}),
+      },
+      { correlationId: job.correlationId },
+    );
+    await this.send(jobLifecycleEvent, routingKeys.jobStatus(job.status, job.type), env);
+  }
+
+  /** Publishes `job.progress.<type>`. */
+  async progress(job: Pick<JobDoc, '_id' | 'type' | 'owner' | 'attempts' | 'correlationId'>, progress: Progress): Promise<void> {
+    const env = envelope(
+      jobProgressEvent,
+      { jobId: job._id.toHexString(), type: job.type, owner: job.owner, attempt: job.attempts, progress },
+      { correlationId: job.correlationId },
+    );
+    await this.send(jobProgressEvent, routingKeys.jobProgress(job.type), env);
+  }
+
+  private async send(def: typeof jobLifecycleEvent | typeof jobProgressEvent, key: string, env: Parameters<typeof publishEnvelope>[4]): Promise<void> {
+    try {
+      // n.b. not mandatory: an events exchange with no listener bound is normal.
+      await publishEnvelope(this.amqp, def as typeof jobLifecycleEvent, this.topo.exchanges.events, key, env as never, {
+        mandatory: false,
+      });
+    } catch (err) {
+      this.failures++;
+      this.log.debug({ err: (err as Error).message, key }, 'event not published');
+    }
+  }
+}

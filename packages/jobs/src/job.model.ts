@@ -1,0 +1,102 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { JOB_STATUSES, PRIORITIES, type JobError, type JobStatus, type Priority, type Progress } from '@conveyor/contracts';
+
+/**
+ * A job document as stored. `payload` and `result` are JSON text: user data has arbitrary
+ * keys (`a.b`, `$x`) that MongoDB-wire servers such as FerretDB cannot store as field names.
+ */
+export interface JobDoc {
+  _id: Types.ObjectId;
+  type: string;
+  status: JobStatus;
+  priority: Priority;
+  owner: string;
+  ownerEmail: string | null;
+  payload: string;
+  result: string | null;
+  error: JobError | null;
+  /** Attempts started so far; a dispatch for attempt N may claim only when this is N - 1. */
+  attempts: number;
+  maxAttempts: number;
+  /** Attempts granted per run: the submitted `maxAttempts`; a retry through the API grants it again. */
+  attemptBudget: number;
+  timeoutMs: number;
+  runAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  queuedAt: Date | null;
+  /** When the dispatch for the current queued attempt was confirmed by the broker; null = outbox. */
+  publishedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  progress: Progress | null;
+  /** Fences a running attempt: only the holder of this token may complete it. */
+  leaseToken: string | null;
+  leaseUntil: Date | null;
+  workerId: string | null;
+  cancelRequested: boolean;
+  /** Unique: `k:<owner>:<idempotencyKey>`, or `id:<_id>` when the client gave no key. */
+  dedupeKey: string;
+  idempotencyKey: string | null;
+  scheduleId: string | null;
+  correlationId: string;
+}
+
+const jobSchema = new Schema<JobDoc>(
+  {
+    type: { type: String, required: true },
+    status: { type: String, enum: JOB_STATUSES, required: true },
+    priority: { type: String, enum: PRIORITIES, required: true },
+    owner: { type: String, required: true },
+    ownerEmail: { type: String, default: null },
+    payload: { type: String, required: true },
+    result: { type: String, default: null },
+    error: { type: new Schema({ code: String, message: String, retryable: Boolean }, { _id: false }), default: null },
+    attempts: { type: Number, required: true },
+    maxAttempts: { type: Number, required: true },
+    attemptBudget: { type: Number, required: true },
+    timeoutMs: { type: Number, required: true },
+    runAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    queuedAt: { type: Date, default: null },
+    publishedAt: { type: Date, default: null },
+    startedAt: { type: Date, default: null },
+    finishedAt: { type: Date, default: null },
+    progress: { type: new Schema({ percent: Number, message: String }, { _id: false }), default: null },
+    leaseToken: { type: String, default: null },
+    leaseUntil: { type: Date, default: null },
+    workerId: { type: String, default: null },
+    cancelRequested: { type: Boolean, default: false },
+    dedupeKey: { type: String, required: true },
+    idempotencyKey: { type: String, default: null },
+    scheduleId: { type: String, default: null },
+    correlationId: { type: String, required: true },
+  },
+  { versionKey: false, collection: 'jobs' },
+);
+
+// Idempotent submits and schedule fires: one job per (owner, key). A full unique index, not a
+// partial one (FerretDB has none): jobs without a key get `id:<_id>`, which never collides.
+jobSchema.index({ dedupeKey: 1 }, { unique: true });
+// Promoter: `status = scheduled AND runAt <= now`, and the next-due lookup sorted by runAt.
+jobSchema.index({ status: 1, runAt: 1 });
+// Lease reaper: `status = running AND leaseUntil < now`.
+jobSchema.index({ status: 1, leaseUntil: 1 });
+// Outbox sweeper: `status = queued AND publishedAt = null AND queuedAt < now - grace`.
+jobSchema.index({ status: 1, publishedAt: 1, queuedAt: 1 });
+// Listing an owner's jobs newest first with a cursor on _id, optionally by status or type.
+jobSchema.index({ owner: 1, _id: -1 });
+jobSchema.index({ owner: 1, status: 1, _id: -1 });
+jobSchema.index({ owner: 1, type: 1, _id: -1 });
+// Overlap policy: is a job of this schedule still queued or running?
+jobSchema.index({ scheduleId: 1, status: 1 });
+// Retention purge and digests: finished jobs by finish time.
+jobSchema.index({ finishedAt: 1 });
+
+export type JobModel = Model<JobDoc>;
+
+/** The jobs model bound to a connection (each connection gets its own model). */
+export function jobModel(conn: Connection): JobModel {
+  return (conn.models['Job'] as JobModel | undefined) ?? conn.model<JobDoc>('Job', jobSchema);
+}

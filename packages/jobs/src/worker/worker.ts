@@ -1,0 +1,249 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import {
+  envelope,
+  jobCancel,
+  jobDispatch,
+  LANES,
+  priorityRank,
+  routingKeys,
+  workerHeartbeat,
+  type Envelope,
+  type Topology,
+  type WorkerService,
+} from '@conveyor/contracts';
+import { consumeEnvelopes, publishEnvelope, type AmqpClient, type Consumer, type Delivery, type Logger, type Registry } from '@conveyor/platform';
+import type { HandlerRegistration } from '../handler.js';
+import type { JobRepository } from '../job.repository.js';
+import type { JobEvents } from '../events.js';
+import type { BackoffOptions } from '../backoff.js';
+import { WorkerMetrics } from './metrics.js';
+import { runAttempt } from './attempt.js';
+
+export interface WorkerOptions {
+  service: WorkerService;
+  handlers: HandlerRegistration[];
+  amqp: AmqpClient;
+  topology: Topology;
+  repo: JobRepository;
+  events: JobEvents;
+  log: Logger;
+  registry: Registry;
+  /** Jobs run at once (default 8); also each lane's prefetch. */
+  concurrency?: number;
+  /** Lease length in ms (default 30000); a lease not renewed for this long is reaped. */
+  leaseMs?: number;
+  /** Retry backoff (full jitter, default base 1 s, cap 10 min). */
+  backoff?: BackoffOptions;
+  /**
+   * The broker's consumer timeout in ms (default 1800000, RabbitMQ's). A delivery held past
+   * it closes the channel, so jobs whose timeout exceeds 80% of it are acked right after the
+   * claim and guarded by their lease alone.
+   */
+  consumerTimeoutMs?: number;
+  /** Minimum ms between progress writes of one job (default 500). */
+  progressIntervalMs?: number;
+}
+
+interface Pending {
+  rank: number;
+  seq: number;
+  start: () => void;
+  /** Gives the delivery back to the broker without running it (shutdown). */
+  drop: () => void;
+}
+
+/**
+ * The worker runtime shared by every job-consuming service: consumes both lanes of the
+ * service's queues, runs at most `concurrency` jobs (priority lane and higher priorities
+ * first), and records each outcome before acking. Cancel broadcasts abort running handlers.
+ */
+export class Worker {
+  readonly id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly concurrency: number;
+  private readonly handlers = new Map<string, HandlerRegistration>();
+  private readonly consumers: Consumer[] = [];
+  private readonly running = new Map<string, AbortController>();
+  private readonly queue: Pending[] = [];
+  private active = 0;
+  private seq = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly shutdown = new AbortController();
+  private readonly metrics: WorkerMetrics;
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(private readonly o: WorkerOptions) {
+    this.concurrency = o.concurrency ?? 8;
+    for (const h of o.handlers) {
+      if (h.type.service !== o.service) throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
+      this.handlers.set(h.type.name, h);
+    }
+    this.metrics = new WorkerMetrics(o.registry, () => this.active);
+  }
+
+  /** Jobs running now. */
+  get activeJobs(): number {
+    return this.active;
+  }
+
+  /** Starts consuming both lanes and the control broadcasts. */
+  async start(): Promise<void> {
+    const { amqp, topology: topo, log } = this.o;
+    this.consumers.push(
+      await consumeEnvelopes(
+        amqp,
+        jobCancel,
+        {
+          prefetch: 50,
+          tag: `${this.o.service}-control`,
+          declare: async (ch) => {
+            const q = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+            await ch.bindQueue(q.queue, topo.exchanges.control, '');
+            return q.queue;
+          },
+        },
+        (env, delivery) => {
+          delivery.ack();
+          const ctl = this.running.get(env.data.jobId);
+          if (ctl) {
+            log.info({ jobId: env.data.jobId }, 'cancel requested; aborting handler');
+            ctl.abort('cancel');
+          }
+        },
+        { log },
+      ),
+    );
+    for (const lane of LANES) {
+      const queue = topo.queues.work(this.o.service, lane);
+      this.consumers.push(
+        await consumeEnvelopes(
+          amqp,
+          jobDispatch,
+          { queue, prefetch: this.concurrency, tag: `${this.o.service}-${lane}` },
+          (env, delivery) => this.enqueue(env, delivery),
+          { log, onInvalid: (reason) => this.metrics.invalid.inc({ reason }) },
+        ),
+      );
+    }
+    this.heartbeatTimer = setInterval(() => void this.publishHeartbeat(), 5000);
+    this.heartbeatTimer.unref();
+    void this.publishHeartbeat();
+    log.info({ service: this.o.service, concurrency: this.concurrency, workerId: this.id, types: [...this.handlers.keys()] }, 'worker started');
+  }
+
+  /** Holds a delivery until a slot is free; higher priorities start first. */
+  private enqueue(env: Envelope<{ jobId: string; type: string; attempt: number; priority: 'low' | 'normal' | 'high' | 'urgent' }>, delivery: Delivery): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.queue.push({
+        rank: priorityRank(env.data.priority),
+        seq: this.seq++,
+        start: () => {
+          this.active++;
+          this.process(env, delivery)
+            .catch((err: unknown) => {
+              this.o.log.error({ err, jobId: env.data.jobId }, 'job processing failed; requeueing the message');
+              delivery.nack(true);
+            })
+            .finally(() => {
+              this.active--;
+              resolve();
+              this.pump();
+            });
+        },
+        drop: () => {
+          delivery.nack(true);
+          resolve();
+        },
+      });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.queue.length > 0 && !this.shutdown.signal.aborted) {
+      let best = 0;
+      for (let i = 1; i < this.queue.length; i++) {
+        const a = this.queue[i]!;
+        const b = this.queue[best]!;
+        if (a.rank > b.rank || (a.rank === b.rank && a.seq < b.seq)) best = i;
+      }
+      const [next] = this.queue.splice(best, 1);
+      next!.start();
+    }
+  }
+
+  private async process(env: Envelope<{ jobId: string; type: string; attempt: number }>, delivery: Delivery): Promise<void> {
+    const { jobId, type, attempt } = env.data;
+    const handler = this.handlers.get(type);
+    if (!handler) {
+      this.o.log.error({ jobId, type }, 'no handler for this job type here; dead-lettering');
+      this.metrics.invalid.inc({ reason: 'no-handler' });
+      delivery.nack(false);
+      return;
+    }
+    const ctl = new AbortController();
+    // n.b. registered before the claim so a cancel broadcast racing the claim is not missed
+    this.running.set(jobId, ctl);
+    try {
+      await runAttempt({
+        jobId,
+        attempt,
+        handler,
+        delivery,
+        ctl,
+        shutdown: this.shutdown.signal,
+        workerId: this.id,
+        repo: this.o.repo,
+        events: this.o.events,
+        log: this.o.log,
+        metrics: this.metrics,
+        leaseMs: this.o.leaseMs ?? 30_000,
+        backoff: this.o.backoff ?? {},
+        ackEarlyAboveMs: (this.o.consumerTimeoutMs ?? 1_800_000) * 0.8,
+        progressIntervalMs: this.o.progressIntervalMs ?? 500,
+        correlationId: env.correlationId,
+      });
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  private async publishHeartbeat(): Promise<void> {
+    const env = envelope(workerHeartbeat, {
+      workerId: this.id,
+      service: this.o.service,
+      hostname: hostname(),
+      pid: process.pid,
+      concurrency: this.concurrency,
+      active: this.active,
+      jobTypes: [...this.handlers.keys()],
+      startedAt: this.startedAt,
+    });
+    await publishEnvelope(this.o.amqp, workerHeartbeat, this.o.topology.exchanges.events, routingKeys.heartbeat(this.o.service), env, {
+      mandatory: false,
+    }).catch(() => undefined); // n.b. a missed heartbeat only delays the /v1/workers view
+  }
+
+  /** Stops taking deliveries; running and buffered jobs go on. */
+  async stopIntake(): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await Promise.all(this.consumers.map((c) => c.cancel()));
+  }
+
+  /**
+   * Waits up to `graceMs` for running jobs to finish. Jobs still running then are aborted
+   * and released back to the queue without spending their attempt; jobs still buffered are
+   * requeued. Resolves true when everything finished within the grace period.
+   */
+  async drain(graceMs: number): Promise<boolean> {
+    const deadline = Date.now() + graceMs;
+    while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const clean = this.active === 0;
+    this.shutdown.abort('shutdown');
+    for (const ctl of this.running.values()) ctl.abort('shutdown');
+    // Buffered, never started: let the broker redeliver them.
+    for (const pending of this.queue.splice(0)) pending.drop();
+    await Promise.all(this.consumers.map((c) => c.drain(5000)));
+    return clean;
+  }
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** Raised at start when the environment is wrong; names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${protocols.join(' or ')}`);
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+
+/** Helpers for service config schemas; each reads one environment variable (a string). */
+export const env = Object.freeze({
+  url,
+  port,
+  positiveInt,
+  nonNegativeInt: z.coerce.number().int().min(0),
+  bool: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+/**
+ * What every Conveyor service reads:
+ * - `NODE_ENV` (`development`): `production` turns on production checks.
+ * - `LOG_LEVEL` (`info`).
+ * - `RABBITMQ_URL` (required), `MONGO_URL` (required).
+ * - `CONVEYOR_PREFIX` (`conveyor`): prefix of every exchange and queue name.
+ * - `METRICS_PORT` (service default): port of `/metrics`, `/healthz`, `/readyz`; 0 picks a free one.
+ * - `METRICS_HOST` (`0.0.0.0`).
+ * - `SHUTDOWN_GRACE_MS` (`30000`): how long SIGTERM waits for in-flight work.
+ */
+export const baseConfigShape = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: env.logLevel.default('info'),
+  RABBITMQ_URL: url(['amqp', 'amqps']),
+  MONGO_URL: url(['mongodb', 'mongodb+srv']),
+  CONVEYOR_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,100}$/i, 'letters, digits, _ . - only')
+    .default('conveyor'),
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  SHUTDOWN_GRACE_MS: env.nonNegativeInt.default(30_000),
+};
+
+/**
+ * Parses `source` (default `process.env`) against a zod object of variables and returns a
+ * frozen, typed config. Throws {@link ConfigError} naming each bad or missing variable.
+ */
+export function loadConfig<S extends z.ZodRawShape>(shape: S, source: Env = process.env): Readonly<z.infer<z.ZodObject<S>>> {
+  const result = z.object(shape).safeParse(source);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({
+        variable: String(i.path[0] ?? '?'),
+        message: i.code === 'invalid_type' && i.input === undefined ? 'is required but not set' : i.message,
+      })),
+    );
+  }
+  return Object.freeze(result.data) as Readonly<z.infer<z.ZodObject<S>>>;
+}

@@ -1,0 +1,36 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from './logger.js';
+
+/**
+ * Opens a dedicated mongoose connection (not the global default, so tests and services can
+ * hold several) and waits until it answers a ping.
+ */
+export async function connectMongo(url: string, log: Logger, opts: { appName?: string } = {}): Promise<Connection> {
+  const conn = mongoose.createConnection(url, {
+    appName: opts.appName,
+    serverSelectionTimeoutMS: 10_000,
+    // FerretDB and small deployments: keep the pool modest, hot paths are short.
+    maxPoolSize: 20,
+    autoIndex: false,
+  });
+  conn.on('disconnected', () => log.warn('mongodb disconnected'));
+  conn.on('reconnected', () => log.info('mongodb reconnected'));
+  await conn.asPromise();
+  await conn.db!.admin().ping();
+  log.info({ db: conn.name }, 'mongodb connected');
+  return conn;
+}
+
+/** True when the connection answers a ping within `timeoutMs`. */
+export async function mongoHealthy(conn: Connection, timeoutMs = 2000): Promise<boolean> {
+  if (conn.readyState !== 1 || !conn.db) return false;
+  try {
+    await Promise.race([
+      conn.db.admin().ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
