@@ -33,7 +33,7 @@ export class JobDispatcher {
       this.log.warn({ jobId: env.data.jobId, err: (err as Error).message }, 'dispatch not confirmed; left for the outbox sweeper');
       return false;
     }
-    await this.repo.markPublished(job._id, job.attempts);
+    await this.repo.markPublished(job);
     return true;
   }
 

@@ -70,4 +70,12 @@ export class FileStore {
       throw err;
     }
   }
+
+  /** Deletes every file produced by one of `jobIds` (retention purge); returns how many. */
+  async deleteByJobIds(jobIds: string[]): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    const docs = await this.files.find({ 'metadata.jobId': { $in: jobIds } }, { projection: { _id: 1 } }).toArray();
+    for (const doc of docs) await this.delete(String(doc._id));
+    return docs.length;
+  }
 }

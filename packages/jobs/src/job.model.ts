@@ -7,6 +7,8 @@ import { JOB_STATUSES, PRIORITIES, type JobError, type JobStatus, type Priority,
  */
 export interface JobDoc {
   _id: Types.ObjectId;
+  /** Revision: bumped by every write; see RevisionGuard. */
+  rev: number;
   type: string;
   status: JobStatus;
   priority: Priority;
@@ -44,6 +46,7 @@ export interface JobDoc {
 
 const jobSchema = new Schema<JobDoc>(
   {
+    rev: { type: Number, required: true },
     type: { type: String, required: true },
     status: { type: String, enum: JOB_STATUSES, required: true },
     priority: { type: String, enum: PRIORITIES, required: true },

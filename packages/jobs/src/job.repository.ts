@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Types, type Connection } from 'mongoose';
 import type { JobError, JobStatus, Priority, Progress } from '@conveyor/contracts';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
+import { RevisionGuard } from './revision-guard.js';
 
 /** What it takes to create a job (already validated). */
 export interface NewJob {
@@ -34,20 +35,24 @@ const oid = (id: string) => new Types.ObjectId(id);
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
 
 /**
- * Every state transition of a job lives here, each as one conditional update whose filter
- * names the expected status (and attempt or lease token), so a duplicate or stale message
- * can never move a job twice. Services call these; they never write `status` themselves.
+ * Every state transition of a job lives here. Each checks the expected status (and attempt or
+ * lease token) and is fenced by the job's revision (see RevisionGuard), so a duplicate or
+ * stale message can never move a job twice, on MongoDB and on FerretDB alike. Services call
+ * these; they never write `status` themselves.
  */
 export class JobRepository {
   readonly model: JobModel;
+  readonly guard: RevisionGuard;
 
   constructor(conn: Connection) {
     this.model = jobModel(conn);
+    this.guard = new RevisionGuard(conn);
   }
 
   /** Creates the indexes (services call this at start). */
   async ensureIndexes(): Promise<void> {
     await this.model.createIndexes();
+    await this.guard.ensureIndexes();
   }
 
   private newDoc(input: NewJob, now: Date): JobDoc {
@@ -55,6 +60,7 @@ export class JobRepository {
     const due = input.runAt.getTime() <= now.getTime();
     return {
       _id,
+      rev: 0,
       type: input.type,
       status: due ? 'queued' : 'scheduled',
       priority: input.priority,
@@ -145,51 +151,74 @@ export class JobRepository {
     return this.model.find(q).sort({ _id: -1 }).limit(f.limit).lean<JobDoc[]>();
   }
 
+  /**
+   * The one way a job document changes: read it (or take the caller's fresh copy), check
+   * `accept`, claim its revision in the guard, then write `changes` with `rev + 1`. Losing
+   * the guard means another writer moved first: re-read and decide again (up to `tries`).
+   * Returns the job after the change, or null when `accept` refused it.
+   */
+  private async transition(
+    id: Types.ObjectId,
+    accept: (doc: JobDoc) => boolean,
+    changes: (doc: JobDoc) => Partial<JobDoc>,
+    known?: JobDoc,
+    tries = 8,
+  ): Promise<JobDoc | null> {
+    let doc: JobDoc | null = known ?? null;
+    for (let i = 0; i < tries; i++) {
+      doc ??= await this.model.findById(id).lean<JobDoc>();
+      if (!doc || !accept(doc)) return null;
+      if (await this.guard.acquire(id, doc.rev)) {
+        const set = { ...changes(doc), rev: doc.rev + 1, updatedAt: new Date() };
+        await this.model.updateOne({ _id: id, rev: doc.rev }, { $set: set });
+        return { ...doc, ...set };
+      }
+      doc = null;
+      // n.b. the winner's write usually lands within a millisecond; don't spin on the old revision
+      await new Promise((r) => setTimeout(r, 1 + i * 2));
+    }
+    throw new Error(`job ${id.toHexString()} is being written too often to change it now`);
+  }
+
   /** queued (attempt N-1 done) -> dispatch confirmed. */
-  async markPublished(id: Types.ObjectId, attempts: number): Promise<void> {
-    await this.model.updateOne(
-      { _id: id, status: 'queued', attempts, publishedAt: null },
-      { $set: { publishedAt: new Date() } },
+  async markPublished(job: JobDoc): Promise<void> {
+    await this.transition(
+      job._id,
+      (d) => d.status === 'queued' && d.attempts === job.attempts && d.publishedAt === null,
+      () => ({ publishedAt: new Date() }),
+      job,
     );
   }
 
   /** queued -> running for attempt `attempt`. Null when the job is not in that state. */
   async claim(id: string, attempt: number, workerId: string, leaseMs: number): Promise<JobDoc | null> {
     if (!isJobId(id)) return null;
-    const now = new Date();
-    return this.model
-      .findOneAndUpdate(
-        { _id: oid(id), status: 'queued', attempts: attempt - 1, cancelRequested: false },
-        {
-          $set: {
-            status: 'running',
-            attempts: attempt,
-            startedAt: now,
-            updatedAt: now,
-            leaseToken: randomUUID(),
-            leaseUntil: new Date(now.getTime() + leaseMs),
-            workerId,
-            progress: null,
-          },
-        },
-        { new: true },
-      )
-      .lean<JobDoc>();
+    return this.transition(
+      oid(id),
+      (d) => d.status === 'queued' && d.attempts === attempt - 1 && !d.cancelRequested,
+      () => {
+        const now = new Date();
+        return {
+          status: 'running',
+          attempts: attempt,
+          startedAt: now,
+          leaseToken: randomUUID(),
+          leaseUntil: new Date(now.getTime() + leaseMs),
+          workerId,
+          progress: null,
+        };
+      },
+    );
   }
+
+  private holds = (leaseToken: string) => (d: JobDoc) => d.status === 'running' && d.leaseToken === leaseToken;
 
   /**
    * Extends the lease. Returns null when the lease was lost (reaped, finished elsewhere), else
    * whether a cancel was requested — the backstop for a lost cancel broadcast.
    */
   async heartbeat(id: Types.ObjectId, leaseToken: string, leaseMs: number): Promise<{ cancelRequested: boolean } | null> {
-    const now = new Date();
-    const doc = await this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'running', leaseToken },
-        { $set: { leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now } },
-        { projection: { cancelRequested: 1 }, new: true },
-      )
-      .lean<{ cancelRequested: boolean }>();
+    const doc = await this.transition(id, this.holds(leaseToken), () => ({ leaseUntil: new Date(Date.now() + leaseMs) }));
     return doc ? { cancelRequested: doc.cancelRequested } : null;
   }
 
@@ -199,77 +228,55 @@ export class JobRepository {
    */
   async release(id: Types.ObjectId, leaseToken: string): Promise<boolean> {
     const now = new Date();
-    const res = await this.model.updateOne(
-      { _id: id, status: 'running', leaseToken },
-      { $inc: { attempts: -1 }, $set: { status: 'queued', queuedAt: now, publishedAt: now, updatedAt: now, leaseToken: null, leaseUntil: null } },
-    );
-    return res.modifiedCount === 1;
+    const doc = await this.transition(id, this.holds(leaseToken), (d) => ({
+      status: 'queued',
+      attempts: d.attempts - 1,
+      queuedAt: now,
+      publishedAt: now,
+      leaseToken: null,
+      leaseUntil: null,
+    }));
+    return doc !== null;
   }
 
   async saveProgress(id: Types.ObjectId, leaseToken: string, progress: Progress): Promise<boolean> {
-    const res = await this.model.updateOne({ _id: id, status: 'running', leaseToken }, { $set: { progress } });
-    return res.matchedCount === 1;
+    return (await this.transition(id, this.holds(leaseToken), () => ({ progress }))) !== null;
   }
 
   /** running -> succeeded; null when the fence rejects it (lease taken over). */
   async succeed(id: Types.ObjectId, leaseToken: string, result: unknown): Promise<JobDoc | null> {
-    const now = new Date();
-    return this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'running', leaseToken },
-        {
-          $set: {
-            status: 'succeeded',
-            result: JSON.stringify(result ?? null),
-            error: null,
-            finishedAt: now,
-            updatedAt: now,
-            leaseToken: null,
-            leaseUntil: null,
-            progress: { percent: 100 },
-          },
-        },
-        { new: true },
-      )
-      .lean<JobDoc>();
+    return this.transition(id, this.holds(leaseToken), () => ({
+      status: 'succeeded',
+      result: JSON.stringify(result ?? null),
+      error: null,
+      finishedAt: new Date(),
+      leaseToken: null,
+      leaseUntil: null,
+      progress: { percent: 100 },
+    }));
   }
 
-  /**
-   * running -> scheduled (retry at `retryAt`) or -> failed (no retry). Null when fenced out.
-   */
+  /** running -> scheduled (retry at `retryAt`) or -> failed (no retry). Null when fenced out. */
   async fail(id: Types.ObjectId, leaseToken: string, error: JobError, retryAt: Date | null): Promise<JobDoc | null> {
-    const now = new Date();
-    const set = retryAt
-      ? { status: 'scheduled', runAt: retryAt, queuedAt: null, publishedAt: null }
-      : { status: 'failed', finishedAt: now };
-    return this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'running', leaseToken },
-        { $set: { ...set, error, updatedAt: now, leaseToken: null, leaseUntil: null } },
-        { new: true },
-      )
-      .lean<JobDoc>();
+    return this.transition(id, this.holds(leaseToken), () => ({
+      ...(retryAt
+        ? { status: 'scheduled' as const, runAt: retryAt, queuedAt: null, publishedAt: null }
+        : { status: 'failed' as const, finishedAt: new Date() }),
+      error,
+      leaseToken: null,
+      leaseUntil: null,
+    }));
   }
 
   /** running -> cancelled, by the worker whose handler was aborted by a cancel request. */
   async cancelRunning(id: Types.ObjectId, leaseToken: string): Promise<JobDoc | null> {
-    const now = new Date();
-    return this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'running', leaseToken },
-        {
-          $set: {
-            status: 'cancelled',
-            finishedAt: now,
-            updatedAt: now,
-            leaseToken: null,
-            leaseUntil: null,
-            error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
-          },
-        },
-        { new: true },
-      )
-      .lean<JobDoc>();
+    return this.transition(id, this.holds(leaseToken), () => ({
+      status: 'cancelled',
+      finishedAt: new Date(),
+      leaseToken: null,
+      leaseUntil: null,
+      error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
+    }));
   }
 
   /**
@@ -278,32 +285,23 @@ export class JobRepository {
    */
   async requestCancel(id: string, owner?: string): Promise<{ job: JobDoc; immediate: boolean } | null> {
     if (!isJobId(id)) return null;
-    const now = new Date();
-    const who = owner !== undefined ? { owner } : {};
-    const immediate = await this.model
-      .findOneAndUpdate(
-        { _id: oid(id), ...who, status: { $in: ['scheduled', 'queued'] } },
-        {
-          $set: {
-            status: 'cancelled',
-            finishedAt: now,
-            updatedAt: now,
-            cancelRequested: true,
-            error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
-          },
-        },
-        { new: true },
-      )
-      .lean<JobDoc>();
-    if (immediate) return { job: immediate, immediate: true };
-    const running = await this.model
-      .findOneAndUpdate(
-        { _id: oid(id), ...who, status: 'running' },
-        { $set: { cancelRequested: true, updatedAt: now } },
-        { new: true },
-      )
-      .lean<JobDoc>();
-    return running ? { job: running, immediate: false } : null;
+    let immediate = false;
+    const doc = await this.transition(
+      oid(id),
+      (d) => (owner === undefined || d.owner === owner) && ['scheduled', 'queued', 'running'].includes(d.status),
+      (d) => {
+        immediate = d.status !== 'running';
+        return immediate
+          ? {
+              status: 'cancelled',
+              finishedAt: new Date(),
+              cancelRequested: true,
+              error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
+            }
+          : { cancelRequested: true };
+      },
+    );
+    return doc ? { job: doc, immediate } : null;
   }
 
   /**
@@ -311,30 +309,26 @@ export class JobRepository {
    * so a stale dispatch of an earlier attempt can never claim the job again.
    */
   async retry(id: string, owner?: string): Promise<JobDoc | null> {
-    const job = await this.get(id, owner);
-    if (!job || (job.status !== 'failed' && job.status !== 'cancelled')) return null;
-    const now = new Date();
-    return this.model
-      .findOneAndUpdate(
-        { _id: job._id, status: job.status, attempts: job.attempts },
-        {
-          $set: {
-            status: 'queued',
-            maxAttempts: job.attempts + job.attemptBudget,
-            runAt: now,
-            queuedAt: now,
-            publishedAt: null,
-            finishedAt: null,
-            updatedAt: now,
-            error: null,
-            result: null,
-            progress: null,
-            cancelRequested: false,
-          },
-        },
-        { new: true },
-      )
-      .lean<JobDoc>();
+    if (!isJobId(id)) return null;
+    return this.transition(
+      oid(id),
+      (d) => (owner === undefined || d.owner === owner) && (d.status === 'failed' || d.status === 'cancelled'),
+      (d) => {
+        const now = new Date();
+        return {
+          status: 'queued',
+          maxAttempts: d.attempts + d.attemptBudget,
+          runAt: now,
+          queuedAt: now,
+          publishedAt: null,
+          finishedAt: null,
+          error: null,
+          result: null,
+          progress: null,
+          cancelRequested: false,
+        };
+      },
+    );
   }
 
   /** Deletes a finished job; null when missing, false when it has not finished. */
@@ -342,31 +336,29 @@ export class JobRepository {
     const job = await this.get(id, owner);
     if (!job) return null;
     if (job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'cancelled') return false;
-    const res = await this.model.deleteOne({ _id: job._id, status: job.status });
-    return res.deletedCount === 1 ? job : false;
+    if (!(await this.guard.acquire(job._id, job.rev))) return false;
+    await this.model.deleteOne({ _id: job._id, rev: job.rev });
+    return job;
   }
 
   /**
-   * Due scheduled jobs -> queued, in batches. The batch is marked with a token in the same
-   * update, so each replica learns exactly which jobs *it* promoted (and publishes only those).
+   * Due scheduled jobs -> queued, in batches. Each job's revision is claimed in the guard in
+   * one round trip, so each replica learns exactly which jobs *it* promoted (and publishes
+   * only those).
    */
   async promoteDue(now: Date, limit: number): Promise<JobDoc[]> {
     const due = await this.model
-      .find({ status: 'scheduled', runAt: { $lte: now } }, { _id: 1 })
+      .find({ status: 'scheduled', runAt: { $lte: now } })
       .sort({ runAt: 1 })
       .limit(limit)
-      .lean<{ _id: Types.ObjectId }[]>();
+      .lean<JobDoc[]>();
     if (due.length === 0) return [];
-    const token = randomUUID();
-    await this.model.updateMany(
-      { _id: { $in: due.map((d) => d._id) }, status: 'scheduled' },
-      { $set: { status: 'queued', queuedAt: now, publishedAt: null, updatedAt: now, leaseToken: `promote:${token}` } },
-    );
-    const promoted = await this.model.find({ status: 'queued', leaseToken: `promote:${token}` }).lean<JobDoc[]>();
-    if (promoted.length > 0) {
-      await this.model.updateMany({ leaseToken: `promote:${token}` }, { $set: { leaseToken: null } });
-    }
-    return promoted;
+    const mine = await this.guard.acquireMany(due);
+    const won = due.filter((d) => mine.has(d._id.toHexString()));
+    if (won.length === 0) return [];
+    const set = { status: 'queued' as const, queuedAt: now, publishedAt: null, updatedAt: now };
+    await this.model.updateMany({ _id: { $in: won.map((d) => d._id) } }, { $set: set, $inc: { rev: 1 } });
+    return won.map((d) => ({ ...d, ...set, rev: d.rev + 1 }));
   }
 
   /** The earliest `runAt` of a scheduled job, for the promoter's next-due timer. */
@@ -398,20 +390,22 @@ export class JobRepository {
       .lean<JobDoc[]>();
     const moved: JobDoc[] = [];
     for (const job of expired) {
-      const error: JobError = { code: 'LEASE_EXPIRED', message: `worker ${job.workerId ?? '?'} stopped renewing its lease`, retryable: true };
-      const retry = job.attempts < job.maxAttempts && !job.cancelRequested;
-      const set = job.cancelRequested
-        ? { status: 'cancelled', finishedAt: now }
-        : retry
-          ? { status: 'queued', queuedAt: now, publishedAt: null }
-          : { status: 'failed', finishedAt: now };
-      const doc = await this.model
-        .findOneAndUpdate(
-          { _id: job._id, status: 'running', leaseToken: job.leaseToken },
-          { $set: { ...set, error, updatedAt: now, leaseToken: null, leaseUntil: null } },
-          { new: true },
-        )
-        .lean<JobDoc>();
+      const doc = await this.transition(
+        job._id,
+        (d) => d.status === 'running' && d.leaseToken === job.leaseToken && d.leaseUntil !== null && d.leaseUntil < now,
+        (d) => {
+          const error: JobError = {
+            code: 'LEASE_EXPIRED',
+            message: `worker ${d.workerId ?? '?'} stopped renewing its lease`,
+            retryable: true,
+          };
+          const base = { error, leaseToken: null, leaseUntil: null };
+          if (d.cancelRequested) return { ...base, status: 'cancelled', finishedAt: now };
+          if (d.attempts < d.maxAttempts) return { ...base, status: 'queued', queuedAt: now, publishedAt: null };
+          return { ...base, status: 'failed', finishedAt: now };
+        },
+        job,
+      );
       if (doc) moved.push(doc);
     }
     return moved;

@@ -9,3 +9,4 @@ export * from './amqp/consumer.js';
 export * from './amqp/errors.js';
 export * from './amqp/messages.js';
 export * from './amqp/topology.js';
+export * from './service.js';

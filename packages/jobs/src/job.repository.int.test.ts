@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import mongoose, { type Connection } from 'mongoose';
+import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
+import { JobRepository, type NewJob } from './job.repository.js';
+
+let conn: Connection;
+let repo: JobRepository;
+
+const job = (over: Partial<NewJob> = {}): NewJob => ({
+  type: 'demo.count',
+  payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true },
+  priority: 'normal',
+  owner: 'alice',
+  maxAttempts: 3,
+  timeoutMs: 10_000,
+  runAt: new Date(),
+  ...over,
+});
+
+beforeAll(async () => {
+  const { mongoUrl } = await infra();
+  conn = await mongoose.createConnection(mongoUrlForDb(mongoUrl, uniqueName('jobs'))).asPromise();
+  repo = new JobRepository(conn);
+  await repo.ensureIndexes();
+});
+
+afterAll(async () => {
+  await conn.dropDatabase();
+  await conn.close();
+});
+
+describe('JobRepository against the MongoDB-wire server', () => {
+  it('creates the indexes the queries need, including the unique dedupe key', async () => {
+    const indexes = await repo.model.collection.indexes();
+    const byKey = indexes.map((i) => JSON.stringify(i.key));
+    expect(byKey).toContain(JSON.stringify({ dedupeKey: 1 }));
+    expect(indexes.find((i) => JSON.stringify(i.key) === JSON.stringify({ dedupeKey: 1 }))?.unique).toBe(true);
+    expect(byKey).toContain(JSON.stringify({ status: 1, runAt: 1 }));
+    expect(byKey).toContain(JSON.stringify({ status: 1, leaseUntil: 1 }));
+  });
+
+  it('round-trips a job whose payload has keys the store cannot hold as field names', async () => {
+    const { job: created } = await repo.create(job());
+    const got = await repo.get(created._id.toHexString(), 'alice');
+    expect(got?.status).toBe('queued');
+    expect(JSON.parse(got!.payload)).toEqual({ to: 3, delayMs: 0, 'odd.key': 1, $weird: true });
+    expect(await repo.get(created._id.toHexString(), 'mallory')).toBeNull();
+  });
+
+  it('returns the first job for a repeated idempotency key, per owner', async () => {
+    const a = await repo.create(job({ idempotencyKey: 'k1' }));
+    const b = await repo.create(job({ idempotencyKey: 'k1' }));
+    const c = await repo.create(job({ idempotencyKey: 'k1', owner: 'bob' }));
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.job._id.equals(a.job._id)).toBe(true);
+    expect(c.created).toBe(true);
+    const many = await repo.createMany([job({ idempotencyKey: 'k1' }), job({ idempotencyKey: 'k2' })]);
+    expect(many.map((m) => m.created)).toEqual([false, true]);
+  });
+
+  it('fences claims by attempt and completions by lease token', async () => {
+    const { job: j } = await repo.create(job());
+    const id = j._id.toHexString();
+    expect(await repo.claim(id, 2, 'w1', 30_000)).toBeNull(); // wrong attempt
+    const claimed = await repo.claim(id, 1, 'w1', 30_000);
+    expect(claimed?.status).toBe('running');
+    expect(await repo.claim(id, 1, 'w2', 30_000)).toBeNull(); // duplicate delivery
+    // The lease expires and the reaper hands the job to another attempt.
+    await repo.model.updateOne({ _id: j._id }, { $set: { leaseUntil: new Date(Date.now() - 1000) } });
+    const reaped = await repo.reapExpired(new Date(), 10);
+    expect(reaped.map((r) => r._id.toHexString())).toContain(id);
+    const second = await repo.claim(id, 2, 'w2', 30_000);
+    expect(second?.attempts).toBe(2);
+    // The first worker's late completion is rejected by the fence.
+    expect(await repo.succeed(j._id, claimed!.leaseToken!, { counted: 3 })).toBeNull();
+    const done = await repo.succeed(j._id, second!.leaseToken!, { counted: 3 });
+    expect(done?.status).toBe('succeeded');
+    expect(JSON.parse(done!.result!)).toEqual({ counted: 3 });
+  });
+
+  it('lets exactly one of many concurrent claims of the same attempt win', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { job: j } = await repo.create(job());
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => repo.claim(j._id.toHexString(), 1, `w${i}`, 30_000)),
+      );
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+    }
+  });
+
+  it('retries to scheduled, promotes when due exactly once across concurrent promoters', async () => {
+    const { job: j } = await repo.create(job());
+    const claimed = await repo.claim(j._id.toHexString(), 1, 'w1', 30_000);
+    const failed = await repo.fail(j._id, claimed!.leaseToken!, { code: 'X', message: 'x', retryable: true }, new Date(Date.now() - 1));
+    expect(failed?.status).toBe('scheduled');
+    const now = new Date();
+    const [p1, p2] = await Promise.all([repo.promoteDue(now, 100), repo.promoteDue(now, 100)]);
+    const ids = [...p1, ...p2].map((d) => d._id.toHexString()).filter((x) => x === j._id.toHexString());
+    expect(ids).toHaveLength(1);
+    expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
+  });
+
+  it('cancels queued jobs at once and flags running ones', async () => {
+    const { job: q } = await repo.create(job());
+    const res = await repo.requestCancel(q._id.toHexString(), 'alice');
+    expect(res).toMatchObject({ immediate: true, job: { status: 'cancelled' } });
+    expect(await repo.claim(q._id.toHexString(), 1, 'w', 1000)).toBeNull();
+    const { job: r } = await repo.create(job());
+    await repo.claim(r._id.toHexString(), 1, 'w', 30_000);
+    const running = await repo.requestCancel(r._id.toHexString(), 'alice');
+    expect(running).toMatchObject({ immediate: false, job: { status: 'running', cancelRequested: true } });
+  });
+});

@@ -1,0 +1,127 @@
+import { findJobType } from '@conveyor/contracts';
+import type { Logger } from '@conveyor/platform';
+import type { JobDispatcher } from '../dispatch.js';
+import type { JobDoc } from '../job.model.js';
+import type { JobRepository } from '../job.repository.js';
+import { dueFireTimes, nextFireTime, parseCron } from './cron.js';
+import { decideFire } from './fire-decision.js';
+import type { ScheduleDoc } from './schedule.model.js';
+import type { ScheduleRepository } from './schedule.repository.js';
+
+/** What one {@link ScheduleFirer.fireDue} pass did. */
+export interface FirePassResult {
+  /** Jobs this replica created (another replica's duplicate does not count). */
+  fired: number;
+  misfires: number;
+  overlapsSkipped: number;
+  /** Schedules whose cron no longer parses; they are disabled (nextFireAt = null). */
+  broken: number;
+}
+
+/** Options of {@link ScheduleFirer}. */
+export interface ScheduleFirerOptions {
+  /** How late a fire may be and still run under misfire policy `skip` (default 5000 ms). */
+  toleranceMs?: number;
+  /** Schedules handled per query (default 500). */
+  batch?: number;
+}
+
+/**
+ * Turns due schedules into jobs. Safe with any number of replicas and no leader: each fire's
+ * job has the idempotency key `schedule:<id>:<fire time ISO>`, whose unique dedupe key lets
+ * only one insert win, only the winner dispatches, and `nextFireAt` advances conditionally.
+ */
+export class ScheduleFirer {
+  private readonly toleranceMs: number;
+  private readonly batch: number;
+
+  constructor(
+    private readonly schedules: ScheduleRepository,
+    private readonly jobs: JobRepository,
+    private readonly dispatcher: JobDispatcher,
+    private readonly log: Logger,
+    opts: ScheduleFirerOptions = {},
+  ) {
+    this.toleranceMs = opts.toleranceMs ?? 5000;
+    this.batch = opts.batch ?? 500;
+  }
+
+  /** Handles every enabled schedule whose `nextFireAt <= now`. */
+  async fireDue(now = new Date()): Promise<FirePassResult> {
+    const result: FirePassResult = { fired: 0, misfires: 0, overlapsSkipped: 0, broken: 0 };
+    const due = await this.schedules.findDue(now, this.batch);
+    for (const s of due) {
+      try {
+        await this.handle(s, now, result);
+      } catch (err) {
+        this.log.error({ err, scheduleId: s._id.toHexString() }, 'schedule fire failed; retried next pass');
+      }
+    }
+    return result;
+  }
+
+  private async handle(s: ScheduleDoc, now: Date, result: FirePassResult): Promise<void> {
+    const expected = s.nextFireAt;
+    if (!expected) return;
+    let ct;
+    try {
+      ct = parseCron(s.cron, s.timezone);
+    } catch (err) {
+      // n.b. the API validates expressions; this guards against a library upgrade rejecting one.
+      result.broken++;
+      this.log.error({ err, scheduleId: s._id.toHexString() }, 'schedule cron no longer parses; stopped');
+      await this.schedules.advance(s._id, expected, null);
+      return;
+    }
+    const due = dueFireTimes(ct, s.timezone, expected, now);
+    const active = s.overlapPolicy === 'skip' ? await this.jobs.hasActiveForSchedule(s._id.toHexString()) : false;
+    const decision = decideFire({
+      due,
+      now,
+      misfirePolicy: s.misfirePolicy,
+      overlapPolicy: s.overlapPolicy,
+      hasActiveJob: active,
+      toleranceMs: this.toleranceMs,
+    });
+    const after = due.latest && due.latest.getTime() > now.getTime() ? due.latest : now;
+    const next = nextFireTime(ct, s.timezone, after);
+    let fired: { at: Date; jobId: string } | undefined;
+    if (decision.fireAt) {
+      const { job, created } = await this.submit(s, decision.fireAt, `schedule:${s._id.toHexString()}:${decision.fireAt.toISOString()}`);
+      if (created) result.fired++;
+      fired = { at: decision.fireAt, jobId: job._id.toHexString() };
+    }
+    const advanced = await this.schedules.advance(s._id, expected, next, fired);
+    // n.b. count drops only once: the replica that advanced is the one whose view was current.
+    if (advanced) {
+      result.misfires += decision.misfires;
+      if (decision.overlapSkipped) result.overlapsSkipped++;
+      if (decision.misfires > 0) {
+        this.log.warn({ scheduleId: s._id.toHexString(), misfires: decision.misfires, policy: s.misfirePolicy }, 'schedule missed fire times');
+      }
+    }
+  }
+
+  /**
+   * Submits the schedule's job for `fireAt` under `idempotencyKey` and dispatches it when this
+   * call created it. Also used by the API's manual trigger.
+   */
+  async submit(s: ScheduleDoc, fireAt: Date, idempotencyKey: string): Promise<{ job: JobDoc; created: boolean }> {
+    const t = s.jobTemplate;
+    const def = findJobType(t.type);
+    const res = await this.jobs.create({
+      type: t.type,
+      payload: JSON.parse(t.payload) as unknown,
+      priority: t.priority,
+      owner: s.owner,
+      ownerEmail: s.ownerEmail,
+      maxAttempts: t.maxAttempts ?? def?.maxAttempts ?? 3,
+      timeoutMs: t.timeoutMs ?? def?.timeoutMs ?? 60_000,
+      runAt: fireAt,
+      idempotencyKey,
+      scheduleId: s._id.toHexString(),
+    });
+    if (res.created) await this.dispatcher.dispatch(res.job);
+    return res;
+  }
+}
