@@ -24,7 +24,8 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,services}/*/dist/**/*.int.test.js'],
       testPathIgnorePatterns: ['/node_modules/'],
-      testTimeout: 60_000,
     },
   ],
+  // Integration tests wait on real servers and processes; their waits carry their own limits.
+  testTimeout: 60_000,
 };

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 if [ -f .infra/env ]; then set -a; . ./.infra/env; set +a; fi
 pnpm -s build
 pnpm -s lint
-exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand "$@"
+exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit "$@"

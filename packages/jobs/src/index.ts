@@ -17,3 +17,4 @@ export * from './schedules/fire.js';
 export * from './schedules/schedule.model.js';
 export * from './schedules/schedule.repository.js';
 export * from './revision-guard.js';
+export * from './schedules/schedule.resource.js';
