@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { JobResource } from '@conveyor/contracts';
+import { waitFor } from '@conveyor/testkit';
+import { startTestApi, type TestApi } from '../testing/test-api.js';
+
+let api: TestApi;
+let alice: string;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  alice = await api.token({ sub: 'alice' });
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+interface SseEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads an SSE response until it ends, collecting its events. */
+async function readEvents(res: Response, onEvent: (e: SseEvent) => void): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) {
+        const e = { event, data: JSON.parse(data) as Record<string, unknown> };
+        events.push(e);
+        onEvent(e);
+      }
+    }
+  }
+  return events;
+}
+
+describe('job event streams', () => {
+  it('sends the current state, then the cancelled event, then ends', async () => {
+    const submitted = await api.call('/v1/jobs', alice, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'demo.count', payload: { to: 5 } }),
+    });
+    const job = (await submitted.json()) as JobResource;
+    const res = await api.call(`/v1/jobs/${job.id}/events`, alice);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    let sawInitial = false;
+    const done = readEvents(res, (e) => {
+      if (e.event === 'job') sawInitial = true;
+    });
+    await waitFor(() => sawInitial, { what: 'the initial job event' });
+    const cancel = await api.call(`/v1/jobs/${job.id}/cancel`, alice, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    const events = await done;
+    expect(events[0]).toMatchObject({ event: 'job', data: { id: job.id, status: 'queued' } });
+    expect(events.at(-1)).toMatchObject({
+      event: 'lifecycle',
+      data: { jobId: job.id, status: 'cancelled', owner: 'alice' },
+    });
+  });
+
+  it('answers 404 for another owner’s job stream', async () => {
+    const submitted = await api.call('/v1/jobs', alice, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'demo.count', payload: { to: 1 } }),
+    });
+    const job = (await submitted.json()) as JobResource;
+    const res = await api.call(`/v1/jobs/${job.id}/events`, await api.token({ sub: 'bob' }));
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('documents and probes', () => {
+  it('serves openapi.json with the paths and schemas, and /docs', async () => {
+    const doc = (await (await api.call('/openapi.json', null)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const path of [
+      '/v1/jobs',
+      '/v1/jobs/batch',
+      '/v1/jobs/{id}',
+      '/v1/jobs/{id}/events',
+      '/v1/uploads',
+      '/v1/job-types',
+    ]) {
+      expect(doc.paths).toHaveProperty([path]);
+    }
+    for (const name of ['SubmitJob', 'JobResource', 'Problem', 'Payload.demo.count'])
+      expect(doc.components.schemas).toHaveProperty([name]);
+    const docs = await api.call('/docs', null);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    expect(await docs.text()).toContain('/openapi.json');
+  });
+
+  it('answers /readyz, /v1/job-types and /v1/queues', async () => {
+    expect((await api.call('/readyz', null)).status).toBe(200);
+    const types = (await (await api.call('/v1/job-types', alice)).json()) as { name: string }[];
+    expect(types.map((t) => t.name)).toContain('demo.count');
+    const queues = (await (await api.call('/v1/queues', alice)).json()) as {
+      queues: { name: string }[];
+      jobs: Record<string, number>;
+    };
+    expect(queues.queues.map((q) => q.name)).toContain(
+      `${api.deps.runtime.topology.prefix}.processor`,
+    );
+    expect(queues.jobs['queued']).toBeGreaterThanOrEqual(1);
+    const metrics = await (await api.call('/metrics', null)).text();
+    expect(metrics).toContain('conveyor_http_requests_total');
+    expect(metrics).toContain('conveyor_jobs_submitted_total{type="demo.count"');
+  });
+});

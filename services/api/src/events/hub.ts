@@ -1,0 +1,134 @@
+import {
+  jobLifecycleEvent,
+  jobProgressEvent,
+  workerHeartbeat,
+  type Envelope,
+  type Topology,
+} from '@conveyor/contracts';
+import type { AmqpClient, Consumer, Logger } from '@conveyor/platform';
+import type { z } from 'zod';
+import { WorkerDirectory } from '../ops/workers.js';
+
+export type LifecycleEnvelope = Envelope<z.infer<typeof jobLifecycleEvent.data>>;
+export type ProgressEnvelope = Envelope<z.infer<typeof jobProgressEvent.data>>;
+/** An event delivered to open streams. */
+export type JobStreamEvent =
+  { kind: 'lifecycle'; env: LifecycleEnvelope } | { kind: 'progress'; env: ProgressEnvelope };
+
+/** Which events a subscriber wants: one owner's (undefined = everyone's, for admins), optionally one job. */
+export interface StreamFilter {
+  owner?: string | undefined;
+  jobId?: string | undefined;
+}
+
+interface Subscriber {
+  filter: StreamFilter;
+  send: (event: JobStreamEvent) => void;
+  close: () => void;
+}
+
+/**
+ * The API process's single listener on the events exchange: one exclusive, server-named queue
+ * bound to `job.#` and `worker.heartbeat.#`, fanned out in memory to open SSE streams (by
+ * owner / job) and to the worker directory. Events are live updates only — a stream always
+ * starts from the job document, so a missed event costs freshness, not correctness.
+ */
+export class EventHub {
+  readonly workers: WorkerDirectory;
+  private readonly subscribers = new Set<Subscriber>();
+  private consumer: Consumer | null = null;
+  /** Messages that were not JSON or failed their schema (dropped, not dead-lettered: they are events). */
+  invalid = 0;
+
+  constructor(
+    private readonly amqp: AmqpClient,
+    private readonly topo: Topology,
+    private readonly log: Logger,
+    workers: WorkerDirectory = new WorkerDirectory(),
+  ) {
+    this.workers = workers;
+  }
+
+  /** Declares the queue and starts consuming; resolves once bound. */
+  async start(): Promise<void> {
+    const exchange = this.topo.exchanges.events;
+    this.consumer = await this.amqp.consume(
+      {
+        prefetch: 200,
+        tag: 'api-events',
+        declare: async (ch) => {
+          const { queue } = await ch.assertQueue('', {
+            exclusive: true,
+            autoDelete: true,
+            durable: false,
+          });
+          await ch.bindQueue(queue, exchange, 'job.#');
+          await ch.bindQueue(queue, exchange, 'worker.heartbeat.#');
+          return queue;
+        },
+      },
+      (delivery) => {
+        delivery.ack();
+        this.handle(delivery.message.content);
+      },
+    );
+  }
+
+  private handle(content: Buffer): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(content.toString('utf8'));
+    } catch {
+      this.invalid++;
+      return;
+    }
+    const type = (body as { type?: unknown } | null)?.type;
+    if (type === jobLifecycleEvent.type) {
+      const parsed = jobLifecycleEvent.envelope.safeParse(body);
+      if (parsed.success) return this.publish({ kind: 'lifecycle', env: parsed.data });
+    } else if (type === jobProgressEvent.type) {
+      const parsed = jobProgressEvent.envelope.safeParse(body);
+      if (parsed.success) return this.publish({ kind: 'progress', env: parsed.data });
+    } else if (type === workerHeartbeat.type) {
+      const parsed = workerHeartbeat.envelope.safeParse(body);
+      if (parsed.success) return this.workers.record(parsed.data);
+    }
+    this.invalid++;
+    this.log.debug({ type }, 'dropping an invalid event');
+  }
+
+  private publish(event: JobStreamEvent): void {
+    const { owner, jobId } = event.env.data;
+    for (const s of this.subscribers) {
+      if (s.filter.owner !== undefined && s.filter.owner !== owner) continue;
+      if (s.filter.jobId !== undefined && s.filter.jobId !== jobId) continue;
+      s.send(event);
+    }
+  }
+
+  /** Registers a stream; returns its unsubscribe function. `close` is called when the hub stops. */
+  subscribe(
+    filter: StreamFilter,
+    send: Subscriber['send'],
+    close: Subscriber['close'],
+  ): () => void {
+    const sub: Subscriber = { filter, send, close };
+    this.subscribers.add(sub);
+    return () => this.subscribers.delete(sub);
+  }
+
+  /** Open streams right now. */
+  get streams(): number {
+    return this.subscribers.size;
+  }
+
+  /** Stops consuming and ends every open stream. Idempotent. */
+  async stop(): Promise<void> {
+    await this.consumer?.close();
+    this.consumer = null;
+    for (const s of [...this.subscribers]) {
+      this.subscribers.delete(s);
+      s.close();
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import { Router } from '@koa/router';
+import { jobCancel, envelope, submitBatchSchema } from '@conveyor/contracts';
+import { toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs';
+import { publishEnvelope } from '@conveyor/platform';
+import { currentUser } from '../auth/middleware.js';
+import { ownerScope } from '../auth/user.js';
+import type { ApiDeps } from '../deps.js';
+import type { SubmissionLimiter } from '../http/rate-limit.js';
+import { conflict, notFound, parseOr400, ProblemError, type FieldError } from '../http/problem.js';
+import { checkSubmission } from './submission.js';
+import { listJobsQuerySchema } from './list-query.js';
+import { sendJobResult } from './result.js';
+
+const invalid = (errors: FieldError[]) =>
+  new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', errors);
+
+/** `/v1/jobs`: submit, batch, read, list, cancel, retry, delete, result. */
+export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
+  const { repo, dispatcher, events, metrics } = deps;
+  const router = new Router();
+
+  /** Announces and dispatches freshly created jobs; a dispatch left unconfirmed is the sweeper's. */
+  async function afterCreate(jobs: JobDoc[]): Promise<void> {
+    for (const job of jobs) metrics.submitted.inc({ type: job.type });
+    await Promise.all(jobs.map((j) => events.lifecycle(j)));
+    const queued = jobs.filter((j) => j.status === 'queued');
+    if (queued.length === 1) await dispatcher.dispatch(queued[0]!);
+    else if (queued.length > 1) await dispatcher.dispatchMany(queued);
+  }
+
+  router.post('/', async (ctx) => {
+    const user = currentUser(ctx);
+    const checked = await checkSubmission(ctx.request.body, user, deps.uploads);
+    if (!checked.ok) throw invalid(checked.errors);
+    limiter.take(user.sub);
+    const { job, created } = await repo.create(checked.job);
+    if (created) await afterCreate([job]);
+    ctx.status = created ? 202 : 200;
+    ctx.body = toJobResource(job);
+  });
+
+  router.post('/batch', async (ctx) => {
+    const user = currentUser(ctx);
+    const { jobs } = parseOr400(submitBatchSchema, ctx.request.body);
+    const valid: NewJob[] = [];
+    const errors: FieldError[] = [];
+    for (const [i, input] of jobs.entries()) {
+      const checked = await checkSubmission(input, user, deps.uploads, `jobs.${i}`);
+      if (checked.ok) valid.push(checked.job);
+      else errors.push(...checked.errors);
+    }
+    if (errors.length > 0) throw invalid(errors);
+    limiter.take(user.sub, valid.length);
+    const results = await repo.createMany(valid);
+    await afterCreate(results.filter((r) => r.created).map((r) => r.job));
+    ctx.status = 202;
+    ctx.body = { jobs: results.map((r) => toJobResource(r.job)) };
+  });
+
+  router.get('/', async (ctx) => {
+    const user = currentUser(ctx);
+    const q = parseOr400(listJobsQuerySchema, ctx.query, '', 'Invalid query');
+    const docs = await repo.list({
+      owner: ownerScope(user),
+      status: q.status,
+      type: q.type,
+      before: q.cursor,
+      limit: q.limit,
+    });
+    const last = docs.at(-1);
+    ctx.body = {
+      items: docs.map(toJobResource),
+      nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
+    };
+  });
+
+  router.get('/:id', async (ctx) => {
+    const job = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+    if (!job) throw notFound('job');
+    ctx.body = toJobResource(job);
+  });
+
+  router.post('/:id/cancel', async (ctx) => {
+    const owner = ownerScope(currentUser(ctx));
+    const id = ctx.params['id'] ?? '';
+    const res = await repo.requestCancel(id, owner);
+    if (!res) {
+      if (!(await repo.get(id, owner))) throw notFound('job');
+      throw conflict('the job has already finished');
+    }
+    if (res.immediate) await events.lifecycle(res.job);
+    else {
+      // n.b. the running worker may be any replica: broadcast; its heartbeat also sees the flag.
+      const env = envelope(jobCancel, { jobId: id }, { correlationId: res.job.correlationId });
+      await publishEnvelope(
+        deps.runtime.amqp,
+        jobCancel,
+        deps.runtime.topology.exchanges.control,
+        '',
+        env,
+        { mandatory: false },
+      );
+    }
+    ctx.status = res.immediate ? 200 : 202;
+    ctx.body = toJobResource(res.job);
+  });
+
+  router.post('/:id/retry', async (ctx) => {
+    const owner = ownerScope(currentUser(ctx));
+    const id = ctx.params['id'] ?? '';
+    const job = await repo.retry(id, owner);
+    if (!job) {
+      if (!(await repo.get(id, owner))) throw notFound('job');
+      throw conflict('only failed or cancelled jobs can be retried');
+    }
+    await events.lifecycle(job);
+    await dispatcher.dispatch(job);
+    ctx.status = 202;
+    ctx.body = toJobResource(job);
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const owner = ownerScope(currentUser(ctx));
+    const job = await repo.deleteFinished(ctx.params['id'] ?? '', owner);
+    if (job === null) throw notFound('job');
+    if (job === false) throw conflict('only finished jobs can be deleted');
+    const artifactId = (toJobResource(job).result as { artifactId?: unknown } | null)?.artifactId;
+    if (typeof artifactId === 'string') await deps.artifacts.delete(artifactId);
+    ctx.status = 204;
+  });
+
+  router.get('/:id/result', async (ctx) => {
+    const job = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+    if (!job) throw notFound('job');
+    await sendJobResult(ctx, job, deps.artifacts);
+  });
+
+  return router;
+}

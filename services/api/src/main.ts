@@ -1,0 +1,27 @@
+import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
+import { createApp } from './app.js';
+import { apiConfig } from './config.js';
+import { createApiDeps } from './deps.js';
+import { startHttpServer } from './http/server.js';
+
+/** The API service: wiring only. */
+async function main(): Promise<void> {
+  const config = apiConfig();
+  const rt = await bootService('api', config);
+  const deps = await createApiDeps(rt, config);
+  const app = createApp(deps, { isDraining: () => rt.lifecycle.isClosing });
+  const http = await startHttpServer(app, config.PORT);
+  rt.log.info({ port: http.port }, 'api listening');
+  rt.lifecycle.onClose('stop http listener', () => http.stopAccepting());
+  rt.lifecycle.onClose('end event streams', () => deps.hub.stop());
+  rt.lifecycle.onClose('drain http requests', () => http.drain(config.SHUTDOWN_GRACE_MS));
+  closeRuntime(rt);
+  rt.lifecycle.handleSignals();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
+  process.exit(1);
+});
