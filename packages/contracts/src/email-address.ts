@@ -17,7 +17,10 @@ export const emailAddressSchema = z
   .max(MAX_ADDRESS_LENGTH)
   .superRefine((value, ctx) => {
     if (CONTROL_CHARS.test(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must not contain CR, LF or other control characters' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not contain CR, LF or other control characters',
+      });
       return;
     }
     const parsed = emailAddresses.parseOneAddress({ input: value, rfc6532: true, rejectTLD: true });

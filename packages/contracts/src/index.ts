@@ -9,3 +9,4 @@ export * from './json-schema.js';
 export * from './job-types/demo.js';
 export * from './job-types/email.js';
 export * from './job-types/data.js';
+export * from './schedule.js';

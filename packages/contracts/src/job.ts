@@ -2,10 +2,21 @@ import { z } from 'zod';
 import { prioritySchema } from './priority.js';
 
 /** The job lifecycle (contract). */
-export const JOB_STATUSES = ['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const JOB_STATUSES = [
+  'scheduled',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
-export const TERMINAL_STATUSES: readonly JobStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled']);
+export const TERMINAL_STATUSES: readonly JobStatus[] = Object.freeze([
+  'succeeded',
+  'failed',
+  'cancelled',
+]);
 export const isTerminal = (s: JobStatus) => TERMINAL_STATUSES.includes(s);
 
 export const JOB_LIMITS = Object.freeze({

@@ -4,7 +4,10 @@ import { jobTypes } from './registry.js';
 
 /** JSON Schema (draft 2020-12) of what a client sends as a job type's payload. */
 export function payloadJsonSchema(def: JobTypeDefinition): Record<string, unknown> {
-  return z.toJSONSchema(def.payload, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(def.payload, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** The catalogue served at `/v1/job-types`. */

@@ -46,7 +46,9 @@ export interface Topology {
 /** Builds the frozen set of names for a prefix. */
 export function topology(prefix: string = DEFAULT_PREFIX): Topology {
   if (!/^[a-z0-9][a-z0-9_.-]{0,100}$/i.test(prefix)) {
-    throw new Error(`invalid topology prefix ${JSON.stringify(prefix)}: use letters, digits, _ . -`);
+    throw new Error(
+      `invalid topology prefix ${JSON.stringify(prefix)}: use letters, digits, _ . -`,
+    );
   }
   return Object.freeze({
     prefix,

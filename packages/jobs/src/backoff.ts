@@ -11,7 +11,11 @@ export interface BackoffOptions {
  * after failed attempt n. Full jitter spreads retries of jobs that failed together (an SMTP
  * outage) instead of bringing them back in a wave.
  */
-export function backoffDelay(attempt: number, opts: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const base = opts.baseMs ?? 1000;
   const max = opts.maxMs ?? 10 * 60_000;
   const cap = Math.min(max, base * 2 ** Math.max(0, attempt - 1));

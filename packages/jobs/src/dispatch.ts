@@ -26,11 +26,17 @@ export class JobDispatcher {
       { correlationId: job.correlationId },
     );
     const lane = laneOf(job.priority);
-    const exchange = lane === 'priority' ? this.topo.exchanges.jobsPriority : this.topo.exchanges.jobs;
+    const exchange =
+      lane === 'priority' ? this.topo.exchanges.jobsPriority : this.topo.exchanges.jobs;
     try {
-      await publishEnvelope(this.amqp, jobDispatch, exchange, job.type, env, { priority: priorityRank(job.priority) });
+      await publishEnvelope(this.amqp, jobDispatch, exchange, job.type, env, {
+        priority: priorityRank(job.priority),
+      });
     } catch (err) {
-      this.log.warn({ jobId: env.data.jobId, err: (err as Error).message }, 'dispatch not confirmed; left for the outbox sweeper');
+      this.log.warn(
+        { jobId: env.data.jobId, err: (err as Error).message },
+        'dispatch not confirmed; left for the outbox sweeper',
+      );
       return false;
     }
     await this.repo.markPublished(job);

@@ -24,7 +24,11 @@ export class RetryableJobError extends JobError {
   readonly code: string;
   readonly retryable = true;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, code = 'RETRYABLE', options?: ErrorOptions & { retryAfterMs?: number }) {
+  constructor(
+    message: string,
+    code = 'RETRYABLE',
+    options?: ErrorOptions & { retryAfterMs?: number },
+  ) {
     super(message, options);
     this.code = code;
     this.retryAfterMs = options?.retryAfterMs;
@@ -52,9 +56,25 @@ export class JobCancelledError extends JobError {
 }
 
 /** How the runtime sees any thrown value. Unknown errors are retryable (crash, network). */
-export function classifyError(err: unknown): { code: string; message: string; retryable: boolean; retryAfterMs?: number } {
-  if (err && typeof err === 'object' && 'code' in err && 'retryable' in err && typeof err.retryable === 'boolean') {
-    const e = err as { code: unknown; message?: unknown; retryable: boolean; retryAfterMs?: unknown };
+export function classifyError(err: unknown): {
+  code: string;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+} {
+  if (
+    err &&
+    typeof err === 'object' &&
+    'code' in err &&
+    'retryable' in err &&
+    typeof err.retryable === 'boolean'
+  ) {
+    const e = err as {
+      code: unknown;
+      message?: unknown;
+      retryable: boolean;
+      retryAfterMs?: unknown;
+    };
     return {
       code: String(e.code),
       message: String(e.message ?? ''),

@@ -1,4 +1,11 @@
-import { envelope, jobLifecycleEvent, jobProgressEvent, routingKeys, type Progress, type Topology } from '@conveyor/contracts';
+import {
+  envelope,
+  jobLifecycleEvent,
+  jobProgressEvent,
+  routingKeys,
+  type Progress,
+  type Topology,
+} from '@conveyor/contracts';
 import { publishEnvelope, type AmqpClient, type Logger } from '@conveyor/platform';
 import type { JobDoc } from './job.model.js';
 
@@ -34,21 +41,41 @@ export class JobEvents {
   }
 
   /** Publishes `job.progress.<type>`. */
-  async progress(job: Pick<JobDoc, '_id' | 'type' | 'owner' | 'attempts' | 'correlationId'>, progress: Progress): Promise<void> {
+  async progress(
+    job: Pick<JobDoc, '_id' | 'type' | 'owner' | 'attempts' | 'correlationId'>,
+    progress: Progress,
+  ): Promise<void> {
     const env = envelope(
       jobProgressEvent,
-      { jobId: job._id.toHexString(), type: job.type, owner: job.owner, attempt: job.attempts, progress },
+      {
+        jobId: job._id.toHexString(),
+        type: job.type,
+        owner: job.owner,
+        attempt: job.attempts,
+        progress,
+      },
       { correlationId: job.correlationId },
     );
     await this.send(jobProgressEvent, routingKeys.jobProgress(job.type), env);
   }
 
-  private async send(def: typeof jobLifecycleEvent | typeof jobProgressEvent, key: string, env: Parameters<typeof publishEnvelope>[4]): Promise<void> {
+  private async send(
+    def: typeof jobLifecycleEvent | typeof jobProgressEvent,
+    key: string,
+    env: Parameters<typeof publishEnvelope>[4],
+  ): Promise<void> {
     try {
       // n.b. not mandatory: an events exchange with no listener bound is normal.
-      await publishEnvelope(this.amqp, def as typeof jobLifecycleEvent, this.topo.exchanges.events, key, env as never, {
-        mandatory: false,
-      });
+      await publishEnvelope(
+        this.amqp,
+        def as typeof jobLifecycleEvent,
+        this.topo.exchanges.events,
+        key,
+        env as never,
+        {
+          mandatory: false,
+        },
+      );
     } catch (err) {
       this.failures++;
       this.log.debug({ err: (err as Error).message, key }, 'event not published');

@@ -21,7 +21,10 @@ export class FileStore {
   private readonly bucket: mongo.GridFSBucket;
   private readonly files: mongo.Collection;
 
-  constructor(conn: Connection, readonly bucketName: 'uploads' | 'artifacts') {
+  constructor(
+    conn: Connection,
+    readonly bucketName: 'uploads' | 'artifacts',
+  ) {
     const db = conn.db;
     if (!db) throw new Error('FileStore needs a connected mongoose connection');
     this.bucket = new mongo.GridFSBucket(db, { bucketName, chunkSizeBytes: 255 * 1024 });
@@ -34,7 +37,11 @@ export class FileStore {
     meta: { contentType: string; owner: string; jobId?: string },
   ): { id: string; stream: Writable } {
     const stream = this.bucket.openUploadStream(filename, {
-      metadata: { contentType: meta.contentType, owner: meta.owner, ...(meta.jobId ? { jobId: meta.jobId } : {}) },
+      metadata: {
+        contentType: meta.contentType,
+        owner: meta.owner,
+        ...(meta.jobId ? { jobId: meta.jobId } : {}),
+      },
     });
     return { id: stream.id.toString(), stream };
   }
@@ -44,7 +51,11 @@ export class FileStore {
     if (!mongo.ObjectId.isValid(id) || !/^[a-f0-9]{24}$/.test(id)) return null;
     const doc = await this.files.findOne({ _id: new mongo.ObjectId(id) });
     if (!doc) return null;
-    const metadata = (doc.metadata ?? {}) as { contentType?: string; owner?: string; jobId?: string };
+    const metadata = (doc.metadata ?? {}) as {
+      contentType?: string;
+      owner?: string;
+      jobId?: string;
+    };
     if (owner !== undefined && metadata.owner !== owner) return null;
     return {
       id,
@@ -74,7 +85,9 @@ export class FileStore {
   /** Deletes every file produced by one of `jobIds` (retention purge); returns how many. */
   async deleteByJobIds(jobIds: string[]): Promise<number> {
     if (jobIds.length === 0) return 0;
-    const docs = await this.files.find({ 'metadata.jobId': { $in: jobIds } }, { projection: { _id: 1 } }).toArray();
+    const docs = await this.files
+      .find({ 'metadata.jobId': { $in: jobIds } }, { projection: { _id: 1 } })
+      .toArray();
     for (const doc of docs) await this.delete(String(doc._id));
     return docs.length;
   }

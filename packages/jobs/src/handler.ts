@@ -31,7 +31,9 @@ export interface JobContext<P> {
   readonly log: Logger;
 }
 
-export type JobHandler<T extends JobTypeDefinition> = (ctx: JobContext<PayloadOf<T>>) => Promise<ResultOf<T>>;
+export type JobHandler<T extends JobTypeDefinition> = (
+  ctx: JobContext<PayloadOf<T>>,
+) => Promise<ResultOf<T>>;
 
 /** A handler bound to its job type definition; the worker runtime accepts only these. */
 export interface HandlerRegistration<T extends JobTypeDefinition = JobTypeDefinition> {
@@ -39,6 +41,9 @@ export interface HandlerRegistration<T extends JobTypeDefinition = JobTypeDefini
   readonly handle: JobHandler<T>;
 }
 
-export function defineHandler<T extends JobTypeDefinition>(type: T, handle: JobHandler<T>): HandlerRegistration<T> {
+export function defineHandler<T extends JobTypeDefinition>(
+  type: T,
+  handle: JobHandler<T>,
+): HandlerRegistration<T> {
   return Object.freeze({ type, handle });
 }

@@ -43,7 +43,10 @@ export class JobHousekeeping {
     const stale = await this.repo.findUnpublished(new Date(Date.now() - graceMs), batch);
     if (stale.length === 0) return 0;
     const n = await this.dispatcher.dispatchMany(stale);
-    this.log.info({ found: stale.length, published: n }, 'outbox sweeper published unpublished jobs');
+    this.log.info(
+      { found: stale.length, published: n },
+      'outbox sweeper published unpublished jobs',
+    );
     return n;
   }
 
@@ -53,7 +56,10 @@ export class JobHousekeeping {
     if (reaped.length === 0) return reaped;
     await this.dispatcher.dispatchMany(reaped.filter((j) => j.status === 'queued'));
     for (const job of reaped) void this.events.lifecycle(job);
-    this.log.warn({ jobs: reaped.map((j) => j._id.toHexString()) }, 'reaped jobs whose lease expired');
+    this.log.warn(
+      { jobs: reaped.map((j) => j._id.toHexString()) },
+      'reaped jobs whose lease expired',
+    );
     return reaped;
   }
 }

@@ -18,3 +18,4 @@ export * from './schedules/schedule.model.js';
 export * from './schedules/schedule.repository.js';
 export * from './revision-guard.js';
 export * from './schedules/schedule.resource.js';
+export * from './store-retry.js';

@@ -1,5 +1,12 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { JOB_STATUSES, PRIORITIES, type JobError, type JobStatus, type Priority, type Progress } from '@conveyor/contracts';
+import {
+  JOB_STATUSES,
+  PRIORITIES,
+  type JobError,
+  type JobStatus,
+  type Priority,
+  type Progress,
+} from '@conveyor/contracts';
 
 /**
  * A job document as stored. `payload` and `result` are JSON text: user data has arbitrary
@@ -54,7 +61,10 @@ const jobSchema = new Schema<JobDoc>(
     ownerEmail: { type: String, default: null },
     payload: { type: String, required: true },
     result: { type: String, default: null },
-    error: { type: new Schema({ code: String, message: String, retryable: Boolean }, { _id: false }), default: null },
+    error: {
+      type: new Schema({ code: String, message: String, retryable: Boolean }, { _id: false }),
+      default: null,
+    },
     attempts: { type: Number, required: true },
     maxAttempts: { type: Number, required: true },
     attemptBudget: { type: Number, required: true },
@@ -66,7 +76,10 @@ const jobSchema = new Schema<JobDoc>(
     publishedAt: { type: Date, default: null },
     startedAt: { type: Date, default: null },
     finishedAt: { type: Date, default: null },
-    progress: { type: new Schema({ percent: Number, message: String }, { _id: false }), default: null },
+    progress: {
+      type: new Schema({ percent: Number, message: String }, { _id: false }),
+      default: null,
+    },
     leaseToken: { type: String, default: null },
     leaseUntil: { type: Date, default: null },
     workerId: { type: String, default: null },

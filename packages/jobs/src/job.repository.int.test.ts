@@ -34,7 +34,9 @@ describe('JobRepository against the MongoDB-wire server', () => {
     const indexes = await repo.model.collection.indexes();
     const byKey = indexes.map((i) => JSON.stringify(i.key));
     expect(byKey).toContain(JSON.stringify({ dedupeKey: 1 }));
-    expect(indexes.find((i) => JSON.stringify(i.key) === JSON.stringify({ dedupeKey: 1 }))?.unique).toBe(true);
+    expect(
+      indexes.find((i) => JSON.stringify(i.key) === JSON.stringify({ dedupeKey: 1 }))?.unique,
+    ).toBe(true);
     expect(byKey).toContain(JSON.stringify({ status: 1, runAt: 1 }));
     expect(byKey).toContain(JSON.stringify({ status: 1, leaseUntil: 1 }));
   });
@@ -55,7 +57,10 @@ describe('JobRepository against the MongoDB-wire server', () => {
     expect(b.created).toBe(false);
     expect(b.job._id.equals(a.job._id)).toBe(true);
     expect(c.created).toBe(true);
-    const many = await repo.createMany([job({ idempotencyKey: 'k1' }), job({ idempotencyKey: 'k2' })]);
+    const many = await repo.createMany([
+      job({ idempotencyKey: 'k1' }),
+      job({ idempotencyKey: 'k2' }),
+    ]);
     expect(many.map((m) => m.created)).toEqual([false, true]);
   });
 
@@ -67,7 +72,10 @@ describe('JobRepository against the MongoDB-wire server', () => {
     expect(claimed?.status).toBe('running');
     expect(await repo.claim(id, 1, 'w2', 30_000)).toBeNull(); // duplicate delivery
     // The lease expires and the reaper hands the job to another attempt.
-    await repo.model.updateOne({ _id: j._id }, { $set: { leaseUntil: new Date(Date.now() - 1000) } });
+    await repo.model.updateOne(
+      { _id: j._id },
+      { $set: { leaseUntil: new Date(Date.now() - 1000) } },
+    );
     const reaped = await repo.reapExpired(new Date(), 10);
     expect(reaped.map((r) => r._id.toHexString())).toContain(id);
     const second = await repo.claim(id, 2, 'w2', 30_000);
@@ -92,11 +100,18 @@ describe('JobRepository against the MongoDB-wire server', () => {
   it('retries to scheduled, promotes when due exactly once across concurrent promoters', async () => {
     const { job: j } = await repo.create(job());
     const claimed = await repo.claim(j._id.toHexString(), 1, 'w1', 30_000);
-    const failed = await repo.fail(j._id, claimed!.leaseToken!, { code: 'X', message: 'x', retryable: true }, new Date(Date.now() - 1));
+    const failed = await repo.fail(
+      j._id,
+      claimed!.leaseToken!,
+      { code: 'X', message: 'x', retryable: true },
+      new Date(Date.now() - 1),
+    );
     expect(failed?.status).toBe('scheduled');
     const now = new Date();
     const [p1, p2] = await Promise.all([repo.promoteDue(now, 100), repo.promoteDue(now, 100)]);
-    const ids = [...p1, ...p2].map((d) => d._id.toHexString()).filter((x) => x === j._id.toHexString());
+    const ids = [...p1, ...p2]
+      .map((d) => d._id.toHexString())
+      .filter((x) => x === j._id.toHexString());
     expect(ids).toHaveLength(1);
     expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
   });
@@ -109,6 +124,9 @@ describe('JobRepository against the MongoDB-wire server', () => {
     const { job: r } = await repo.create(job());
     await repo.claim(r._id.toHexString(), 1, 'w', 30_000);
     const running = await repo.requestCancel(r._id.toHexString(), 'alice');
-    expect(running).toMatchObject({ immediate: false, job: { status: 'running', cancelRequested: true } });
+    expect(running).toMatchObject({
+      immediate: false,
+      job: { status: 'running', cancelRequested: true },
+    });
   });
 });

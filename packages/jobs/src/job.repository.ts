@@ -3,6 +3,7 @@ import { Types, type Connection } from 'mongoose';
 import type { JobError, JobStatus, Priority, Progress } from '@conveyor/contracts';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { RevisionGuard } from './revision-guard.js';
+import { withStoreRetry } from './store-retry.js';
 
 /** What it takes to create a job (already validated). */
 export interface NewJob {
@@ -85,7 +86,9 @@ export class JobRepository {
       leaseUntil: null,
       workerId: null,
       cancelRequested: false,
-      dedupeKey: input.idempotencyKey ? `k:${input.owner}:${input.idempotencyKey}` : `id:${_id.toHexString()}`,
+      dedupeKey: input.idempotencyKey
+        ? `k:${input.owner}:${input.idempotencyKey}`
+        : `id:${_id.toHexString()}`,
       idempotencyKey: input.idempotencyKey ?? null,
       scheduleId: input.scheduleId ?? null,
       correlationId: input.correlationId ?? randomUUID(),
@@ -139,7 +142,9 @@ export class JobRepository {
 
   async get(id: string, owner?: string): Promise<JobDoc | null> {
     if (!isJobId(id)) return null;
-    return this.model.findOne({ _id: oid(id), ...(owner !== undefined ? { owner } : {}) }).lean<JobDoc>();
+    return this.model
+      .findOne({ _id: oid(id), ...(owner !== undefined ? { owner } : {}) })
+      .lean<JobDoc>();
   }
 
   async list(f: ListFilter): Promise<JobDoc[]> {
@@ -162,36 +167,50 @@ export class JobRepository {
     accept: (doc: JobDoc) => boolean,
     changes: (doc: JobDoc) => Partial<JobDoc>,
     known?: JobDoc,
-    tries = 8,
+    tries = 20,
+    onContention: 'throw' | 'skip' = 'throw',
   ): Promise<JobDoc | null> {
     let doc: JobDoc | null = known ?? null;
     for (let i = 0; i < tries; i++) {
-      doc ??= await this.model.findById(id).lean<JobDoc>();
+      doc ??= await withStoreRetry(() => this.model.findById(id).lean<JobDoc>());
       if (!doc || !accept(doc)) return null;
-      if (await this.guard.acquire(id, doc.rev)) {
-        const set = { ...changes(doc), rev: doc.rev + 1, updatedAt: new Date() };
-        await this.model.updateOne({ _id: id, rev: doc.rev }, { $set: set });
+      const rev = doc.rev;
+      if (await withStoreRetry(() => this.guard.acquire(id, rev))) {
+        const set = { ...changes(doc), rev: rev + 1, updatedAt: new Date() };
+        // n.b. the fence is ours now: this write must land, or the job stays at `rev` until the
+        // guard is purged, so transient store errors are retried.
+        await withStoreRetry(() => this.model.updateOne({ _id: id, rev }, { $set: set }));
         return { ...doc, ...set };
       }
       doc = null;
-      // n.b. the winner's write usually lands within a millisecond; don't spin on the old revision
-      await new Promise((r) => setTimeout(r, 1 + i * 2));
+      // n.b. the winner's write usually lands within milliseconds; don't spin on the old revision
+      await new Promise((r) => setTimeout(r, Math.min(100, 2 + i * 5)));
     }
+    if (onContention === 'skip') return null;
     throw new Error(`job ${id.toHexString()} is being written too often to change it now`);
   }
 
   /** queued (attempt N-1 done) -> dispatch confirmed. */
   async markPublished(job: JobDoc): Promise<void> {
+    // One try: losing the fence means the job moved on (usually a worker claimed it already);
+    // a job still unpublished after all is the outbox sweeper's.
     await this.transition(
       job._id,
       (d) => d.status === 'queued' && d.attempts === job.attempts && d.publishedAt === null,
       () => ({ publishedAt: new Date() }),
       job,
+      1,
+      'skip',
     );
   }
 
   /** queued -> running for attempt `attempt`. Null when the job is not in that state. */
-  async claim(id: string, attempt: number, workerId: string, leaseMs: number): Promise<JobDoc | null> {
+  async claim(
+    id: string,
+    attempt: number,
+    workerId: string,
+    leaseMs: number,
+  ): Promise<JobDoc | null> {
     if (!isJobId(id)) return null;
     return this.transition(
       oid(id),
@@ -211,14 +230,21 @@ export class JobRepository {
     );
   }
 
-  private holds = (leaseToken: string) => (d: JobDoc) => d.status === 'running' && d.leaseToken === leaseToken;
+  private holds = (leaseToken: string) => (d: JobDoc) =>
+    d.status === 'running' && d.leaseToken === leaseToken;
 
   /**
    * Extends the lease. Returns null when the lease was lost (reaped, finished elsewhere), else
    * whether a cancel was requested — the backstop for a lost cancel broadcast.
    */
-  async heartbeat(id: Types.ObjectId, leaseToken: string, leaseMs: number): Promise<{ cancelRequested: boolean } | null> {
-    const doc = await this.transition(id, this.holds(leaseToken), () => ({ leaseUntil: new Date(Date.now() + leaseMs) }));
+  async heartbeat(
+    id: Types.ObjectId,
+    leaseToken: string,
+    leaseMs: number,
+  ): Promise<{ cancelRequested: boolean } | null> {
+    const doc = await this.transition(id, this.holds(leaseToken), () => ({
+      leaseUntil: new Date(Date.now() + leaseMs),
+    }));
     return doc ? { cancelRequested: doc.cancelRequested } : null;
   }
 
@@ -257,7 +283,12 @@ export class JobRepository {
   }
 
   /** running -> scheduled (retry at `retryAt`) or -> failed (no retry). Null when fenced out. */
-  async fail(id: Types.ObjectId, leaseToken: string, error: JobError, retryAt: Date | null): Promise<JobDoc | null> {
+  async fail(
+    id: Types.ObjectId,
+    leaseToken: string,
+    error: JobError,
+    retryAt: Date | null,
+  ): Promise<JobDoc | null> {
     return this.transition(id, this.holds(leaseToken), () => ({
       ...(retryAt
         ? { status: 'scheduled' as const, runAt: retryAt, queuedAt: null, publishedAt: null }
@@ -283,12 +314,17 @@ export class JobRepository {
    * Cancel: scheduled/queued -> cancelled at once; running -> `cancelRequested` (the worker
    * ends it as cancelled). Returns the job after the change, or null if it isn't cancellable.
    */
-  async requestCancel(id: string, owner?: string): Promise<{ job: JobDoc; immediate: boolean } | null> {
+  async requestCancel(
+    id: string,
+    owner?: string,
+  ): Promise<{ job: JobDoc; immediate: boolean } | null> {
     if (!isJobId(id)) return null;
     let immediate = false;
     const doc = await this.transition(
       oid(id),
-      (d) => (owner === undefined || d.owner === owner) && ['scheduled', 'queued', 'running'].includes(d.status),
+      (d) =>
+        (owner === undefined || d.owner === owner) &&
+        ['scheduled', 'queued', 'running'].includes(d.status),
       (d) => {
         immediate = d.status !== 'running';
         return immediate
@@ -312,7 +348,9 @@ export class JobRepository {
     if (!isJobId(id)) return null;
     return this.transition(
       oid(id),
-      (d) => (owner === undefined || d.owner === owner) && (d.status === 'failed' || d.status === 'cancelled'),
+      (d) =>
+        (owner === undefined || d.owner === owner) &&
+        (d.status === 'failed' || d.status === 'cancelled'),
       (d) => {
         const now = new Date();
         return {
@@ -335,7 +373,8 @@ export class JobRepository {
   async deleteFinished(id: string, owner?: string): Promise<JobDoc | null | false> {
     const job = await this.get(id, owner);
     if (!job) return null;
-    if (job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'cancelled') return false;
+    if (job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'cancelled')
+      return false;
     if (!(await this.guard.acquire(job._id, job.rev))) return false;
     await this.model.deleteOne({ _id: job._id, rev: job.rev });
     return job;
@@ -357,7 +396,10 @@ export class JobRepository {
     const won = due.filter((d) => mine.has(d._id.toHexString()));
     if (won.length === 0) return [];
     const set = { status: 'queued' as const, queuedAt: now, publishedAt: null, updatedAt: now };
-    await this.model.updateMany({ _id: { $in: won.map((d) => d._id) } }, { $set: set, $inc: { rev: 1 } });
+    await this.model.updateMany(
+      { _id: { $in: won.map((d) => d._id) } },
+      { $set: set, $inc: { rev: 1 } },
+    );
     return won.map((d) => ({ ...d, ...set, rev: d.rev + 1 }));
   }
 
@@ -392,7 +434,11 @@ export class JobRepository {
     for (const job of expired) {
       const doc = await this.transition(
         job._id,
-        (d) => d.status === 'running' && d.leaseToken === job.leaseToken && d.leaseUntil !== null && d.leaseUntil < now,
+        (d) =>
+          d.status === 'running' &&
+          d.leaseToken === job.leaseToken &&
+          d.leaseUntil !== null &&
+          d.leaseUntil < now,
         (d) => {
           const error: JobError = {
             code: 'LEASE_EXPIRED',
@@ -401,7 +447,8 @@ export class JobRepository {
           };
           const base = { error, leaseToken: null, leaseUntil: null };
           if (d.cancelRequested) return { ...base, status: 'cancelled', finishedAt: now };
-          if (d.attempts < d.maxAttempts) return { ...base, status: 'queued', queuedAt: now, publishedAt: null };
+          if (d.attempts < d.maxAttempts)
+            return { ...base, status: 'queued', queuedAt: now, publishedAt: null };
           return { ...base, status: 'failed', finishedAt: now };
         },
         job,
@@ -414,7 +461,10 @@ export class JobRepository {
   /** Deletes finished jobs that finished before `before`; returns their ids. */
   async purgeFinished(before: Date, limit: number): Promise<Types.ObjectId[]> {
     const old = await this.model
-      .find({ status: { $in: ['succeeded', 'failed', 'cancelled'] }, finishedAt: { $lt: before } }, { _id: 1 })
+      .find(
+        { status: { $in: ['succeeded', 'failed', 'cancelled'] }, finishedAt: { $lt: before } },
+        { _id: 1 },
+      )
       .limit(limit)
       .lean<{ _id: Types.ObjectId }[]>();
     if (old.length === 0) return [];
@@ -423,9 +473,38 @@ export class JobRepository {
     return ids;
   }
 
+  /**
+   * An owner's digest figures: jobs pending (scheduled or queued) and running now, and jobs
+   * failed or succeeded since `since`, with the most recent failures (at most 20).
+   */
+  async digestCounts(owner: string, since: Date) {
+    const [pending, running, failed, succeeded, recent] = await Promise.all([
+      this.model.countDocuments({ owner, status: { $in: ['scheduled', 'queued'] } }),
+      this.model.countDocuments({ owner, status: 'running' }),
+      this.model.countDocuments({ owner, status: 'failed', finishedAt: { $gte: since } }),
+      this.model.countDocuments({ owner, status: 'succeeded', finishedAt: { $gte: since } }),
+      this.model
+        .find({ owner, status: 'failed', finishedAt: { $gte: since } })
+        .sort({ finishedAt: -1 })
+        .limit(20)
+        .lean<JobDoc[]>(),
+    ]);
+    return {
+      counts: { pending, running, failed, succeeded },
+      failedJobs: recent.map((j) => ({
+        id: j._id.toHexString(),
+        type: j.type,
+        ...(j.error ? { error: `${j.error.code}: ${j.error.message}`.slice(0, 1000) } : {}),
+      })),
+    };
+  }
+
   /** Is a job of this schedule still scheduled, queued or running? (overlap policy) */
   async hasActiveForSchedule(scheduleId: string): Promise<boolean> {
-    const found = await this.model.exists({ scheduleId, status: { $in: ['scheduled', 'queued', 'running'] } });
+    const found = await this.model.exists({
+      scheduleId,
+      status: { $in: ['scheduled', 'queued', 'running'] },
+    });
     return found !== null;
   }
 }

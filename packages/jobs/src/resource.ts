@@ -18,10 +18,17 @@ export function toJobResource(doc: JobDoc): JobResource {
     createdAt: doc.createdAt.toISOString(),
     startedAt: iso(doc.startedAt),
     finishedAt: iso(doc.finishedAt),
-    progress: doc.progress ? { percent: doc.progress.percent, ...(doc.progress.message ? { message: doc.progress.message } : {}) } : null,
+    progress: doc.progress
+      ? {
+          percent: doc.progress.percent,
+          ...(doc.progress.message ? { message: doc.progress.message } : {}),
+        }
+      : null,
     payload: parse(doc.payload),
     result: parse(doc.result),
-    error: doc.error ? { code: doc.error.code, message: doc.error.message, retryable: doc.error.retryable } : null,
+    error: doc.error
+      ? { code: doc.error.code, message: doc.error.message, retryable: doc.error.retryable }
+      : null,
     owner: doc.owner,
     scheduleId: doc.scheduleId,
     idempotencyKey: doc.idempotencyKey,

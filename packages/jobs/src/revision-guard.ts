@@ -17,7 +17,11 @@ export class RevisionGuard {
   private readonly revs: mongo.Collection<{ _id: string; job: Types.ObjectId; at: Date }>;
 
   constructor(conn: Connection) {
-    this.revs = conn.collection('job_revs') as unknown as mongo.Collection<{ _id: string; job: Types.ObjectId; at: Date }>;
+    this.revs = conn.collection('job_revs') as unknown as mongo.Collection<{
+      _id: string;
+      job: Types.ObjectId;
+      at: Date;
+    }>;
   }
 
   async ensureIndexes(): Promise<void> {

@@ -4,20 +4,25 @@ import { z } from 'zod';
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    super(
+      `invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+    );
   }
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `must be a URL with scheme ${protocols.join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${protocols.join(' or ')}`,
+  );
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
@@ -61,13 +66,19 @@ export const baseConfigShape = {
  * Parses `source` (default `process.env`) against a zod object of variables and returns a
  * frozen, typed config. Throws {@link ConfigError} naming each bad or missing variable.
  */
-export function loadConfig<S extends z.ZodRawShape>(shape: S, source: Env = process.env): Readonly<z.infer<z.ZodObject<S>>> {
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  source: Env = process.env,
+): Readonly<z.infer<z.ZodObject<S>>> {
   const result = z.object(shape).safeParse(source);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((i) => ({
         variable: String(i.path[0] ?? '?'),
-        message: i.code === 'invalid_type' && i.input === undefined ? 'is required but not set' : i.message,
+        message:
+          i.code === 'invalid_type' && i.input === undefined
+            ? 'is required but not set'
+            : i.message,
       })),
     );
   }

@@ -6,7 +6,11 @@ export type { Logger };
  * Structured JSON logs on stdout, one line per event. `service` is bound on every line;
  * `level` comes from LOG_LEVEL via the service config.
  */
-export function createLogger(service: string, level: string = 'info', options: LoggerOptions = {}): Logger {
+export function createLogger(
+  service: string,
+  level: string = 'info',
+  options: LoggerOptions = {},
+): Logger {
   return pino({
     level,
     base: { service, pid: process.pid },

@@ -5,7 +5,11 @@ import type { Logger } from './logger.js';
  * Opens a dedicated mongoose connection (not the global default, so tests and services can
  * hold several) and waits until it answers a ping.
  */
-export async function connectMongo(url: string, log: Logger, opts: { appName?: string } = {}): Promise<Connection> {
+export async function connectMongo(
+  url: string,
+  log: Logger,
+  opts: { appName?: string } = {},
+): Promise<Connection> {
   const conn = mongoose.createConnection(url, {
     appName: opts.appName,
     serverSelectionTimeoutMS: 10_000,
@@ -27,7 +31,9 @@ export async function mongoHealthy(conn: Connection, timeoutMs = 2000): Promise<
   try {
     await Promise.race([
       conn.db.admin().ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref(),
+      ),
     ]);
     return true;
   } catch {

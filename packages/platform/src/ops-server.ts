@@ -44,7 +44,13 @@ export async function startOpsServer(opts: {
         const ready = !draining && results.every(([, ok]) => ok);
         res
           .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ status: ready ? 'ready' : 'not-ready', draining, checks: Object.fromEntries(results) }));
+          .end(
+            JSON.stringify({
+              status: ready ? 'ready' : 'not-ready',
+              draining,
+              checks: Object.fromEntries(results),
+            }),
+          );
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not-found"}');
       }

@@ -46,7 +46,9 @@ export async function startService(
   const lines: string[] = [];
   let opsPort = 0;
   let httpPort: number | null = null;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   let buffered = '';
   const onData = (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
@@ -68,9 +70,15 @@ export async function startService(
   child.stderr!.on('data', onData);
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-  const started = () => opsPort > 0 && (name !== 'api' || httpPort !== null) && lines.some((l) => /"msg":"(worker started|scheduler started|http listening)/.test(l));
+  const started = () =>
+    opsPort > 0 &&
+    (name !== 'api' || httpPort !== null) &&
+    lines.some((l) => /"msg":"(worker started|scheduler started|http listening)/.test(l));
   while (!started()) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${lines.slice(-20).join('\n')}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `${name} exited with ${child.exitCode} before it was ready:\n${lines.slice(-20).join('\n')}`,
+      );
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${name} not ready in time:\n${lines.slice(-20).join('\n')}`);

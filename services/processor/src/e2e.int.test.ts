@@ -2,8 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose, { type Connection } from 'mongoose';
 import { envelope, jobDispatch, topology, type Topology } from '@conveyor/contracts';
 import { AmqpClient, createLogger, declareTopology, publishEnvelope } from '@conveyor/platform';
-import { JobDispatcher, JobEvents, JobHousekeeping, JobRepository, type JobDoc, type NewJob } from '@conveyor/jobs';
-import { infra, mongoUrlForDb, startService, uniqueName, waitFor, type ServiceProcess } from '@conveyor/testkit';
+import {
+  JobDispatcher,
+  JobEvents,
+  JobHousekeeping,
+  JobRepository,
+  type JobDoc,
+  type NewJob,
+} from '@conveyor/jobs';
+import {
+  infra,
+  mongoUrlForDb,
+  startService,
+  uniqueName,
+  waitFor,
+  type ServiceProcess,
+} from '@conveyor/testkit';
 
 const log = createLogger('processor-e2e', 'silent');
 let conn: Connection;
@@ -44,10 +58,21 @@ beforeAll(async () => {
   const { rabbitmqUrl, mongoUrl } = await infra();
   const prefix = uniqueName('e2e');
   const mongoDb = mongoUrlForDb(mongoUrl, prefix);
-  env = { RABBITMQ_URL: rabbitmqUrl, MONGO_URL: mongoDb, CONVEYOR_PREFIX: prefix, LEASE_MS: '3000', SHUTDOWN_GRACE_MS: '10000' };
+  env = {
+    RABBITMQ_URL: rabbitmqUrl,
+    MONGO_URL: mongoDb,
+    CONVEYOR_PREFIX: prefix,
+    LEASE_MS: '3000',
+    SHUTDOWN_GRACE_MS: '10000',
+  };
   conn = await mongoose.createConnection(mongoDb).asPromise();
   topo = topology(prefix);
-  amqp = new AmqpClient({ url: rabbitmqUrl, name: 'e2e', log, setup: (ch) => declareTopology(ch, topo) });
+  amqp = new AmqpClient({
+    url: rabbitmqUrl,
+    name: 'e2e',
+    log,
+    setup: (ch) => declareTopology(ch, topo),
+  });
   await amqp.start();
   repo = new JobRepository(conn);
   await repo.ensureIndexes();
@@ -59,7 +84,8 @@ afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop('SIGKILL')));
   await amqp.withChannel(async (ch) => {
     for (const s of ['processor', 'mailer'] as const)
-      for (const lane of ['standard', 'priority'] as const) await ch.deleteQueue(topo.queues.work(s, lane));
+      for (const lane of ['standard', 'priority'] as const)
+        await ch.deleteQueue(topo.queues.work(s, lane));
     await ch.deleteQueue(topo.queues.dead);
   });
   await amqp.close();
@@ -71,7 +97,10 @@ describe('processor end to end', () => {
   it('runs a demo.count job to succeeded with progress and its result', async () => {
     await processor();
     const job = await submit(demo({ to: 5, delayMs: 20 }));
-    await waitFor(async () => (await status(job._id)).status === 'succeeded', { timeoutMs: 15_000, what: 'job succeeded' });
+    await waitFor(async () => (await status(job._id)).status === 'succeeded', {
+      timeoutMs: 15_000,
+      what: 'job succeeded',
+    });
     const done = await status(job._id);
     expect(JSON.parse(done.result!)).toEqual({ counted: 5 });
     expect(done.attempts).toBe(1);
@@ -81,10 +110,18 @@ describe('processor end to end', () => {
   it('does not run a job twice for a duplicated delivery', async () => {
     const job = await submit(demo({ to: 2, delayMs: 200 }));
     // The same dispatch again, as a redelivery or a sweeper racing the API would produce.
-    const dup = envelope(jobDispatch, { jobId: job._id.toHexString(), type: 'demo.count', attempt: 1, priority: 'normal' });
+    const dup = envelope(jobDispatch, {
+      jobId: job._id.toHexString(),
+      type: 'demo.count',
+      attempt: 1,
+      priority: 'normal',
+    });
     await publishEnvelope(amqp, jobDispatch, topo.exchanges.jobs, 'demo.count', dup);
     await publishEnvelope(amqp, jobDispatch, topo.exchanges.jobs, 'demo.count', dup);
-    await waitFor(async () => (await status(job._id)).status === 'succeeded', { timeoutMs: 15_000, what: 'job succeeded' });
+    await waitFor(async () => (await status(job._id)).status === 'succeeded', {
+      timeoutMs: 15_000,
+      what: 'job succeeded',
+    });
     await new Promise((r) => setTimeout(r, 500));
     const done = await status(job._id);
     expect(done.attempts).toBe(1);
@@ -96,7 +133,10 @@ describe('processor end to end', () => {
     // Only this processor consumes now: stop the first one (also drains cleanly).
     expect(await procs[0]!.stop('SIGTERM')).toBe(0);
     const job = await submit(demo({ to: 4, delayMs: 400 }));
-    await waitFor(async () => (await status(job._id)).status === 'running', { timeoutMs: 10_000, what: 'job running' });
+    await waitFor(async () => (await status(job._id)).status === 'running', {
+      timeoutMs: 10_000,
+      what: 'job running',
+    });
     expect(await p.stop('SIGTERM')).toBe(0);
     const done = await status(job._id);
     expect(done.status).toBe('succeeded');
@@ -106,12 +146,21 @@ describe('processor end to end', () => {
   it('re-runs the job of a processor killed mid-run after its lease expires, completing it once', async () => {
     const victim = await processor();
     const job = await submit(demo({ to: 30, delayMs: 100 }));
-    await waitFor(async () => (await status(job._id)).status === 'running', { timeoutMs: 10_000, what: 'job running' });
+    await waitFor(async () => (await status(job._id)).status === 'running', {
+      timeoutMs: 10_000,
+      what: 'job running',
+    });
     await victim.stop('SIGKILL');
     await processor();
     // The scheduler's lease reaper, run here directly: re-queues the job once its lease (3 s) expired.
-    await waitFor(async () => (await housekeeping.reapExpired()).length > 0, { timeoutMs: 15_000, what: 'lease reaped' });
-    await waitFor(async () => (await status(job._id)).status === 'succeeded', { timeoutMs: 20_000, what: 'job succeeded' });
+    await waitFor(async () => (await housekeeping.reapExpired()).length > 0, {
+      timeoutMs: 15_000,
+      what: 'lease reaped',
+    });
+    await waitFor(async () => (await status(job._id)).status === 'succeeded', {
+      timeoutMs: 20_000,
+      what: 'job succeeded',
+    });
     const done = await status(job._id);
     expect(done.attempts).toBe(2);
     expect(JSON.parse(done.result!)).toEqual({ counted: 30 });
@@ -119,13 +168,25 @@ describe('processor end to end', () => {
 
   it('cancels a running job within a second', async () => {
     const job = await submit(demo({ to: 100, delayMs: 100 }));
-    await waitFor(async () => (await status(job._id)).status === 'running', { timeoutMs: 10_000, what: 'job running' });
+    await waitFor(async () => (await status(job._id)).status === 'running', {
+      timeoutMs: 10_000,
+      what: 'job running',
+    });
     const res = await repo.requestCancel(job._id.toHexString());
     expect(res?.immediate).toBe(false);
     const { jobCancel } = await import('@conveyor/contracts');
-    await publishEnvelope(amqp, jobCancel, topo.exchanges.control, '', envelope(jobCancel, { jobId: job._id.toHexString() }));
+    await publishEnvelope(
+      amqp,
+      jobCancel,
+      topo.exchanges.control,
+      '',
+      envelope(jobCancel, { jobId: job._id.toHexString() }),
+    );
     const t0 = Date.now();
-    await waitFor(async () => (await status(job._id)).status === 'cancelled', { timeoutMs: 5_000, what: 'job cancelled' });
+    await waitFor(async () => (await status(job._id)).status === 'cancelled', {
+      timeoutMs: 5_000,
+      what: 'job cancelled',
+    });
     expect(Date.now() - t0).toBeLessThan(1500);
   });
 

@@ -10,12 +10,17 @@ async function main(): Promise<void> {
     service: 'processor',
     config,
     handlers: (rt) =>
-      processorHandlers({ uploads: new FileStore(rt.mongo, 'uploads'), artifacts: new FileStore(rt.mongo, 'artifacts') }),
+      processorHandlers({
+        uploads: new FileStore(rt.mongo, 'uploads'),
+        artifacts: new FileStore(rt.mongo, 'artifacts'),
+      }),
   });
   svc.runtime.lifecycle.handleSignals();
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

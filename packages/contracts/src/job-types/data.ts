@@ -73,7 +73,10 @@ export const aggregateStepSchema = z.strictObject({
 });
 export const sortStepSchema = z.strictObject({
   op: z.literal('sort'),
-  by: z.array(z.strictObject({ field, dir: z.enum(['asc', 'desc']).default('asc') })).min(1).max(20),
+  by: z
+    .array(z.strictObject({ field, dir: z.enum(['asc', 'desc']).default('asc') }))
+    .min(1)
+    .max(20),
 });
 export const limitStepSchema = z.strictObject({
   op: z.literal('limit'),
@@ -125,7 +128,8 @@ export const dataProcessResult = z.object({
 /** `data.process` — streams records through the step language into an artifact. */
 export const dataProcess = defineJobType({
   name: 'data.process',
-  description: 'Cleans, filters, projects, aggregates, sorts, limits or analyzes records into json/ndjson/csv/xml.',
+  description:
+    'Cleans, filters, projects, aggregates, sorts, limits or analyzes records into json/ndjson/csv/xml.',
   service: 'processor',
   timeoutMs: 30 * 60_000,
   maxAttempts: 3,

@@ -13,7 +13,10 @@ export const EMAIL_LIMITS = Object.freeze({
 const recipients = z.array(emailAddressSchema).min(1).max(EMAIL_LIMITS.recipients);
 const body = z
   .string()
-  .refine((s) => Buffer.byteLength(s) <= EMAIL_LIMITS.bodyBytes, `must be at most ${EMAIL_LIMITS.bodyBytes} bytes`);
+  .refine(
+    (s) => Buffer.byteLength(s) <= EMAIL_LIMITS.bodyBytes,
+    `must be at most ${EMAIL_LIMITS.bodyBytes} bytes`,
+  );
 
 /** What the mailer reports for a delivered message. */
 export const emailResultSchema = z.object({
@@ -38,10 +41,13 @@ export const emailSendPayload = z
     message: 'needs text, html or both',
     path: ['text'],
   })
-  .refine((p) => p.to.length + (p.cc?.length ?? 0) + (p.bcc?.length ?? 0) <= EMAIL_LIMITS.recipients, {
-    message: `at most ${EMAIL_LIMITS.recipients} recipients in to + cc + bcc`,
-    path: ['to'],
-  });
+  .refine(
+    (p) => p.to.length + (p.cc?.length ?? 0) + (p.bcc?.length ?? 0) <= EMAIL_LIMITS.recipients,
+    {
+      message: `at most ${EMAIL_LIMITS.recipients} recipients in to + cc + bcc`,
+      path: ['to'],
+    },
+  );
 
 /** `email.send` — one message with explicit subject and body. */
 export const emailSend = defineJobType({
@@ -56,24 +62,30 @@ export const emailSend = defineJobType({
 
 const url = z.url({ protocol: /^https?$/ }).max(2048);
 const shortText = (max: number) => z.string().min(1).max(max);
+/** Text that may end up in a header (a subject template can use any of these fields). */
+const oneLine = (max: number) => headerTextSchema(max).min(1);
 
 /** Data each template needs; the template name selects the schema. */
 export const templateDataSchemas = {
-  welcome: z.strictObject({ name: shortText(200), loginUrl: url.optional(), product: shortText(200).optional() }),
+  welcome: z.strictObject({
+    name: oneLine(200),
+    loginUrl: url.optional(),
+    product: oneLine(200).optional(),
+  }),
   'password-reset': z.strictObject({
-    name: shortText(200).optional(),
+    name: oneLine(200).optional(),
     resetUrl: url,
     expiresInMinutes: z.int().min(1).max(10_080).default(60),
   }),
   notification: z.strictObject({
-    title: shortText(200),
+    title: oneLine(200),
     message: shortText(10_000),
     actionUrl: url.optional(),
-    actionLabel: shortText(100).optional(),
+    actionLabel: oneLine(100).optional(),
   }),
   digest: z.strictObject({
-    name: shortText(200).optional(),
-    periodLabel: shortText(100).default('the last 24 hours'),
+    name: oneLine(200).optional(),
+    periodLabel: oneLine(100).default('the last 24 hours'),
     counts: z.strictObject({
       pending: z.int().min(0),
       running: z.int().min(0).default(0),
@@ -81,7 +93,13 @@ export const templateDataSchemas = {
       succeeded: z.int().min(0).default(0),
     }),
     failedJobs: z
-      .array(z.strictObject({ id: z.string().max(100), type: z.string().max(100), error: z.string().max(1000).optional() }))
+      .array(
+        z.strictObject({
+          id: z.string().max(100),
+          type: z.string().max(100),
+          error: z.string().max(1000).optional(),
+        }),
+      )
       .max(50)
       .default([]),
   }),
@@ -109,7 +127,8 @@ export const emailTemplatePayload = z.discriminatedUnion('template', [
 /** `email.template` — a message rendered from a named template (text + HTML parts). */
 export const emailTemplate = defineJobType({
   name: 'email.template',
-  description: 'Renders a named template (welcome, password-reset, notification, digest) and sends it.',
+  description:
+    'Renders a named template (welcome, password-reset, notification, digest) and sends it.',
   service: 'mailer',
   timeoutMs: 60_000,
   maxAttempts: 8,
@@ -128,7 +147,11 @@ export const emailDigest = defineJobType({
     owner: z.string().min(1).max(200),
     to: emailAddressSchema,
     /** How far back the digest looks, in hours. */
-    periodHours: z.int().min(1).max(24 * 31).default(24),
+    periodHours: z
+      .int()
+      .min(1)
+      .max(24 * 31)
+      .default(24),
   }),
   result: emailResultSchema.extend({
     counts: z.object({ pending: z.int(), running: z.int(), failed: z.int(), succeeded: z.int() }),

@@ -22,7 +22,10 @@ export class InvalidCronError extends Error {
 export function parseCron(expr: string, tz: string): CronTime {
   const fields = expr.trim().split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
-    throw new InvalidCronError('cron', `expected 5 or 6 fields (seconds optional), got ${fields.length}`);
+    throw new InvalidCronError(
+      'cron',
+      `expected 5 or 6 fields (seconds optional), got ${fields.length}`,
+    );
   }
   if (!isTimeZone(tz)) throw new InvalidCronError('timezone', `unknown time zone ${tz}`);
   try {
@@ -62,7 +65,13 @@ export interface DueFireTimes {
  * `now`. Counting stops at `cap`; the latest is then found by searching back from `now`, so a
  * per-second schedule that was stopped for a day costs no more than `cap` steps.
  */
-export function dueFireTimes(expr: string | CronTime, tz: string, first: Date, now: Date, cap = 10_000): DueFireTimes {
+export function dueFireTimes(
+  expr: string | CronTime,
+  tz: string,
+  first: Date,
+  now: Date,
+  cap = 10_000,
+): DueFireTimes {
   if (first.getTime() > now.getTime()) return { count: 0, latest: null, capped: false };
   const ct = typeof expr === 'string' ? parseCron(expr, tz) : expr;
   let latest = first;

@@ -1,45 +1,69 @@
 import { describe, expect, it } from '@jest/globals';
 import { decideFire, type FireDecisionInput } from './fire-decision.js';
 
-const now = new Date('2026-01-01T00:10:00Z');
+const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);
 const base: FireDecisionInput = {
-  due: { count: 1, latest: new Date('2026-01-01T00:09:59Z'), capped: false },
-  now,
+  due: { count: 1, latest: at('09:59'), capped: false },
+  onTime: [at('09:59')],
+  now: at('10:00'),
   misfirePolicy: 'skip',
   overlapPolicy: 'allow',
   hasActiveJob: false,
-  toleranceMs: 5000,
 };
-const stale = { count: 3, latest: new Date('2026-01-01T00:07:00Z'), capped: false };
+const stale: Pick<FireDecisionInput, 'due' | 'onTime'> = {
+  due: { count: 3, latest: at('07:00'), capped: false },
+  onTime: [],
+};
 
 describe('decideFire', () => {
   it('fires an on-time fire', () => {
-    expect(decideFire(base)).toEqual({ fireAt: base.due.latest, misfires: 0, overlapSkipped: false });
+    expect(decideFire(base)).toEqual({ fireAt: [at('09:59')], misfires: 0, overlapSkipped: false });
   });
   it('nothing due, nothing fired', () => {
-    expect(decideFire({ ...base, due: { count: 0, latest: null, capped: false } }).fireAt).toBeNull();
+    expect(
+      decideFire({ ...base, due: { count: 0, latest: null, capped: false }, onTime: [] }).fireAt,
+    ).toEqual([]);
   });
   it('skip drops a late backlog entirely', () => {
-    expect(decideFire({ ...base, due: stale })).toEqual({ fireAt: null, misfires: 3, overlapSkipped: false });
+    expect(decideFire({ ...base, ...stale })).toEqual({
+      fireAt: [],
+      misfires: 3,
+      overlapSkipped: false,
+    });
   });
-  it('skip fires the latest when it is on time and drops the older ones', () => {
-    const due = { count: 3, latest: new Date('2026-01-01T00:09:58Z'), capped: false };
-    expect(decideFire({ ...base, due })).toEqual({ fireAt: due.latest, misfires: 2, overlapSkipped: false });
-  });
-  it('run-once fires the latest missed time once', () => {
-    expect(decideFire({ ...base, due: stale, misfirePolicy: 'run-once' })).toEqual({
-      fireAt: stale.latest,
+  it('fires every on-time fire of a late scan and drops only the older ones', () => {
+    const due = { count: 4, latest: at('09:59'), capped: false };
+    expect(decideFire({ ...base, due, onTime: [at('09:58'), at('09:59')] })).toEqual({
+      fireAt: [at('09:58'), at('09:59')],
       misfires: 2,
       overlapSkipped: false,
     });
   });
-  it('overlap skip suppresses the fire only while a job is active', () => {
-    expect(decideFire({ ...base, overlapPolicy: 'skip', hasActiveJob: true })).toEqual({
-      fireAt: null,
+  it('run-once fires the latest missed time once', () => {
+    expect(decideFire({ ...base, ...stale, misfirePolicy: 'run-once' })).toEqual({
+      fireAt: [at('07:00')],
+      misfires: 2,
+      overlapSkipped: false,
+    });
+  });
+  it('overlap skip fires at most the latest, and nothing while a job is active', () => {
+    const two = {
+      ...base,
+      due: { count: 2, latest: at('09:59'), capped: false },
+      onTime: [at('09:58'), at('09:59')],
+    };
+    expect(decideFire({ ...two, overlapPolicy: 'skip', hasActiveJob: true })).toEqual({
+      fireAt: [],
       misfires: 0,
       overlapSkipped: true,
     });
-    expect(decideFire({ ...base, overlapPolicy: 'skip', hasActiveJob: false }).fireAt).toEqual(base.due.latest);
-    expect(decideFire({ ...base, overlapPolicy: 'allow', hasActiveJob: true }).fireAt).toEqual(base.due.latest);
+    expect(decideFire({ ...two, overlapPolicy: 'skip' })).toEqual({
+      fireAt: [at('09:59')],
+      misfires: 1,
+      overlapSkipped: false,
+    });
+    expect(decideFire({ ...base, overlapPolicy: 'allow', hasActiveJob: true }).fireAt).toEqual([
+      at('09:59'),
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import type { CronTime } from 'cron';
 import { findJobType } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
 import type { JobDispatcher } from '../dispatch.js';
@@ -7,6 +8,9 @@ import { dueFireTimes, nextFireTime, parseCron } from './cron.js';
 import { decideFire } from './fire-decision.js';
 import type { ScheduleDoc } from './schedule.model.js';
 import type { ScheduleRepository } from './schedule.repository.js';
+
+/** More on-time fires than this in one scan means a sub-second schedule: only the latest runs. */
+const MAX_ON_TIME = 10;
 
 /** What one {@link ScheduleFirer.fireDue} pass did. */
 export interface FirePassResult {
@@ -54,7 +58,10 @@ export class ScheduleFirer {
       try {
         await this.handle(s, now, result);
       } catch (err) {
-        this.log.error({ err, scheduleId: s._id.toHexString() }, 'schedule fire failed; retried next pass');
+        this.log.error(
+          { err, scheduleId: s._id.toHexString() },
+          'schedule fire failed; retried next pass',
+        );
       }
     }
     return result;
@@ -69,27 +76,38 @@ export class ScheduleFirer {
     } catch (err) {
       // n.b. the API validates expressions; this guards against a library upgrade rejecting one.
       result.broken++;
-      this.log.error({ err, scheduleId: s._id.toHexString() }, 'schedule cron no longer parses; stopped');
+      this.log.error(
+        { err, scheduleId: s._id.toHexString() },
+        'schedule cron no longer parses; stopped',
+      );
       await this.schedules.advance(s._id, expected, null);
       return;
     }
     const due = dueFireTimes(ct, s.timezone, expected, now);
-    const active = s.overlapPolicy === 'skip' ? await this.jobs.hasActiveForSchedule(s._id.toHexString()) : false;
+    const onTime = this.onTimeFires(ct, s.timezone, expected, now);
+    const active =
+      s.overlapPolicy === 'skip'
+        ? await this.jobs.hasActiveForSchedule(s._id.toHexString())
+        : false;
     const decision = decideFire({
       due,
       now,
       misfirePolicy: s.misfirePolicy,
       overlapPolicy: s.overlapPolicy,
       hasActiveJob: active,
-      toleranceMs: this.toleranceMs,
+      onTime,
     });
     const after = due.latest && due.latest.getTime() > now.getTime() ? due.latest : now;
     const next = nextFireTime(ct, s.timezone, after);
     let fired: { at: Date; jobId: string } | undefined;
-    if (decision.fireAt) {
-      const { job, created } = await this.submit(s, decision.fireAt, `schedule:${s._id.toHexString()}:${decision.fireAt.toISOString()}`);
+    for (const at of decision.fireAt) {
+      const { job, created } = await this.submit(
+        s,
+        at,
+        `schedule:${s._id.toHexString()}:${at.toISOString()}`,
+      );
       if (created) result.fired++;
-      fired = { at: decision.fireAt, jobId: job._id.toHexString() };
+      fired = { at, jobId: job._id.toHexString() };
     }
     const advanced = await this.schedules.advance(s._id, expected, next, fired);
     // n.b. count drops only once: the replica that advanced is the one whose view was current.
@@ -97,16 +115,36 @@ export class ScheduleFirer {
       result.misfires += decision.misfires;
       if (decision.overlapSkipped) result.overlapsSkipped++;
       if (decision.misfires > 0) {
-        this.log.warn({ scheduleId: s._id.toHexString(), misfires: decision.misfires, policy: s.misfirePolicy }, 'schedule missed fire times');
+        this.log.warn(
+          { scheduleId: s._id.toHexString(), misfires: decision.misfires, policy: s.misfirePolicy },
+          'schedule missed fire times',
+        );
       }
     }
+  }
+
+  /** Due fire times no older than the tolerance, oldest first (at most {@link MAX_ON_TIME}). */
+  private onTimeFires(ct: CronTime, tz: string, first: Date, now: Date): Date[] {
+    const from = Math.max(first.getTime(), now.getTime() - this.toleranceMs);
+    const out: Date[] = [];
+    // n.b. start 1 ms early: nextFireTimes is strictly after its start and `from` may be a fire time.
+    let t = nextFireTime(ct, tz, new Date(from - 1));
+    while (t.getTime() <= now.getTime() && out.length < MAX_ON_TIME) {
+      out.push(t);
+      t = nextFireTime(ct, tz, t);
+    }
+    return out.length === MAX_ON_TIME ? out.slice(-1) : out;
   }
 
   /**
    * Submits the schedule's job for `fireAt` under `idempotencyKey` and dispatches it when this
    * call created it. Also used by the API's manual trigger.
    */
-  async submit(s: ScheduleDoc, fireAt: Date, idempotencyKey: string): Promise<{ job: JobDoc; created: boolean }> {
+  async submit(
+    s: ScheduleDoc,
+    fireAt: Date,
+    idempotencyKey: string,
+  ): Promise<{ job: JobDoc; created: boolean }> {
     const t = s.jobTemplate;
     const def = findJobType(t.type);
     const res = await this.jobs.create({

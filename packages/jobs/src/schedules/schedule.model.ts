@@ -1,5 +1,13 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { MISFIRE_POLICIES, OVERLAP_POLICIES, PRIORITIES, isTimeZone, type MisfirePolicy, type OverlapPolicy, type Priority } from '@conveyor/contracts';
+import {
+  MISFIRE_POLICIES,
+  OVERLAP_POLICIES,
+  PRIORITIES,
+  isTimeZone,
+  type MisfirePolicy,
+  type OverlapPolicy,
+  type Priority,
+} from '@conveyor/contracts';
 
 /** The job a schedule submits; `payload` is JSON text for the same reason as a job's. */
 export interface JobTemplateDoc {
@@ -38,7 +46,11 @@ const scheduleSchema = new Schema<ScheduleDoc>(
     ownerEmail: { type: String, default: null },
     name: { type: String, required: true },
     cron: { type: String, required: true },
-    timezone: { type: String, required: true, validate: { validator: isTimeZone, message: 'unknown time zone' } },
+    timezone: {
+      type: String,
+      required: true,
+      validate: { validator: isTimeZone, message: 'unknown time zone' },
+    },
     enabled: { type: Boolean, required: true },
     jobTemplate: {
       type: new Schema<JobTemplateDoc>(
@@ -73,5 +85,8 @@ export type ScheduleModel = Model<ScheduleDoc>;
 
 /** The schedules model bound to a connection. */
 export function scheduleModel(conn: Connection): ScheduleModel {
-  return (conn.models['Schedule'] as ScheduleModel | undefined) ?? conn.model<ScheduleDoc>('Schedule', scheduleSchema);
+  return (
+    (conn.models['Schedule'] as ScheduleModel | undefined) ??
+    conn.model<ScheduleDoc>('Schedule', scheduleSchema)
+  );
 }

@@ -1,6 +1,11 @@
 import { Types, type Connection } from 'mongoose';
 import type { MisfirePolicy, OverlapPolicy } from '@conveyor/contracts';
-import { scheduleModel, type JobTemplateDoc, type ScheduleDoc, type ScheduleModel } from './schedule.model.js';
+import {
+  scheduleModel,
+  type JobTemplateDoc,
+  type ScheduleDoc,
+  type ScheduleModel,
+} from './schedule.model.js';
 
 /** What it takes to create a schedule (already validated; `nextFireAt` already computed). */
 export interface NewSchedule {
@@ -67,7 +72,11 @@ export class ScheduleRepository {
   async update(id: string, patch: SchedulePatch, owner?: string): Promise<ScheduleDoc | null> {
     if (!isScheduleId(id)) return null;
     return this.model
-      .findOneAndUpdate({ _id: oid(id), ...ownedBy(owner) }, { $set: { ...patch, updatedAt: new Date() } }, { new: true })
+      .findOneAndUpdate(
+        { _id: oid(id), ...ownedBy(owner) },
+        { $set: { ...patch, updatedAt: new Date() } },
+        { returnDocument: 'after' },
+      )
       .lean<ScheduleDoc>();
   }
 
@@ -112,7 +121,10 @@ export class ScheduleRepository {
       set.lastFireAt = fired.at;
       set.lastJobId = fired.jobId;
     }
-    const res = await this.model.updateOne({ _id: id, nextFireAt: expectedNextFireAt }, { $set: set });
+    const res = await this.model.updateOne(
+      { _id: id, nextFireAt: expectedNextFireAt },
+      { $set: set },
+    );
     return res.modifiedCount === 1;
   }
 }

@@ -23,7 +23,9 @@ export function toScheduleResource(s: ScheduleDoc, now = new Date()): ScheduleRe
     },
     misfirePolicy: s.misfirePolicy,
     overlapPolicy: s.overlapPolicy,
-    nextFireTimes: s.enabled ? nextFireTimes(s.cron, s.timezone, now, UPCOMING).map((d) => d.toISOString()) : [],
+    nextFireTimes: s.enabled
+      ? nextFireTimes(s.cron, s.timezone, now, UPCOMING).map((d) => d.toISOString())
+      : [],
     lastFireAt: s.lastFireAt?.toISOString() ?? null,
     lastJobId: s.lastJobId,
     owner: s.owner,

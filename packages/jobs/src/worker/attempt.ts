@@ -53,8 +53,14 @@ export async function runAttempt(a: AttemptInput): Promise<void> {
   const parsed = a.handler.type.payload.safeParse(JSON.parse(job.payload));
   let outcome: string;
   if (!parsed.success) {
-    const message = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
-    outcome = await finishFailed(a, job, token, { code: 'INVALID_PAYLOAD', message, retryable: false });
+    const message = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`)
+      .join('; ');
+    outcome = await finishFailed(a, job, token, {
+      code: 'INVALID_PAYLOAD',
+      message,
+      retryable: false,
+    });
   } else {
     outcome = await execute(a, job, token, parsed.data, jlog);
   }
@@ -64,24 +70,33 @@ export async function runAttempt(a: AttemptInput): Promise<void> {
   else if (!ackedEarly) delivery.ack();
 }
 
-async function execute(a: AttemptInput, job: JobDoc, token: string, payload: unknown, log: Logger): Promise<string> {
+async function execute(
+  a: AttemptInput,
+  job: JobDoc,
+  token: string,
+  payload: unknown,
+  log: Logger,
+): Promise<string> {
   const { repo, ctl } = a;
   const timeout = setTimeout(() => ctl.abort('timeout'), job.timeoutMs);
   const progress = new ProgressReporter(a, job, token);
   let leaseLost = false;
-  const heartbeat = setInterval(() => {
-    repo
-      .heartbeat(job._id, token, a.leaseMs)
-      .then((hb) => {
-        if (!hb) {
-          leaseLost = true;
-          ctl.abort('lease-lost');
-        } else if (hb.cancelRequested) {
-          ctl.abort('cancel');
-        }
-      })
-      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
-  }, Math.max(200, Math.floor(a.leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      repo
+        .heartbeat(job._id, token, a.leaseMs)
+        .then((hb) => {
+          if (!hb) {
+            leaseLost = true;
+            ctl.abort('lease-lost');
+          } else if (hb.cancelRequested) {
+            ctl.abort('cancel');
+          }
+        })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
+    },
+    Math.max(200, Math.floor(a.leaseMs / 3)),
+  );
   const ctx: JobContext<unknown> = {
     job: {
       id: job._id.toHexString(),
@@ -136,7 +151,11 @@ async function execute(a: AttemptInput, job: JobDoc, token: string, payload: unk
   if (reason === 'timeout') error = new JobTimeoutError(job.timeoutMs);
   if (error === null) {
     const checked = a.handler.type.result.safeParse(result);
-    if (!checked.success) log.warn({ issues: checked.error.issues.slice(0, 3) }, 'handler result does not match its schema');
+    if (!checked.success)
+      log.warn(
+        { issues: checked.error.issues.slice(0, 3) },
+        'handler result does not match its schema',
+      );
     const done = await repo.succeed(job._id, token, checked.success ? checked.data : result);
     if (!done) return fencedOut(log);
     void a.events.lifecycle(done);
@@ -144,7 +163,13 @@ async function execute(a: AttemptInput, job: JobDoc, token: string, payload: unk
   }
   const info = classifyError(error);
   log.warn({ code: info.code, err: info.message, retryable: info.retryable }, 'attempt failed');
-  return finishFailed(a, job, token, { code: info.code, message: info.message, retryable: info.retryable }, info.retryAfterMs);
+  return finishFailed(
+    a,
+    job,
+    token,
+    { code: info.code, message: info.message, retryable: info.retryable },
+    info.retryAfterMs,
+  );
 }
 
 async function finishFailed(
@@ -156,7 +181,12 @@ async function finishFailed(
 ): Promise<string> {
   const retry = error.retryable && job.attempts < job.maxAttempts;
   const delay = retryAfterMs ?? backoffDelay(job.attempts, a.backoff);
-  const done = await a.repo.fail(job._id, token, { ...error, message: error.message.slice(0, 2000) }, retry ? new Date(Date.now() + delay) : null);
+  const done = await a.repo.fail(
+    job._id,
+    token,
+    { ...error, message: error.message.slice(0, 2000) },
+    retry ? new Date(Date.now() + delay) : null,
+  );
   if (!done) return fencedOut(a.log);
   void a.events.lifecycle(done);
   return retry ? 'retry' : 'failed';
@@ -182,7 +212,10 @@ class ProgressReporter {
 
   report(percent: number, message?: string): void {
     const p = Math.max(0, Math.min(100, Number.isFinite(percent) ? percent : 0));
-    this.latest = { percent: Math.round(p * 100) / 100, ...(message ? { message: message.slice(0, 500) } : {}) };
+    this.latest = {
+      percent: Math.round(p * 100) / 100,
+      ...(message ? { message: message.slice(0, 500) } : {}),
+    };
     this.schedule();
   }
 

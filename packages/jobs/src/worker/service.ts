@@ -1,6 +1,13 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { WorkerService } from '@conveyor/contracts';
-import { baseConfigShape, bootService, closeRuntime, env, type ReadinessCheck, type ServiceRuntime } from '@conveyor/platform';
+import {
+  baseConfigShape,
+  bootService,
+  closeRuntime,
+  env,
+  type ReadinessCheck,
+  type ServiceRuntime,
+} from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
 import { JobRepository } from '../job.repository.js';
 import { JobEvents } from '../events.js';
@@ -23,7 +30,9 @@ export const workerConfigShape = {
   AMQP_CONSUMER_TIMEOUT_MS: env.positiveInt.default(1_800_000),
 };
 type WorkerConfigShape = typeof workerConfigShape;
-export type WorkerConfig = Readonly<z.infer<z.ZodObject<WorkerConfigShape>>> & { METRICS_PORT: number };
+export type WorkerConfig = Readonly<z.infer<z.ZodObject<WorkerConfigShape>>> & {
+  METRICS_PORT: number;
+};
 
 /** A running worker service. */
 export interface WorkerServiceHandle {

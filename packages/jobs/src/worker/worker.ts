@@ -12,7 +12,15 @@ import {
   type Topology,
   type WorkerService,
 } from '@conveyor/contracts';
-import { consumeEnvelopes, publishEnvelope, type AmqpClient, type Consumer, type Delivery, type Logger, type Registry } from '@conveyor/platform';
+import {
+  consumeEnvelopes,
+  publishEnvelope,
+  type AmqpClient,
+  type Consumer,
+  type Delivery,
+  type Logger,
+  type Registry,
+} from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
 import type { JobRepository } from '../job.repository.js';
 import type { JobEvents } from '../events.js';
@@ -75,7 +83,8 @@ export class Worker {
   constructor(private readonly o: WorkerOptions) {
     this.concurrency = o.concurrency ?? 8;
     for (const h of o.handlers) {
-      if (h.type.service !== o.service) throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
+      if (h.type.service !== o.service)
+        throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
       this.handlers.set(h.type.name, h);
     }
     this.metrics = new WorkerMetrics(o.registry, () => this.active);
@@ -97,7 +106,11 @@ export class Worker {
           prefetch: 50,
           tag: `${this.o.service}-control`,
           declare: async (ch) => {
-            const q = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+            const q = await ch.assertQueue('', {
+              exclusive: true,
+              autoDelete: true,
+              durable: false,
+            });
             await ch.bindQueue(q.queue, topo.exchanges.control, '');
             return q.queue;
           },
@@ -128,11 +141,27 @@ export class Worker {
     this.heartbeatTimer = setInterval(() => void this.publishHeartbeat(), 5000);
     this.heartbeatTimer.unref();
     void this.publishHeartbeat();
-    log.info({ service: this.o.service, concurrency: this.concurrency, workerId: this.id, types: [...this.handlers.keys()] }, 'worker started');
+    log.info(
+      {
+        service: this.o.service,
+        concurrency: this.concurrency,
+        workerId: this.id,
+        types: [...this.handlers.keys()],
+      },
+      'worker started',
+    );
   }
 
   /** Holds a delivery until a slot is free; higher priorities start first. */
-  private enqueue(env: Envelope<{ jobId: string; type: string; attempt: number; priority: 'low' | 'normal' | 'high' | 'urgent' }>, delivery: Delivery): Promise<void> {
+  private enqueue(
+    env: Envelope<{
+      jobId: string;
+      type: string;
+      attempt: number;
+      priority: 'low' | 'normal' | 'high' | 'urgent';
+    }>,
+    delivery: Delivery,
+  ): Promise<void> {
     return new Promise<void>((resolve) => {
       this.queue.push({
         rank: priorityRank(env.data.priority),
@@ -141,7 +170,10 @@ export class Worker {
           this.active++;
           this.process(env, delivery)
             .catch((err: unknown) => {
-              this.o.log.error({ err, jobId: env.data.jobId }, 'job processing failed; requeueing the message');
+              this.o.log.error(
+                { err, jobId: env.data.jobId },
+                'job processing failed; requeueing the message',
+              );
               delivery.nack(true);
             })
             .finally(() => {
@@ -160,7 +192,11 @@ export class Worker {
   }
 
   private pump(): void {
-    while (this.active < this.concurrency && this.queue.length > 0 && !this.shutdown.signal.aborted) {
+    while (
+      this.active < this.concurrency &&
+      this.queue.length > 0 &&
+      !this.shutdown.signal.aborted
+    ) {
       let best = 0;
       for (let i = 1; i < this.queue.length; i++) {
         const a = this.queue[i]!;
@@ -172,7 +208,10 @@ export class Worker {
     }
   }
 
-  private async process(env: Envelope<{ jobId: string; type: string; attempt: number }>, delivery: Delivery): Promise<void> {
+  private async process(
+    env: Envelope<{ jobId: string; type: string; attempt: number }>,
+    delivery: Delivery,
+  ): Promise<void> {
     const { jobId, type, attempt } = env.data;
     const handler = this.handlers.get(type);
     if (!handler) {
@@ -219,9 +258,16 @@ export class Worker {
       jobTypes: [...this.handlers.keys()],
       startedAt: this.startedAt,
     });
-    await publishEnvelope(this.o.amqp, workerHeartbeat, this.o.topology.exchanges.events, routingKeys.heartbeat(this.o.service), env, {
-      mandatory: false,
-    }).catch(() => undefined); // n.b. a missed heartbeat only delays the /v1/workers view
+    await publishEnvelope(
+      this.o.amqp,
+      workerHeartbeat,
+      this.o.topology.exchanges.events,
+      routingKeys.heartbeat(this.o.service),
+      env,
+      {
+        mandatory: false,
+      },
+    ).catch(() => undefined); // n.b. a missed heartbeat only delays the /v1/workers view
   }
 
   /** Stops taking deliveries; running and buffered jobs go on. */

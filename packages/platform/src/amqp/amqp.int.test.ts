@@ -13,14 +13,21 @@ let client: AmqpClient;
 const clients: AmqpClient[] = [];
 
 function newClient(name: string): AmqpClient {
-  const c = new AmqpClient({ url, name, log, setup: (ch) => declareTopology(ch, topo, { deliveryLimit: 2 }), publishTimeoutMs: 5000 });
+  const c = new AmqpClient({
+    url,
+    name,
+    log,
+    setup: (ch) => declareTopology(ch, topo, { deliveryLimit: 2 }),
+    publishTimeoutMs: 5000,
+  });
   clients.push(c);
   return c;
 }
 
 const dispatch = (jobId: string) =>
   envelope(jobDispatch, { jobId, type: 'demo.count', attempt: 1, priority: 'normal' });
-const hexId = () => Array.from({ length: 24 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+const hexId = () =>
+  Array.from({ length: 24 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
 
 beforeAll(async () => {
   url = (await infra()).rabbitmqUrl;
@@ -45,15 +52,30 @@ describe('topology', () => {
   it('declares exchanges and quorum work queues with a delivery limit and dead-lettering', async () => {
     await client.withChannel(async (ch) => {
       for (const ex of Object.values(topo.exchanges)) await ch.checkExchange(ex);
-      for (const q of [topo.queues.work('processor', 'standard'), topo.queues.work('mailer', 'priority'), topo.queues.dead]) {
+      for (const q of [
+        topo.queues.work('processor', 'standard'),
+        topo.queues.work('mailer', 'priority'),
+        topo.queues.dead,
+      ]) {
         const info = await ch.checkQueue(q);
         expect(info.queue).toBe(q);
       }
     });
     // Queue arguments are only visible through the management tooling.
-    const out = await rabbitmqctl(['list_queues', 'name', 'type', 'arguments', '--formatter', 'json']);
+    const out = await rabbitmqctl([
+      'list_queues',
+      'name',
+      'type',
+      'arguments',
+      '--formatter',
+      'json',
+    ]);
     // rabbitmqctl lists arguments as [name, type, value] triples.
-    const queues = JSON.parse(out) as { name: string; type: string; arguments: [string, string, unknown][] }[];
+    const queues = JSON.parse(out) as {
+      name: string;
+      type: string;
+      arguments: [string, string, unknown][];
+    }[];
     const work = queues.find((q) => q.name === topo.queues.work('processor', 'standard'));
     expect(work?.type).toBe('quorum');
     const args = Object.fromEntries((work?.arguments ?? []).map(([k, , v]) => [k, v]));
@@ -78,7 +100,11 @@ describe('publish and consume', () => {
       { log },
     );
     const ids = Array.from({ length: 50 }, hexId);
-    await Promise.all(ids.map((id) => publishEnvelope(client, jobDispatch, topo.exchanges.jobs, 'demo.count', dispatch(id))));
+    await Promise.all(
+      ids.map((id) =>
+        publishEnvelope(client, jobDispatch, topo.exchanges.jobs, 'demo.count', dispatch(id)),
+      ),
+    );
     await waitFor(() => seen.length >= 50, { timeoutMs: 10_000, what: '50 deliveries' });
     expect(new Set(seen)).toEqual(new Set(ids));
     await consumer.close();
@@ -86,10 +112,22 @@ describe('publish and consume', () => {
 
   it('reports an unroutable publish instead of dropping it silently', async () => {
     await expect(
-      publishEnvelope(client, jobDispatch, topo.exchanges.jobs, 'nobody.listens', dispatch(hexId())),
+      publishEnvelope(
+        client,
+        jobDispatch,
+        topo.exchanges.jobs,
+        'nobody.listens',
+        dispatch(hexId()),
+      ),
     ).rejects.toMatchObject({ code: 'AMQP_UNROUTABLE' });
     // The client still publishes fine afterwards.
-    await publishEnvelope(client, jobDispatch, topo.exchanges.jobs, 'demo.count', dispatch(hexId()));
+    await publishEnvelope(
+      client,
+      jobDispatch,
+      topo.exchanges.jobs,
+      'demo.count',
+      dispatch(hexId()),
+    );
     await client.withChannel((ch) => ch.purgeQueue(topo.queues.work('processor', 'standard')));
   });
 
@@ -107,8 +145,12 @@ describe('publish and consume', () => {
       },
       { log },
     );
-    await client.publish(topo.exchanges.jobs, 'email.send', Buffer.from('{"not":"an envelope"}'), { messageId: 'bad-1' });
-    await client.publish(topo.exchanges.jobs, 'email.send', Buffer.from('not json at all'), { messageId: 'bad-2' });
+    await client.publish(topo.exchanges.jobs, 'email.send', Buffer.from('{"not":"an envelope"}'), {
+      messageId: 'bad-1',
+    });
+    await client.publish(topo.exchanges.jobs, 'email.send', Buffer.from('not json at all'), {
+      messageId: 'bad-2',
+    });
     await publishEnvelope(client, jobDispatch, topo.exchanges.jobs, 'email.send', poison);
     const dead: string[] = [];
     await waitFor(
@@ -156,7 +198,13 @@ describe('reconnection', () => {
         // retry the ones caught in flight (at-least-once).
         for (;;) {
           try {
-            await publishEnvelope(client, jobDispatch, topo.exchanges.jobsPriority, 'demo.count', dispatch(id));
+            await publishEnvelope(
+              client,
+              jobDispatch,
+              topo.exchanges.jobsPriority,
+              'demo.count',
+              dispatch(id),
+            );
             break;
           } catch {
             await new Promise((r) => setTimeout(r, 100));
@@ -166,7 +214,10 @@ describe('reconnection', () => {
       }
     })();
     await publishing;
-    await waitFor(() => seen.size === ids.length, { timeoutMs: 30_000, what: 'all 200 messages after reconnect' });
+    await waitFor(() => seen.size === ids.length, {
+      timeoutMs: 30_000,
+      what: 'all 200 messages after reconnect',
+    });
     expect(drops).toBeGreaterThanOrEqual(1);
     expect(c.connected).toBe(true);
     await consumer.close();

@@ -1,5 +1,11 @@
 import { EventEmitter, once } from 'node:events';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
+import amqp, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type Message,
+  type Options,
+} from 'amqplib';
 import type { Logger } from '../logger.js';
 import { sleep } from '../lifecycle.js';
 import { Consumer, type ConsumerOptions, type DeliveryHandler } from './consumer.js';
@@ -74,7 +80,10 @@ export class AmqpClient extends EventEmitter {
         this.connecting = null;
         return;
       } catch (err) {
-        this.opts.log.warn({ err: errInfo(err), attempt, retryInMs: delay }, 'rabbitmq connect failed');
+        this.opts.log.warn(
+          { err: errInfo(err), attempt, retryInMs: delay },
+          'rabbitmq connect failed',
+        );
         await sleep(delay, this.stop.signal).catch(() => undefined);
         delay = Math.min(delay * 2, max);
       }
@@ -83,9 +92,13 @@ export class AmqpClient extends EventEmitter {
   }
 
   private async connectOnce(): Promise<void> {
-    const conn = await amqp.connect(this.opts.url, { clientProperties: { connection_name: this.opts.name } });
+    const conn = await amqp.connect(this.opts.url, {
+      clientProperties: { connection_name: this.opts.name },
+    });
     try {
-      conn.on('error', (err: Error) => this.opts.log.warn({ err: errInfo(err) }, 'rabbitmq connection error'));
+      conn.on('error', (err: Error) =>
+        this.opts.log.warn({ err: errInfo(err) }, 'rabbitmq connection error'),
+      );
       conn.on('blocked', (reason: string) => {
         this.blocked = true;
         this.opts.onEvent?.('blocked');
@@ -138,7 +151,9 @@ export class AmqpClient extends EventEmitter {
     if (!conn) throw new PublishUnconfirmedError('not connected to rabbitmq');
     this.pubOpening ??= (async () => {
       const ch = await conn.createConfirmChannel();
-      ch.on('error', (err: Error) => this.opts.log.warn({ err: errInfo(err) }, 'publish channel error'));
+      ch.on('error', (err: Error) =>
+        this.opts.log.warn({ err: errInfo(err) }, 'publish channel error'),
+      );
       ch.on('return', (msg: Message) => {
         const id = msg.properties.headers?.['x-conveyor-seq'];
         const p = typeof id === 'string' ? this.pending.get(id) : undefined;
@@ -168,7 +183,8 @@ export class AmqpClient extends EventEmitter {
     for (;;) {
       if (this.closed) throw new PublishUnconfirmedError('client is closed');
       const left = deadline - Date.now();
-      if (left <= 0) throw new PublishUnconfirmedError('timed out waiting for rabbitmq to accept publishes');
+      if (left <= 0)
+        throw new PublishUnconfirmedError('timed out waiting for rabbitmq to accept publishes');
       if (!this.conn) {
         void this.start();
         await waitEvent(this, 'connected', Math.min(left, 250));
@@ -192,7 +208,12 @@ export class AmqpClient extends EventEmitter {
    * Publishes persistently with `mandatory`, resolving on the broker's confirm. Rejects with
    * {@link UnroutableError}, {@link PublishNackError} or {@link PublishUnconfirmedError}.
    */
-  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish = {},
+  ): Promise<void> {
     const deadline = Date.now() + (this.opts.publishTimeoutMs ?? 10_000);
     const ch = await this.publishChannel(deadline);
     const id = `${process.pid}-${++this.seq}`;
@@ -204,23 +225,33 @@ export class AmqpClient extends EventEmitter {
       exchange,
       routingKey,
       content,
-      { persistent: true, contentType: 'application/json', ...options, headers, mandatory: options.mandatory ?? true },
+      {
+        persistent: true,
+        contentType: 'application/json',
+        ...options,
+        headers,
+        mandatory: options.mandatory ?? true,
+      },
       (err) => {
         const p = this.pending.get(id);
         if (!p) return;
         this.pending.delete(id);
         if (err) p.reject(new PublishNackError(exchange, routingKey));
-        else if (p.returned) p.reject(new UnroutableError(exchange, routingKey, replyText(p.returned)));
+        else if (p.returned)
+          p.reject(new UnroutableError(exchange, routingKey, replyText(p.returned)));
         else p.resolve();
       },
     );
     if (!ok) this.needsDrain = true;
-    const timer = setTimeout(() => {
-      const p = this.pending.get(id);
-      if (!p) return;
-      this.pending.delete(id);
-      p.reject(new PublishUnconfirmedError('no confirm from rabbitmq in time'));
-    }, Math.max(deadline - Date.now(), 1000));
+    const timer = setTimeout(
+      () => {
+        const p = this.pending.get(id);
+        if (!p) return;
+        this.pending.delete(id);
+        p.reject(new PublishUnconfirmedError('no confirm from rabbitmq in time'));
+      },
+      Math.max(deadline - Date.now(), 1000),
+    );
     try {
       await confirmed;
     } finally {
@@ -233,7 +264,13 @@ export class AmqpClient extends EventEmitter {
    * immediately when not yet connected: it attaches on connect).
    */
   async consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<Consumer> {
-    const consumer = new Consumer(options, handler, this.opts.log, () => this.opts.onEvent?.('stale-ack'), () => this.conn);
+    const consumer = new Consumer(
+      options,
+      handler,
+      this.opts.log,
+      () => this.opts.onEvent?.('stale-ack'),
+      () => this.conn,
+    );
     this.consumers.add(consumer);
     consumer.onStopped(() => this.consumers.delete(consumer));
     if (this.conn) await consumer.attach(this.conn);

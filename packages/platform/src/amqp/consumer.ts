@@ -66,7 +66,9 @@ export class Consumer {
   async attach(conn: ChannelModel): Promise<void> {
     if (this.stopped) return;
     const ch = await conn.createChannel();
-    ch.on('error', (err: Error) => this.log.warn({ err: err.message, queue: this.queueName }, 'consumer channel error'));
+    ch.on('error', (err: Error) =>
+      this.log.warn({ err: err.message, queue: this.queueName }, 'consumer channel error'),
+    );
     await ch.prefetch(this.options.prefetch, false);
     const queue = this.options.declare ? await this.options.declare(ch) : this.options.queue;
     if (!queue) throw new Error('consumer needs a queue or a declare function');
@@ -93,7 +95,12 @@ export class Consumer {
       (msg) => {
         if (msg) this.dispatch(ch, msg);
       },
-      { noAck: false, ...(this.options.tag ? { consumerTag: `${this.options.tag}-${process.pid}-${Date.now()}` } : {}) },
+      {
+        noAck: false,
+        ...(this.options.tag
+          ? { consumerTag: `${this.options.tag}-${process.pid}-${Date.now()}` }
+          : {}),
+      },
     );
     this.consumerTag = consumerTag;
     this.log.debug({ queue, prefetch: this.options.prefetch }, 'consuming');
@@ -106,7 +113,10 @@ export class Consumer {
       const conn = this.currentConnection();
       if (!conn || this.stopped || this.ch) return;
       await this.attach(conn).catch((err: unknown) => {
-        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 're-consume failed; retrying');
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          're-consume failed; retrying',
+        );
         this.scheduleReattach();
       });
     })();
@@ -126,7 +136,10 @@ export class Consumer {
       settled = true;
       if (!isLive()) {
         this.onStaleAck();
-        this.log.debug({ tag: message.fields.deliveryTag }, 'not settling a delivery from a closed channel');
+        this.log.debug(
+          { tag: message.fields.deliveryTag },
+          'not settling a delivery from a closed channel',
+        );
         return;
       }
       try {
@@ -134,7 +147,10 @@ export class Consumer {
         else ch.nack(message, false, requeue);
       } catch (err) {
         this.onStaleAck();
-        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'settling a delivery failed');
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'settling a delivery failed',
+        );
       }
     };
     const delivery: Delivery = {
@@ -151,7 +167,10 @@ export class Consumer {
       .catch((err: unknown) => {
         // A handler that throws is a bug or a poison message: requeue; the queue's delivery
         // limit dead-letters it if it keeps failing.
-        this.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : err }, 'delivery handler threw');
+        this.log.error(
+          { err: err instanceof Error ? { message: err.message, stack: err.stack } : err },
+          'delivery handler threw',
+        );
         settle('nack', true);
       })
       .finally(() => {

@@ -16,7 +16,8 @@ export function publishEnvelope<T extends string, D extends z.ZodType>(
   env: Envelope<z.infer<D>>,
   opts: { priority?: number; mandatory?: boolean } = {},
 ): Promise<void> {
-  if (env.type !== def.type) throw new Error(`envelope of type ${env.type} published as ${def.type}`);
+  if (env.type !== def.type)
+    throw new Error(`envelope of type ${env.type} published as ${def.type}`);
   return client.publish(exchange, routingKey, Buffer.from(JSON.stringify(env)), {
     messageId: env.id,
     type: env.type,
@@ -48,7 +49,10 @@ export function consumeEnvelopes<T extends string, D extends z.ZodType>(
     try {
       body = JSON.parse(delivery.message.content.toString('utf8'));
     } catch {
-      hooks.log.warn({ queue: options.queue, messageId: delivery.message.properties.messageId }, 'dead-lettering a message that is not JSON');
+      hooks.log.warn(
+        { queue: options.queue, messageId: delivery.message.properties.messageId },
+        'dead-lettering a message that is not JSON',
+      );
       hooks.onInvalid?.('not-json');
       delivery.nack(false);
       return;
@@ -56,7 +60,11 @@ export function consumeEnvelopes<T extends string, D extends z.ZodType>(
     const parsed = def.envelope.safeParse(body);
     if (!parsed.success) {
       hooks.log.warn(
-        { queue: options.queue, messageId: delivery.message.properties.messageId, issues: parsed.error.issues.slice(0, 5) },
+        {
+          queue: options.queue,
+          messageId: delivery.message.properties.messageId,
+          issues: parsed.error.issues.slice(0, 5),
+        },
         `dead-lettering an invalid ${def.type} message`,
       );
       hooks.onInvalid?.('schema');

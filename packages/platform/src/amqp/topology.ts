@@ -17,7 +17,11 @@ export interface TopologyOptions {
  * Work queues are quorum queues (replicated; delivery limit; at-least-once dead-lettering,
  * which needs `overflow: reject-publish`). Dead letters go to `<prefix>.dlx` -> `<prefix>.dead`.
  */
-export async function declareTopology(ch: Channel, topo: Topology, opts: TopologyOptions = {}): Promise<void> {
+export async function declareTopology(
+  ch: Channel,
+  topo: Topology,
+  opts: TopologyOptions = {},
+): Promise<void> {
   const { exchanges, queues } = topo;
   await ch.assertExchange(exchanges.jobs, 'topic', { durable: true });
   await ch.assertExchange(exchanges.jobsPriority, 'topic', { durable: true });
@@ -39,7 +43,10 @@ export async function declareTopology(ch: Channel, topo: Topology, opts: Topolog
 }
 
 /** Arguments of every work queue; changing one is a migration (RabbitMQ refuses a mismatch). */
-export function workQueueArguments(topo: Topology, opts: TopologyOptions = {}): Record<string, unknown> {
+export function workQueueArguments(
+  topo: Topology,
+  opts: TopologyOptions = {},
+): Record<string, unknown> {
   return {
     'x-queue-type': 'quorum',
     'x-delivery-limit': opts.deliveryLimit ?? 5,

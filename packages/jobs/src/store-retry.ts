@@ -1,0 +1,32 @@
+/**
+ * Whether a store error is transient: the write did not happen and may simply be repeated.
+ * FerretDB on SQLite answers "database is locked (SQLITE_BUSY)" when writers collide; network
+ * errors and primary step-downs are transient on MongoDB.
+ */
+export function isTransientStoreError(err: unknown): boolean {
+  const e = err as { message?: string; name?: string; code?: number; errorLabelSet?: Set<string> };
+  const message = e?.message ?? '';
+  return (
+    /SQLITE_BUSY|database is locked/.test(message) ||
+    e?.name === 'MongoNetworkError' ||
+    e?.name === 'MongoNetworkTimeoutError' ||
+    e?.errorLabelSet?.has?.('RetryableWriteError') === true
+  );
+}
+
+/**
+ * Runs `fn`, repeating it on transient store errors with a growing pause (about 10 s in all
+ * by default). Use it for writes that must land once their fence was taken.
+ */
+export async function withStoreRetry<T>(fn: () => Promise<T>, tries = 12): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries || !isTransientStoreError(err)) throw err;
+      await new Promise((r) =>
+        setTimeout(r, Math.min(2000, 10 * 2 ** i) * (0.5 + Math.random() / 2)),
+      );
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export { startSmtpCatcher, type SmtpCatcher, type SmtpCatcherOptions } from './catcher.js';
+export type { CaughtEnvelope, CaughtMessage } from './message-store.js';
+export type { Fault, FaultStage } from './faults.js';
+export { jsonLinesLogger, silentLogger, type CatcherLogger } from './log.js';

@@ -1,0 +1,612 @@
+#!/usr/bin/env bash
+# Local infrastructure for Conveyor without Docker: RabbitMQ (Debian package, run as a
+# project-local node), FerretDB 1.x (MongoDB wire protocol, SQLite backend) and the
+# project's SMTP catcher. Everything the servers write (data, logs, pids, cookie) lives in
+# the git-ignored .infra/ directory next to package.json, so nothing collides with system
+# services and `rm -rf .infra` is a full reset.
+#
+# Usage: scripts/infra.sh up | down | status | env
+#        scripts/infra.sh start-<svc> | stop-<svc>   svc: rabbitmq, ferretdb, smtp-catcher
+#        scripts/infra.sh rabbitmqctl <args...>      (e.g. close_all_connections, stop_app)
+#
+# Ports (loopback only), overridable on `up`; the values in use are remembered in
+# .infra/settings.env until `down`, so `status`/`down` need no repeat of the overrides:
+#   CONVEYOR_RABBITMQ_PORT (5672)  CONVEYOR_RABBITMQ_MANAGEMENT_PORT (15672)
+#   CONVEYOR_RABBITMQ_PROMETHEUS_PORT (15692)  CONVEYOR_RABBITMQ_NODENAME (conveyor@localhost)
+#   CONVEYOR_MONGO_PORT (27017)  CONVEYOR_FERRETDB_DEBUG_PORT (unset = debug HTTP disabled)
+#   CONVEYOR_SMTP_PORT (1025)  CONVEYOR_SMTP_HTTP_PORT (1080)
+#   CONVEYOR_INFRA_TIMEOUT (120, seconds to wait for each server to become ready)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+INFRA="$ROOT/.infra"
+LOGS="$INFRA/logs"
+RUN="$INFRA/run"
+BIN="$INFRA/bin"
+SETTINGS="$INFRA/settings.env"
+HOST=127.0.0.1
+FERRETDB_VERSION=v1.24.0
+
+log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() {
+  printf '[infra %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2
+  exit 1
+}
+
+# Overrides given on the command line win; otherwise reuse what the running `up` chose.
+if [ -f "$SETTINGS" ]; then
+  while IFS='=' read -r key value; do
+    case "$key" in
+      CONVEYOR_*) [ -n "${!key:-}" ] || export "$key=$value" ;;
+    esac
+  done <"$SETTINGS"
+fi
+RABBITMQ_PORT="${CONVEYOR_RABBITMQ_PORT:-5672}"
+RABBITMQ_MANAGEMENT_PORT="${CONVEYOR_RABBITMQ_MANAGEMENT_PORT:-15672}"
+RABBITMQ_PROMETHEUS_PORT="${CONVEYOR_RABBITMQ_PROMETHEUS_PORT:-15692}"
+RABBITMQ_NODE="${CONVEYOR_RABBITMQ_NODENAME:-conveyor@localhost}"
+MONGO_PORT="${CONVEYOR_MONGO_PORT:-27017}"
+FERRETDB_DEBUG_PORT="${CONVEYOR_FERRETDB_DEBUG_PORT:-}"
+SMTP_PORT="${CONVEYOR_SMTP_PORT:-1025}"
+SMTP_HTTP_PORT="${CONVEYOR_SMTP_HTTP_PORT:-1080}"
+TIMEOUT="${CONVEYOR_INFRA_TIMEOUT:-120}"
+
+settings() {
+  cat <<EOF
+CONVEYOR_RABBITMQ_PORT=$RABBITMQ_PORT
+CONVEYOR_RABBITMQ_MANAGEMENT_PORT=$RABBITMQ_MANAGEMENT_PORT
+CONVEYOR_RABBITMQ_PROMETHEUS_PORT=$RABBITMQ_PROMETHEUS_PORT
+CONVEYOR_RABBITMQ_NODENAME=$RABBITMQ_NODE
+CONVEYOR_MONGO_PORT=$MONGO_PORT
+CONVEYOR_FERRETDB_DEBUG_PORT=$FERRETDB_DEBUG_PORT
+CONVEYOR_SMTP_PORT=$SMTP_PORT
+CONVEYOR_SMTP_HTTP_PORT=$SMTP_HTTP_PORT
+EOF
+}
+
+# Changing ports under running servers would orphan them (their pids would be checked
+# against the new ports), so a change requires `down` first.
+save_settings() {
+  local wanted
+  wanted="$(settings)"
+  if [ -f "$SETTINGS" ] && [ "$wanted" != "$(cat "$SETTINGS")" ] && any_running; then
+    die "servers are running with other settings than requested; run \`pnpm infra:down\` first.
+running:
+$(cat "$SETTINGS")
+requested:
+$wanted"
+  fi
+  echo "$wanted" >"$SETTINGS"
+}
+
+# ---------------------------------------------------------------------------- helpers
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+port_open() {
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
+}
+
+# n.b. a pid is only trusted if the process still runs the expected program: pids are
+# reused, and this script must never signal a process it did not start.
+pid_of() {
+  local file="$RUN/$1.pid" pattern="$2" pid cmdline
+  [ -s "$file" ] || return 1
+  pid="$(cat "$file")"
+  # n.b. no `| grep -q` here: under pipefail its early exit can fail the pipeline (SIGPIPE).
+  cmdline="$( (tr '\0' ' ' <"/proc/$pid/cmdline") 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$pattern"* ]] || return 1
+  echo "$pid"
+}
+
+# Sends TERM, waits up to 20 s, then KILL. Only ever called with a pid from pid_of.
+terminate() {
+  local pid="$1" name="$2" i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  log "$name (pid $pid) ignored SIGTERM for 20 s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Runs a command detached from this shell (own session, so Ctrl-C on `pnpm infra:up` or
+# the end of a CI step does not take the server down) and records its pid. The child
+# writes its own pid before exec'ing: `$!` would name setsid when setsid has to fork. It
+# also closes every inherited descriptor above stderr: a server holding its caller's pipe
+# open would keep `pnpm infra:up | …` (or a CI step) waiting until the server exits.
+spawn() {
+  local name="$1" logfile="$2"
+  shift 2
+  rm -f "$RUN/$name.pid"
+  # n.b. cwd .infra: anything a server drops in its working directory (erl_crash.dump)
+  # stays out of the repository.
+  (cd "$INFRA" && setsid nohup bash -c '
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -le 2 ] || eval "exec $fd>&-"
+    done
+    echo $$ >"$0" && exec "$@"' "$RUN/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null &)
+  for _ in $(seq 1 50); do
+    [ -s "$RUN/$name.pid" ] && return 0
+    sleep 0.1
+  done
+  die "$name: could not start (see $logfile)"
+}
+
+fail_with_log() {
+  local message="$1" logfile="$2"
+  {
+    echo "----- last 40 lines of $logfile -----"
+    tail -n 40 "$logfile" 2>/dev/null || echo "(no log)"
+    echo "-----"
+  } >&2
+  die "$message"
+}
+
+ensure_port_free() {
+  local port="$1" name="$2" variable="$3"
+  if port_open "$HOST" "$port"; then
+    die "$name cannot start: $HOST:$port is already in use by another process. Stop it or choose another port with $variable=<port>."
+  fi
+}
+
+http_ok() {
+  node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
+    .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+}
+
+# ---------------------------------------------------------------------------- RabbitMQ
+
+RMQ_DIR="$INFRA/rabbitmq"
+RMQ_SBIN=""
+
+find_rabbitmq() {
+  local server
+  # n.b. on Debian /usr/sbin/rabbitmq-* is a wrapper that re-runs everything as the
+  # `rabbitmq` user with the system environment, so call the real scripts directly.
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    RMQ_SBIN=/usr/lib/rabbitmq/bin
+    return 0
+  fi
+  server="$(PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v rabbitmq-server || true)"
+  [ -n "$server" ] || return 1
+  RMQ_SBIN="$(dirname "$(readlink -f "$server")")"
+}
+
+install_rabbitmq() {
+  local created_policy=0
+  command -v apt-get >/dev/null || die "rabbitmq-server is not installed and apt-get is not available; install RabbitMQ 3.10+ yourself or use Docker."
+  log "installing rabbitmq-server from the Debian archive"
+  if ! apt-cache show rabbitmq-server >/dev/null 2>&1; then
+    as_root apt-get update
+  fi
+  # The package's postinst would start the system-wide node (rabbit@<host>) on the same
+  # ports as ours. policy-rc.d exit 101 is Debian's documented "do not start services".
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server; then
+    [ "$created_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
+    die "apt-get install rabbitmq-server failed"
+  fi
+  [ "$created_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
+}
+
+# The environment every rabbitmq-* command needs to address our node: the same HOME
+# (Erlang cookie), node name, and file locations the server was started with.
+rabbitmq_env() {
+  RMQ_ENV=(
+    "HOME=$RMQ_DIR/home"
+    "RABBITMQ_NODENAME=$RABBITMQ_NODE"
+    "RABBITMQ_NODE_IP_ADDRESS=$HOST"
+    "RABBITMQ_NODE_PORT=$RABBITMQ_PORT"
+    "RABBITMQ_DIST_PORT=$((RABBITMQ_PORT + 20000))"
+    "RABBITMQ_MNESIA_BASE=$RMQ_DIR/mnesia"
+    "RABBITMQ_LOG_BASE=$LOGS/rabbitmq"
+    "RABBITMQ_PID_FILE=$RUN/rabbitmq.pid"
+    "RABBITMQ_CONFIG_FILE=$RMQ_DIR/rabbitmq.conf"
+    "RABBITMQ_ADVANCED_CONFIG_FILE=$RMQ_DIR/advanced.config"
+    "RABBITMQ_ENABLED_PLUGINS_FILE=$RMQ_DIR/enabled_plugins"
+    "RABBITMQ_CONF_ENV_FILE=$RMQ_DIR/rabbitmq-env.conf"
+    # Erlang distribution (used by rabbitmqctl) on loopback only, like the listeners.
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}"
+    "ERL_EPMD_ADDRESS=127.0.0.1"
+  )
+}
+
+rabbitmqctl_cmd() {
+  find_rabbitmq || die "rabbitmqctl not found: run \`pnpm infra:up\` first"
+  rabbitmq_env
+  env "${RMQ_ENV[@]}" "$RMQ_SBIN/rabbitmqctl" -n "$RABBITMQ_NODE" "$@"
+}
+
+write_rabbitmq_config() {
+  mkdir -p "$RMQ_DIR/home" "$RMQ_DIR/mnesia" "$LOGS/rabbitmq"
+  if [ ! -s "$RMQ_DIR/home/.erlang.cookie" ]; then
+    (umask 077 && od -An -N20 -tx1 /dev/urandom | tr -dc 'a-f0-9' >"$RMQ_DIR/home/.erlang.cookie")
+  fi
+  chmod 400 "$RMQ_DIR/home/.erlang.cookie"
+  # An empty env file keeps the system's /etc/rabbitmq/rabbitmq-env.conf out of the picture.
+  echo '# Intentionally empty: scripts/infra.sh passes every setting as an environment variable.' \
+    >"$RMQ_DIR/rabbitmq-env.conf"
+  # Offline enable: the node reads this at boot, no running node needed.
+  echo '[rabbitmq_management,rabbitmq_prometheus].' >"$RMQ_DIR/enabled_plugins"
+  cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
+# Generated by scripts/infra.sh on every start; edit the script, not this file.
+listeners.tcp.default = $HOST:$RABBITMQ_PORT
+management.tcp.ip = $HOST
+management.tcp.port = $RABBITMQ_MANAGEMENT_PORT
+prometheus.tcp.ip = $HOST
+prometheus.tcp.port = $RABBITMQ_PROMETHEUS_PORT
+
+# guest/guest may only log in over loopback (the default); every listener is loopback anyway.
+loopback_users.guest = true
+
+# A delivery left unacked longer than this closes its channel (PRECONDITION_FAILED) and
+# requeues every unacked message on it. RabbitMQ 3.10 only has this node-wide setting (the
+# per-queue x-consumer-timeout came in 3.12). Workers ack once the job's outcome is
+# persisted, so a job's timeoutMs plus its persistence must stay below this value. It is
+# the 3.10 default (30 min), written out so the bound jobs are designed against is
+# explicit and identical on every machine rather than an invisible default.
+consumer_timeout = 1800000
+
+log.console = false
+log.file.level = info
+EOF
+}
+
+rabbitmq_running() {
+  pid_of rabbitmq beam >/dev/null && port_open "$HOST" "$RABBITMQ_PORT"
+}
+
+start_rabbitmq() {
+  local started=$SECONDS pid i
+  find_rabbitmq || install_rabbitmq
+  find_rabbitmq || die "rabbitmq-server still not found after installation"
+  if rabbitmq_running; then
+    log "rabbitmq: already running (pid $(pid_of rabbitmq beam), node $RABBITMQ_NODE)"
+    return 0
+  fi
+  if pid="$(pid_of rabbitmq beam)"; then
+    # The node runs but AMQP does not answer (e.g. after `rabbitmqctl stop_app`).
+    log "rabbitmq: node $RABBITMQ_NODE is up without its app; starting the app"
+    rabbitmqctl_cmd start_app >/dev/null
+  else
+    rm -f "$RUN/rabbitmq.pid"
+    ensure_port_free "$RABBITMQ_PORT" RabbitMQ CONVEYOR_RABBITMQ_PORT
+    ensure_port_free "$RABBITMQ_MANAGEMENT_PORT" "RabbitMQ management" CONVEYOR_RABBITMQ_MANAGEMENT_PORT
+    ensure_port_free "$RABBITMQ_PROMETHEUS_PORT" "RabbitMQ prometheus" CONVEYOR_RABBITMQ_PROMETHEUS_PORT
+    ensure_port_free "$((RABBITMQ_PORT + 20000))" "RabbitMQ distribution" CONVEYOR_RABBITMQ_PORT
+    write_rabbitmq_config
+    rabbitmq_env
+    log "rabbitmq: starting node $RABBITMQ_NODE on $HOST:$RABBITMQ_PORT"
+    # n.b. foreground mode under setsid rather than -detached, so boot errors that happen
+    # before the node's own logger starts still land in rabbitmq-console.log.
+    spawn rabbitmq-launcher "$LOGS/rabbitmq-console.log" \
+      env "${RMQ_ENV[@]}" "$RMQ_SBIN/rabbitmq-server"
+  fi
+  for ((i = 0; ; i++)); do
+    if [ $((SECONDS - started)) -ge "$TIMEOUT" ]; then
+      fail_with_log "rabbitmq: node $RABBITMQ_NODE not ready after ${TIMEOUT}s (see $LOGS/rabbitmq/)" \
+        "$LOGS/rabbitmq-console.log"
+    fi
+    if [ "$i" -gt 0 ] && ! pid_of rabbitmq-launcher rabbitmq >/dev/null && ! pid_of rabbitmq beam >/dev/null; then
+      fail_with_log "rabbitmq: the node exited during startup" "$LOGS/rabbitmq-console.log"
+    fi
+    if pid_of rabbitmq beam >/dev/null &&
+      rabbitmqctl_cmd await_startup --timeout 10 >/dev/null 2>&1 &&
+      port_open "$HOST" "$RABBITMQ_PORT"; then
+      break
+    fi
+    sleep 1
+  done
+  log "rabbitmq: ready in $((SECONDS - started))s (pid $(pid_of rabbitmq beam), management http://$HOST:$RABBITMQ_MANAGEMENT_PORT)"
+}
+
+stop_rabbitmq() {
+  local pid launcher
+  if pid="$(pid_of rabbitmq beam)"; then
+    log "rabbitmq: stopping node $RABBITMQ_NODE (pid $pid)"
+    # `stop <pidfile>` returns once the Erlang VM has exited, not just the app; signals
+    # are the fallback when the node no longer answers its CLI.
+    rabbitmq_env
+    timeout 90 env "${RMQ_ENV[@]}" "$RMQ_SBIN/rabbitmqctl" -n "$RABBITMQ_NODE" stop "$RUN/rabbitmq.pid" \
+      >/dev/null 2>&1 || true
+    terminate "$pid" rabbitmq
+  else
+    log "rabbitmq: not running"
+  fi
+  if launcher="$(pid_of rabbitmq-launcher rabbitmq)"; then terminate "$launcher" rabbitmq-launcher; fi
+  rm -f "$RUN/rabbitmq.pid" "$RUN/rabbitmq-launcher.pid"
+}
+
+# ---------------------------------------------------------------------------- FerretDB
+
+FERRET_DIR="$INFRA/ferretdb"
+
+# `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.0` cannot be used: the Go
+# proxy refuses the module's version list, which `go install` needs for its deprecation
+# check, and even a successful install panics at start ("Invalid build/version/version.txt")
+# because that generated file is not part of the module zip. So: download the exact module
+# version, copy it out of the read-only module cache, write build/version/version.txt, and
+# `go build` it there. SQLite support is pure Go (modernc.org/sqlite): no cgo needed.
+build_ferretdb() {
+  local dir src started
+  command -v go >/dev/null || die "Go is required to build FerretDB $FERRETDB_VERSION (https://go.dev/dl/)"
+  started=$SECONDS
+  log "ferretdb: building $FERRETDB_VERSION into $BIN/ferretdb (a few minutes on a cold Go cache)"
+  dir="$(GOTOOLCHAIN=local go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const m = JSON.parse(s); if (m.Error || !m.Dir) { console.error(m.Error ?? "no Dir"); process.exit(1); }
+      console.log(m.Dir); })')" || die "ferretdb: go mod download github.com/FerretDB/FerretDB@$FERRETDB_VERSION failed"
+  src="$INFRA/build/ferretdb-$FERRETDB_VERSION"
+  rm -rf "$src"
+  mkdir -p "$INFRA/build" "$BIN"
+  cp -R "$dir" "$src"
+  chmod -R u+w "$src"
+  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  echo "conveyor-local" >"$src/build/version/package.txt"
+  (cd "$src" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go build -o "$BIN/ferretdb.tmp" ./cmd/ferretdb) ||
+    die "ferretdb: go build failed (sources in $src)"
+  "$BIN/ferretdb.tmp" --version >/dev/null || die "ferretdb: the built binary does not run"
+  mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+  rm -rf "$src"
+  log "ferretdb: built in $((SECONDS - started))s"
+}
+
+# A real MongoDB `ping` through the Node driver the services use; falls back to the port
+# check alone if packages/platform has not been installed yet.
+mongo_ping() {
+  local url="mongodb://$HOST:$MONGO_PORT/admin"
+  if [ ! -d "$ROOT/packages/platform/node_modules/mongoose" ]; then
+    port_open "$HOST" "$MONGO_PORT"
+    return
+  fi
+  node -e '
+    const { createRequire } = require("node:module");
+    const mongoose = createRequire(process.argv[1])("mongoose");
+    const conn = mongoose.createConnection(process.argv[2], { serverSelectionTimeoutMS: 2000 });
+    conn.asPromise()
+      .then(() => conn.db.admin().ping())
+      .then(() => conn.close())
+      .then(() => process.exit(0), () => process.exit(1));
+  ' "$ROOT/packages/platform/package.json" "$url" 2>/dev/null
+}
+
+# FerretDB refuses to start at all ("no such table: _ferretdb_collections") if one database
+# file holds no tables, which is what a crash right after creating a database leaves. Such a
+# file holds no data, so it is moved to .infra/ferretdb/quarantine instead of blocking
+# everyone. Files with a non-empty WAL are left alone: their tables may live in the WAL.
+quarantine_empty_databases() {
+  local db
+  for db in "$FERRET_DIR"/data/*.sqlite; do
+    [ -f "$db" ] || continue
+    [ ! -s "$db-wal" ] || continue
+    if node -e '
+      const b = require("node:fs").readFileSync(process.argv[1]);
+      // page 1 = sqlite_schema: a leaf table page (0x0d) with zero cells means no tables
+      process.exit(b.length <= 4096 && b[100] === 0x0d && b.readUInt16BE(103) === 0 ? 0 : 1);
+    ' "$db"; then
+      mkdir -p "$FERRET_DIR/quarantine"
+      log "ferretdb: moving table-less database file $(basename "$db") to $FERRET_DIR/quarantine"
+      mv -f "$db" "$db-wal" "$db-shm" "$FERRET_DIR/quarantine/" 2>/dev/null || true
+    fi
+  done
+}
+
+ferretdb_running() {
+  pid_of ferretdb ferretdb >/dev/null && port_open "$HOST" "$MONGO_PORT"
+}
+
+start_ferretdb() {
+  local started debug_addr=-
+  [ -x "$BIN/ferretdb" ] || build_ferretdb
+  if ferretdb_running; then
+    log "ferretdb: already running (pid $(pid_of ferretdb ferretdb))"
+    return 0
+  fi
+  rm -f "$RUN/ferretdb.pid"
+  ensure_port_free "$MONGO_PORT" FerretDB CONVEYOR_MONGO_PORT
+  [ -z "$FERRETDB_DEBUG_PORT" ] || debug_addr="$HOST:$FERRETDB_DEBUG_PORT"
+  mkdir -p "$FERRET_DIR/data" "$FERRET_DIR/state"
+  quarantine_empty_databases
+  log "ferretdb: starting on $HOST:$MONGO_PORT (SQLite in $FERRET_DIR/data)"
+  # n.b. --debug-addr=- disables the debug/metrics HTTP listener unless a port is asked for;
+  # its default 127.0.0.1:8088 is a common dev port and would collide.
+  # vfs=unix-excl keeps SQLite's WAL index in process memory instead of an mmap'ed -shm
+  # file. FerretDB 1.24's dropDatabase removes the .sqlite file but leaves -wal/-shm behind;
+  # when the database is re-created while an old connection still runs a query, SQLite
+  # truncates the shared -shm under that connection and FerretDB dies with SIGBUS in
+  # walFindFrame (reproduced here in seconds: writers on a database during its drop). Only
+  # FerretDB opens these files, so the exclusive lock unix-excl takes costs nothing.
+  # _txlock=immediate: FerretDB reads then writes inside one transaction; a deferred one that
+  # must upgrade to a writer fails at once with SQLITE_BUSY when another writer got there
+  # first (the busy timeout does not apply to upgrades). Immediate transactions queue on the
+  # busy timeout instead. synchronous(normal) with WAL skips the fsync per commit: committed
+  # data survives a crash of FerretDB, not a power cut — right for local development and CI,
+  # not a production setting (production uses MongoDB).
+  spawn ferretdb "$LOGS/ferretdb.log" env DO_NOT_TRACK=1 "$BIN/ferretdb" \
+    --handler=sqlite \
+    --sqlite-url="file:$FERRET_DIR/data/?vfs=unix-excl&_txlock=immediate&_pragma=synchronous(normal)" \
+    --state-dir="$FERRET_DIR/state" \
+    --listen-addr="$HOST:$MONGO_PORT" \
+    --debug-addr="$debug_addr" \
+    --telemetry=disable \
+    --log-level=info \
+    --log-format=json
+  started=$SECONDS
+  until mongo_ping; do
+    pid_of ferretdb ferretdb >/dev/null || fail_with_log "ferretdb: exited during startup" "$LOGS/ferretdb.log"
+    [ $((SECONDS - started)) -lt "$TIMEOUT" ] ||
+      fail_with_log "ferretdb: no answer to ping on $HOST:$MONGO_PORT after ${TIMEOUT}s" "$LOGS/ferretdb.log"
+    sleep 0.5
+  done
+  log "ferretdb: ready in $((SECONDS - started))s (pid $(pid_of ferretdb ferretdb))"
+}
+
+stop_ferretdb() {
+  local pid
+  if pid="$(pid_of ferretdb ferretdb)"; then
+    log "ferretdb: stopping (pid $pid)"
+    terminate "$pid" ferretdb
+  else
+    log "ferretdb: not running"
+  fi
+  rm -f "$RUN/ferretdb.pid"
+}
+
+# ---------------------------------------------------------------------------- SMTP catcher
+
+CATCHER_PKG="$ROOT/packages/smtp-catcher"
+
+build_smtp_catcher() {
+  local stamp="$CATCHER_PKG/dist/.tsbuildinfo"
+  # n.b. tsc -b rewrites only changed outputs but always its .tsbuildinfo: the build stamp.
+  if [ -f "$CATCHER_PKG/dist/main.js" ] && [ -f "$stamp" ] &&
+    [ -z "$(find "$CATCHER_PKG/src" -newer "$stamp" -print -quit)" ]; then
+    return 0
+  fi
+  [ -d "$ROOT/node_modules" ] || die "node_modules missing: run \`pnpm install\` first"
+  log "smtp-catcher: building @conveyor/smtp-catcher"
+  (cd "$ROOT" && pnpm --filter @conveyor/smtp-catcher exec tsc -b) || die "smtp-catcher: build failed"
+}
+
+smtp_catcher_running() {
+  pid_of smtp-catcher smtp-catcher >/dev/null && http_ok "http://$HOST:$SMTP_HTTP_PORT/healthz"
+}
+
+start_smtp_catcher() {
+  local started
+  build_smtp_catcher
+  if smtp_catcher_running; then
+    log "smtp-catcher: already running (pid $(pid_of smtp-catcher smtp-catcher))"
+    return 0
+  fi
+  rm -f "$RUN/smtp-catcher.pid"
+  ensure_port_free "$SMTP_PORT" "SMTP catcher" CONVEYOR_SMTP_PORT
+  ensure_port_free "$SMTP_HTTP_PORT" "SMTP catcher HTTP" CONVEYOR_SMTP_HTTP_PORT
+  log "smtp-catcher: starting (SMTP $HOST:$SMTP_PORT, HTTP $HOST:$SMTP_HTTP_PORT)"
+  spawn smtp-catcher "$LOGS/smtp-catcher.log" env \
+    SMTP_CATCHER_HOST="$HOST" SMTP_CATCHER_SMTP_PORT="$SMTP_PORT" SMTP_CATCHER_HTTP_PORT="$SMTP_HTTP_PORT" \
+    node "$CATCHER_PKG/dist/main.js"
+  started=$SECONDS
+  until http_ok "http://$HOST:$SMTP_HTTP_PORT/healthz"; do
+    pid_of smtp-catcher smtp-catcher >/dev/null || fail_with_log "smtp-catcher: exited during startup" "$LOGS/smtp-catcher.log"
+    [ $((SECONDS - started)) -lt "$TIMEOUT" ] ||
+      fail_with_log "smtp-catcher: HTTP not answering after ${TIMEOUT}s" "$LOGS/smtp-catcher.log"
+    sleep 0.3
+  done
+  log "smtp-catcher: ready in $((SECONDS - started))s (pid $(pid_of smtp-catcher smtp-catcher))"
+}
+
+stop_smtp_catcher() {
+  local pid
+  if pid="$(pid_of smtp-catcher smtp-catcher)"; then
+    log "smtp-catcher: stopping (pid $pid)"
+    terminate "$pid" smtp-catcher
+  else
+    log "smtp-catcher: not running"
+  fi
+  rm -f "$RUN/smtp-catcher.pid"
+}
+
+# ---------------------------------------------------------------------------- commands
+
+any_running() {
+  pid_of rabbitmq beam >/dev/null || pid_of ferretdb ferretdb >/dev/null ||
+    pid_of smtp-catcher smtp-catcher >/dev/null
+}
+
+write_env() {
+  cat >"$INFRA/env" <<EOF
+RABBITMQ_URL=amqp://guest:guest@$HOST:$RABBITMQ_PORT
+RABBITMQ_MANAGEMENT_URL=http://guest:guest@$HOST:$RABBITMQ_MANAGEMENT_PORT
+MONGO_URL=mongodb://$HOST:$MONGO_PORT/conveyor
+SMTP_URL=smtp://$HOST:$SMTP_PORT
+SMTP_CATCHER_URL=http://$HOST:$SMTP_HTTP_PORT
+EOF
+}
+
+print_env() {
+  [ -f "$INFRA/env" ] || die "no $INFRA/env yet: run \`pnpm infra:up\`"
+  echo "# Endpoints (also in $INFRA/env; \`set -a; . .infra/env; set +a\` loads them):"
+  cat "$INFRA/env"
+}
+
+cmd_up() {
+  local started=$SECONDS
+  mkdir -p "$LOGS" "$RUN" "$BIN"
+  save_settings
+  start_rabbitmq
+  start_ferretdb
+  start_smtp_catcher
+  write_env
+  log "all servers up in $((SECONDS - started))s"
+  print_env
+}
+
+cmd_down() {
+  stop_smtp_catcher
+  stop_ferretdb
+  stop_rabbitmq
+  rm -f "$SETTINGS"
+}
+
+# One line per server; exit status 1 if any is down.
+cmd_status() {
+  local down=0 pid
+  report() {
+    local name="$1" pid="$2" ok="$3" detail="$4"
+    if [ "$ok" = up ]; then
+      printf '%-13s up    pid %-7s %s\n' "$name" "$pid" "$detail"
+    else
+      printf '%-13s DOWN  pid %-7s %s\n' "$name" "${pid:--}" "$detail"
+      down=1
+    fi
+  }
+  port_state() { if port_open "$HOST" "$1"; then echo "$HOST:$1 open"; else echo "$HOST:$1 closed"; fi; }
+
+  pid="$(pid_of rabbitmq beam || true)"
+  if [ -n "$pid" ] && port_open "$HOST" "$RABBITMQ_PORT"; then s=up; else s=down; fi
+  report rabbitmq "$pid" "$s" "amqp $(port_state "$RABBITMQ_PORT"), management $(port_state "$RABBITMQ_MANAGEMENT_PORT"), node $RABBITMQ_NODE"
+
+  pid="$(pid_of ferretdb ferretdb || true)"
+  if [ -n "$pid" ] && port_open "$HOST" "$MONGO_PORT"; then s=up; else s=down; fi
+  report ferretdb "$pid" "$s" "mongodb $(port_state "$MONGO_PORT")"
+
+  pid="$(pid_of smtp-catcher smtp-catcher || true)"
+  if [ -n "$pid" ] && http_ok "http://$HOST:$SMTP_HTTP_PORT/healthz"; then s=up; else s=down; fi
+  report smtp-catcher "$pid" "$s" "smtp $(port_state "$SMTP_PORT"), http $(port_state "$SMTP_HTTP_PORT")"
+  return "$down"
+}
+
+main() {
+  local command="${1:-}"
+  [ $# -eq 0 ] || shift
+  mkdir -p "$LOGS" "$RUN"
+  case "$command" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    env) print_env ;;
+    rabbitmqctl) rabbitmqctl_cmd "$@" ;;
+    start-rabbitmq) start_rabbitmq ;;
+    stop-rabbitmq) stop_rabbitmq ;;
+    start-ferretdb) start_ferretdb ;;
+    stop-ferretdb) stop_ferretdb ;;
+    start-smtp-catcher) start_smtp_catcher ;;
+    stop-smtp-catcher) stop_smtp_catcher ;;
+    *)
+      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|start-<svc>|stop-<svc> (svc: rabbitmq, ferretdb, smtp-catcher)" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,43 @@
+import { TEMPLATE_NAMES, emailTemplate, type TemplateName } from '@conveyor/contracts';
+import { defineHandler, type HandlerRegistration } from '@conveyor/jobs';
+import { messageIdForJob } from '../mail/message-id.js';
+import type { MailerMailConfig } from '../mail/config.js';
+import type { TemplateData, TemplateRenderer } from '../templates/renderer.js';
+import { deliverOnce, type DeliverDeps } from './deliver-once.js';
+import { mailAddress, validatedPayload } from './payload.js';
+
+/** `email.template`: renders the named template (text + HTML) and sends it. */
+export function emailTemplateHandler(
+  deps: DeliverDeps & { config: MailerMailConfig; renderer: TemplateRenderer },
+): HandlerRegistration<typeof emailTemplate> {
+  return defineHandler(emailTemplate, async (ctx) => {
+    const template = templateOf(ctx.job.payload);
+    const delivered = await deliverOnce(ctx, deps, template, async () => {
+      const p = validatedPayload(emailTemplate, ctx.job.payload);
+      // n.b. the discriminated union ties data to its template; the renderer's generic can't see that
+      const rendered = deps.renderer.render(p.template, p.data as TemplateData<typeof p.template>);
+      return {
+        mail: {
+          from: deps.config.from,
+          to: [mailAddress(p.to, 'to')],
+          replyTo: p.replyTo === undefined ? undefined : mailAddress(p.replyTo, 'replyTo'),
+          subject: rendered.subject,
+          text: rendered.text,
+          html: rendered.html,
+          messageId: messageIdForJob(ctx.job.id, deps.config.messageIdDomain),
+        },
+      };
+    });
+    const { counts: _counts, ...result } = delivered;
+    return result;
+  });
+}
+
+/** The metric label: a known template name, else `unknown` (the payload is then refused). */
+function templateOf(payload: unknown): TemplateName | 'unknown' {
+  const name =
+    typeof payload === 'object' && payload !== null && 'template' in payload
+      ? payload.template
+      : undefined;
+  return TEMPLATE_NAMES.find((t) => t === name) ?? 'unknown';
+}

@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  DIGEST_FIXTURE,
+  TestRigs,
+  metricValue,
+  openTestDatabase,
+  received,
+  runHandler,
+  testJobId,
+} from './mailer-test-rig.js';
+
+let db: Awaited<ReturnType<typeof openTestDatabase>>;
+let rigs: TestRigs;
+let jobId: string;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  rigs = new TestRigs(db.conn);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+beforeEach(() => {
+  jobId = testJobId();
+});
+afterEach(async () => {
+  await rigs?.cleanup();
+});
+
+describe('email.template', () => {
+  it('renders the template into text and HTML parts, escaping user data in HTML', async () => {
+    const server = await rigs.smtpServer();
+    const r = await rigs.rig(server.url, {
+      MAIL_SUBJECT_WELCOME: 'Hi {{name}}, welcome to {{product}}',
+    });
+    const result = await runHandler(
+      r,
+      'email.template',
+      {
+        to: 'Ann <ann@example.com>',
+        template: 'welcome',
+        data: {
+          name: 'Ann <script>alert(1)</script>',
+          product: 'Acme',
+          loginUrl: 'https://acme.example.com/login',
+        },
+      },
+      jobId,
+    );
+    const mail = await received(server);
+    expect(mail.subject).toBe('Hi Ann <script>alert(1)</script>, welcome to Acme');
+    expect(mail.text).toContain('Welcome, Ann <script>alert(1)</script>!');
+    expect(mail.html).toContain('Welcome, Ann &lt;script&gt;alert(1)&lt;/script&gt;!');
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.html).toContain('href="https://acme.example.com/login"');
+    expect(mail.messageId).toBe(`<job-${jobId}@conveyor.local>`);
+    expect(result).toMatchObject({
+      messageId: `<job-${jobId}@conveyor.local>`,
+      accepted: ['ann@example.com'],
+    });
+    expect((await r.deliveries.findByJobId(jobId))?.template).toBe('welcome');
+    expect(await metricValue(r, 'conveyor_mail_sent_total', { template: 'welcome' })).toBe(1);
+  });
+});
+
+describe('email.digest', () => {
+  it("counts the owner's jobs over the period, sends the digest and returns the counts", async () => {
+    const server = await rigs.smtpServer();
+    const r = await rigs.rig(server.url);
+    const before = Date.now();
+    const result = await runHandler(
+      r,
+      'email.digest',
+      { owner: 'alice', to: 'alice@example.com', periodHours: 48 },
+      jobId,
+    );
+
+    expect(r.countJobsCalls).toHaveLength(1);
+    const call = r.countJobsCalls[0];
+    expect(call?.owner).toBe('alice');
+    const expectedSince = before - 48 * 3_600_000;
+    expect(Math.abs((call?.since.getTime() ?? 0) - expectedSince)).toBeLessThan(5_000);
+
+    const mail = await received(server);
+    expect(mail.subject).toBe('Conveyor digest: 2 failed, 3 pending');
+    expect(mail.text).toContain('Your jobs in the last 2 days');
+    expect(mail.text).toMatch(/Pending: +3/);
+    expect(mail.text).toContain('- job-a data.process: step 2: <b>bad</b> field');
+    expect(mail.html).toContain('step 2: &lt;b&gt;bad&lt;/b&gt; field');
+    expect(result).toMatchObject({
+      counts: DIGEST_FIXTURE.counts,
+      accepted: ['alice@example.com'],
+    });
+
+    // a redelivery returns the same counts without counting or sending again
+    const again = await runHandler(
+      r,
+      'email.digest',
+      { owner: 'alice', to: 'alice@example.com', periodHours: 48 },
+      jobId,
+    );
+    expect(again).toEqual(result);
+    expect(r.countJobsCalls).toHaveLength(1);
+    expect(server.count).toBe(1);
+  });
+});

@@ -1,0 +1,35 @@
+import type { HandlerRegistration } from '@conveyor/jobs';
+import type { MailTransport } from '../mail/transport.js';
+import type { MailerMailConfig } from '../mail/config.js';
+import type { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import type { MailerMetrics } from '../metrics.js';
+import { createRateLimiter } from '../mail/rate-limiter.js';
+import { createTemplateRenderer } from '../templates/renderer.js';
+import { emailSendHandler } from './email-send.handler.js';
+import { emailTemplateHandler } from './email-template.handler.js';
+import { emailDigestHandler, type CountJobs } from './email-digest.handler.js';
+
+export type { CountJobs, DigestFailedJob } from './email-digest.handler.js';
+
+/** What the mailer's handlers need; the service's main wires them. */
+export interface MailerHandlerDeps {
+  readonly transport: MailTransport;
+  readonly deliveries: DeliveryRepository;
+  readonly countJobs: CountJobs;
+  readonly config: MailerMailConfig;
+  readonly metrics: MailerMetrics;
+}
+
+/**
+ * The handlers of `email.send`, `email.template` and `email.digest`. Call it once per process:
+ * the three share one send-rate limiter (`MAIL_RATE_PER_SECOND`) and one compiled set of
+ * templates.
+ */
+export function mailerHandlers(deps: MailerHandlerDeps): HandlerRegistration[] {
+  const shared = {
+    ...deps,
+    limiter: createRateLimiter({ ratePerSecond: deps.config.ratePerSecond }),
+    renderer: createTemplateRenderer(deps.config.subjects),
+  };
+  return [emailSendHandler(shared), emailTemplateHandler(shared), emailDigestHandler(shared)];
+}

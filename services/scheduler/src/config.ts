@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { baseConfigShape, env, loadConfig, type Env } from '@conveyor/platform';
+import { parseCron } from '@conveyor/jobs';
+import { isTimeZone } from '@conveyor/contracts';
+
+/**
+ * Scheduler configuration: the base variables (see `baseConfigShape`) and
+ * - `METRICS_PORT` (9103).
+ * - `SCAN_INTERVAL_MS` (1000): the longest the promoter and cron runner sleep between passes
+ *   (the safety scan behind their next-due timers).
+ * - `OUTBOX_GRACE_MS` (5000): how old an unconfirmed dispatch must be before the sweeper republishes it.
+ * - `REAPER_INTERVAL_MS` (5000): how often expired leases are reaped (also the sweeper's period).
+ * - `DIGEST_CRON` (`0 0 8 * * *`): when owners' digest emails are queued; `off` disables them.
+ * - `DIGEST_TIMEZONE` (`UTC`): the zone `DIGEST_CRON` is read in.
+ * - `RETENTION_DAYS` (14): finished jobs older than this are purged with their artifacts; 0 keeps them forever.
+ * - `PURGE_INTERVAL_MS` (3600000): how often the retention purge runs.
+ */
+export function schedulerConfig(source: Env = process.env) {
+  const config = loadConfig(
+    {
+      ...baseConfigShape,
+      METRICS_PORT: env.port.default(9103),
+      SCAN_INTERVAL_MS: env.positiveInt.default(1000),
+      OUTBOX_GRACE_MS: env.nonNegativeInt.default(5000),
+      REAPER_INTERVAL_MS: env.positiveInt.default(5000),
+      DIGEST_CRON: z.string().trim().min(1).default('0 0 8 * * *'),
+      DIGEST_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
+      RETENTION_DAYS: env.nonNegativeInt.default(14),
+      PURGE_INTERVAL_MS: env.positiveInt.default(3_600_000),
+    },
+    source,
+  );
+  if (config.DIGEST_CRON !== 'off') {
+    try {
+      parseCron(config.DIGEST_CRON, config.DIGEST_TIMEZONE);
+    } catch (err) {
+      throw new Error(
+        `invalid configuration:\n  DIGEST_CRON: ${(err as Error).message} (or 'off')`,
+      );
+    }
+  }
+  return config;
+}
+
+export type SchedulerConfig = ReturnType<typeof schedulerConfig>;

@@ -1,0 +1,101 @@
+import {
+  FileStore,
+  JobDispatcher,
+  JobEvents,
+  JobHousekeeping,
+  JobRepository,
+  ScheduleFirer,
+  ScheduleRepository,
+} from '@conveyor/jobs';
+import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
+import { schedulerConfig } from './config.js';
+import { startCronRunner } from './cron-runner.js';
+import { startDigest } from './digest.js';
+import type { TimerLoop } from './loop.js';
+import { schedulerMetrics } from './metrics.js';
+import { startOutboxSweeper } from './outbox.js';
+import { startPromoter } from './promoter.js';
+import { startPurge } from './purge.js';
+import { startReaper } from './reaper.js';
+
+/**
+ * The scheduler: promotes delayed jobs, fires cron schedules, sweeps the outbox, reaps
+ * expired leases, queues digests and purges old jobs. Any number of replicas may run; every
+ * step is a fenced update or an idempotent insert, so no leader is needed.
+ */
+async function main(): Promise<void> {
+  const config = schedulerConfig();
+  const rt = await bootService('scheduler', config);
+  const { log } = rt;
+  const jobs = new JobRepository(rt.mongo);
+  const schedules = new ScheduleRepository(rt.mongo);
+  await jobs.ensureIndexes();
+  await schedules.ensureIndexes();
+  const dispatcher = new JobDispatcher(rt.amqp, rt.topology, jobs, log);
+  const housekeeping = new JobHousekeeping(
+    jobs,
+    dispatcher,
+    new JobEvents(rt.amqp, rt.topology, log),
+    log,
+  );
+  const metrics = schedulerMetrics(rt.registry);
+  const firer = new ScheduleFirer(schedules, jobs, dispatcher, log, {
+    toleranceMs: Math.max(5000, 2 * config.SCAN_INTERVAL_MS),
+  });
+
+  const loops: TimerLoop[] = [
+    startPromoter({
+      repo: jobs,
+      housekeeping,
+      metrics,
+      log,
+      scanIntervalMs: config.SCAN_INTERVAL_MS,
+    }),
+    startCronRunner({ firer, schedules, metrics, log, maxSleepMs: config.SCAN_INTERVAL_MS }),
+    startOutboxSweeper({
+      housekeeping,
+      metrics,
+      log,
+      graceMs: config.OUTBOX_GRACE_MS,
+      intervalMs: config.REAPER_INTERVAL_MS,
+    }),
+    startReaper({ housekeeping, metrics, log, intervalMs: config.REAPER_INTERVAL_MS }),
+  ];
+  if (config.DIGEST_CRON !== 'off') {
+    loops.push(
+      startDigest({
+        repo: jobs,
+        dispatcher,
+        log,
+        cron: config.DIGEST_CRON,
+        timezone: config.DIGEST_TIMEZONE,
+      }),
+    );
+  }
+  if (config.RETENTION_DAYS > 0) {
+    loops.push(
+      startPurge({
+        repo: jobs,
+        artifacts: new FileStore(rt.mongo, 'artifacts'),
+        metrics,
+        log,
+        retentionDays: config.RETENTION_DAYS,
+        intervalMs: config.PURGE_INTERVAL_MS,
+      }),
+    );
+  }
+  // n.b. timers stop first: a pass in flight finishes before channels and Mongo close.
+  rt.lifecycle.onClose('stop scheduler loops', async () => {
+    await Promise.all(loops.map((l) => l.stop()));
+  });
+  closeRuntime(rt);
+  rt.lifecycle.handleSignals();
+  log.info({ loops: loops.length }, 'scheduler started');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
+  process.exit(1);
+});

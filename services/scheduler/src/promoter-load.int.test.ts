@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NewJob } from '@conveyor/jobs';
+import { waitFor } from '@conveyor/testkit';
+import { startHarness, type Harness } from './test-harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('sched-load');
+});
+afterAll(async () => h?.teardown());
+
+/**
+ * 10,000 is the target; on the local FerretDB (SQLite, one write lock) each job's promotion
+ * and publish confirmation are separate fenced updates that three replicas contend for, and
+ * it managed only a few jobs per second, so the default is 100.
+ * `SCHEDULER_LOAD_JOBS=10000` runs the full size against a faster MongoDB-wire server.
+ */
+const N = Number(process.env['SCHEDULER_LOAD_JOBS'] ?? 100);
+const CHUNK = 1000;
+
+describe('promoter under load', () => {
+  it(`promotes ${N} due jobs across three replicas, dispatching each exactly once`, async () => {
+    // Each chunk is due a moment after its insert (a due runAt at insert would queue it at once).
+    const t0 = Date.now();
+    let runAt = new Date();
+    for (let i = 0; i < N; i += CHUNK) {
+      runAt = new Date(Date.now() + 1000);
+      const jobs = Array.from({ length: Math.min(CHUNK, N - i) }, (): NewJob => ({
+        type: 'demo.count',
+        payload: { to: 1 },
+        priority: 'normal',
+        owner: 'alice',
+        maxAttempts: 3,
+        timeoutMs: 10_000,
+        runAt,
+      }));
+      await h.jobs.createMany(jobs);
+    }
+    const inserted = Date.now();
+    expect(await h.jobs.model.countDocuments({ status: 'scheduled' })).toBe(N);
+    await new Promise((r) => setTimeout(r, Math.max(0, runAt.getTime() - Date.now())));
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) h.spawnScheduler();
+    let lastReport = Date.now();
+    await waitFor(
+      async () => {
+        const published = await h.jobs.model.countDocuments({
+          status: 'queued',
+          publishedAt: { $ne: null },
+        });
+        if (Date.now() - lastReport >= 5000) {
+          lastReport = Date.now();
+          const queued = await h.jobs.model.countDocuments({ status: 'queued' });
+          process.stdout.write(
+            `promoter load: after ${Date.now() - started} ms ${queued} queued, ${published} published\n`,
+          );
+        }
+        return published === N;
+      },
+      { timeoutMs: 170_000, intervalMs: 250, what: 'all jobs promoted and published' },
+    );
+    process.stdout.write(
+      `promoter load: inserted ${N} in ${inserted - t0} ms; 3 replicas (boot included) promoted and published all in ${Date.now() - started} ms\n`,
+    );
+    // Settle, then the queue must hold exactly one message per job.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await h.processorQueueDepth()).toBe(N);
+  }, 240_000);
+});

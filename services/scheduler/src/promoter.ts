@@ -1,0 +1,33 @@
+import type { JobHousekeeping, JobRepository } from '@conveyor/jobs';
+import type { Logger } from '@conveyor/platform';
+import { startLoop, type TimerLoop } from './loop.js';
+import type { SchedulerMetrics } from './metrics.js';
+
+/** Pause after a pass that found due jobs but promoted none. */
+const BUSY_BACKOFF_MS = 100;
+
+/**
+ * Promotes due scheduled jobs (delays, retries). After each pass it asks for the next due
+ * `runAt` and sleeps until then, capped at `scanIntervalMs` — the cap is the safety scan that
+ * catches jobs another process scheduled meanwhile.
+ */
+export function startPromoter(deps: {
+  repo: JobRepository;
+  housekeeping: JobHousekeeping;
+  metrics: SchedulerMetrics;
+  log: Logger;
+  scanIntervalMs: number;
+}): TimerLoop {
+  return startLoop('promoter', deps.log, async () => {
+    const now = new Date();
+    const promoted = await deps.housekeeping.promoteDue(now);
+    for (const job of promoted)
+      deps.metrics.promotionLag.observe(Math.max(0, now.getTime() - job.runAt.getTime()) / 1000);
+    const next = await deps.repo.nextDue();
+    if (!next) return deps.scanIntervalMs;
+    // n.b. due jobs this pass could not take are being promoted by another replica: back off
+    // instead of spinning on the same rows (on SQLite that starves everyone's writes).
+    const floor = promoted.length > 0 ? 0 : BUSY_BACKOFF_MS;
+    return Math.min(deps.scanIntervalMs, Math.max(floor, next.getTime() - Date.now()));
+  });
+}
