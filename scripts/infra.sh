@@ -123,13 +123,15 @@ spawn() {
   shift 2
   rm -f "$RUN/$name.pid"
   # n.b. cwd .infra: anything a server drops in its working directory (erl_crash.dump)
-  # stays out of the repository.
-  (cd "$INFRA" && setsid nohup bash -c '
+  # stays out of the repository. No `( … &)` or `cd && …` around this: the intermediate
+  # shell would keep the caller's stdout open for the server's whole life.
+  setsid nohup bash -c '
     for fd in /proc/self/fd/*; do
       fd="${fd##*/}"
       [ "$fd" -le 2 ] || eval "exec $fd>&-"
     done
-    echo $$ >"$0" && exec "$@"' "$RUN/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null &)
+    cd "$1" && echo $$ >"$0" && shift && exec "$@"' \
+    "$RUN/$name.pid" "$INFRA" "$@" >>"$logfile" 2>&1 </dev/null &
   for _ in $(seq 1 50); do
     [ -s "$RUN/$name.pid" ] && return 0
     sleep 0.1

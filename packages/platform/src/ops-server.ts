@@ -42,15 +42,13 @@ export async function startOpsServer(opts: {
           opts.checks.map(async (c) => [c.name, await c.check().catch(() => false)] as const),
         );
         const ready = !draining && results.every(([, ok]) => ok);
-        res
-          .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              status: ready ? 'ready' : 'not-ready',
-              draining,
-              checks: Object.fromEntries(results),
-            }),
-          );
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            status: ready ? 'ready' : 'not-ready',
+            draining,
+            checks: Object.fromEntries(results),
+          }),
+        );
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not-found"}');
       }
