@@ -17,8 +17,14 @@ export class JobDispatcher {
     private readonly log: Logger,
   ) {}
 
-  /** Publishes the dispatch of a queued job's next attempt; false if it was not confirmed. */
+  /** Publishes the dispatch of a queued job's next attempt and marks it published; false if not confirmed. */
   async dispatch(job: JobDoc): Promise<boolean> {
+    if (!(await this.publish(job))) return false;
+    await this.repo.markPublished(job);
+    return true;
+  }
+
+  private async publish(job: JobDoc): Promise<boolean> {
     const attempt = job.attempts + 1;
     const env = envelope(
       jobDispatch,
@@ -39,21 +45,26 @@ export class JobDispatcher {
       );
       return false;
     }
-    await this.repo.markPublished(job);
     return true;
   }
 
-  /** Dispatches many jobs with up to `concurrency` confirms in flight; returns how many were confirmed. */
+  /**
+   * Dispatches many queued jobs with up to `concurrency` confirms in flight, then marks the
+   * confirmed ones published in batches; returns how many were confirmed.
+   */
   async dispatchMany(jobs: JobDoc[], concurrency = 200): Promise<number> {
     let next = 0;
-    let confirmed = 0;
+    const confirmed: JobDoc[] = [];
     const lanes = Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
       while (next < jobs.length) {
         const job = jobs[next++]!;
-        if (await this.dispatch(job)) confirmed++;
+        if (await this.publish(job)) confirmed.push(job);
       }
     });
     await Promise.all(lanes);
-    return confirmed;
+    // n.b. small batches: workers claiming these jobs wait while their revision is fenced
+    for (let i = 0; i < confirmed.length; i += 100)
+      await this.repo.markPublishedMany(confirmed.slice(i, i + 100));
+    return confirmed.length;
   }
 }

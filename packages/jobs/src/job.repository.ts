@@ -178,8 +178,10 @@ export class JobRepository {
       if (await withStoreRetry(() => this.guard.acquire(id, rev))) {
         const set = { ...changes(doc), rev: rev + 1, updatedAt: new Date() };
         // n.b. the fence is ours now: this write must land, or the job stays at `rev` until the
-        // guard is purged, so transient store errors are retried.
-        await withStoreRetry(() => this.model.updateOne({ _id: id, rev }, { $set: set }));
+        // guard is purged, so transient store errors are retried. The filter is the bare _id:
+        // the guard already excludes every other writer, and FerretDB looks up only a bare _id
+        // filter by index (anything more scans the collection).
+        await withStoreRetry(() => this.model.updateOne({ _id: id }, { $set: set }));
         return { ...doc, ...set };
       }
       doc = null;
@@ -201,6 +203,26 @@ export class JobRepository {
       job,
       1,
       'skip',
+    );
+  }
+
+  /**
+   * markPublished for many jobs in two round trips (guards, then one update): the scheduler
+   * publishes promoted jobs and the API batch submits this way. Jobs whose fence was lost
+   * moved on already.
+   */
+  async markPublishedMany(jobs: JobDoc[]): Promise<void> {
+    const candidates = jobs.filter((j) => j.status === 'queued' && j.publishedAt === null);
+    if (candidates.length === 0) return;
+    const mine = await withStoreRetry(() => this.guard.acquireMany(candidates));
+    const won = candidates.filter((j) => mine.has(j._id.toHexString()));
+    if (won.length === 0) return;
+    const now = new Date();
+    await withStoreRetry(() =>
+      this.model.updateMany(
+        { _id: { $in: won.map((j) => j._id) } },
+        { $set: { publishedAt: now, updatedAt: now }, $inc: { rev: 1 } },
+      ),
     );
   }
 
@@ -235,51 +257,70 @@ export class JobRepository {
 
   /**
    * Extends the lease. Returns null when the lease was lost (reaped, finished elsewhere), else
-   * whether a cancel was requested — the backstop for a lost cancel broadcast.
+   * the job, whose `cancelRequested` is the backstop for a lost cancel broadcast.
    */
   async heartbeat(
     id: Types.ObjectId,
     leaseToken: string,
     leaseMs: number,
-  ): Promise<{ cancelRequested: boolean } | null> {
-    const doc = await this.transition(id, this.holds(leaseToken), () => ({
-      leaseUntil: new Date(Date.now() + leaseMs),
-    }));
-    return doc ? { cancelRequested: doc.cancelRequested } : null;
+    known?: JobDoc,
+  ): Promise<JobDoc | null> {
+    const renew = () => ({ leaseUntil: new Date(Date.now() + leaseMs) });
+    return this.transition(id, this.holds(leaseToken), renew, known);
   }
 
   /**
    * running -> queued again without spending the attempt (graceful shutdown gave up on it and
    * requeues its message, which may claim it again).
    */
-  async release(id: Types.ObjectId, leaseToken: string): Promise<boolean> {
+  async release(id: Types.ObjectId, leaseToken: string, known?: JobDoc): Promise<boolean> {
     const now = new Date();
-    const doc = await this.transition(id, this.holds(leaseToken), (d) => ({
-      status: 'queued',
-      attempts: d.attempts - 1,
-      queuedAt: now,
-      publishedAt: now,
-      leaseToken: null,
-      leaseUntil: null,
-    }));
+    const doc = await this.transition(
+      id,
+      this.holds(leaseToken),
+      (d) => ({
+        status: 'queued',
+        attempts: d.attempts - 1,
+        queuedAt: now,
+        publishedAt: now,
+        leaseToken: null,
+        leaseUntil: null,
+      }),
+      known,
+    );
     return doc !== null;
   }
 
-  async saveProgress(id: Types.ObjectId, leaseToken: string, progress: Progress): Promise<boolean> {
-    return (await this.transition(id, this.holds(leaseToken), () => ({ progress }))) !== null;
+  async saveProgress(
+    id: Types.ObjectId,
+    leaseToken: string,
+    progress: Progress,
+    known?: JobDoc,
+  ): Promise<JobDoc | null> {
+    return this.transition(id, this.holds(leaseToken), () => ({ progress }), known);
   }
 
   /** running -> succeeded; null when the fence rejects it (lease taken over). */
-  async succeed(id: Types.ObjectId, leaseToken: string, result: unknown): Promise<JobDoc | null> {
-    return this.transition(id, this.holds(leaseToken), () => ({
-      status: 'succeeded',
-      result: JSON.stringify(result ?? null),
-      error: null,
-      finishedAt: new Date(),
-      leaseToken: null,
-      leaseUntil: null,
-      progress: { percent: 100 },
-    }));
+  async succeed(
+    id: Types.ObjectId,
+    leaseToken: string,
+    result: unknown,
+    known?: JobDoc,
+  ): Promise<JobDoc | null> {
+    return this.transition(
+      id,
+      this.holds(leaseToken),
+      () => ({
+        status: 'succeeded',
+        result: JSON.stringify(result ?? null),
+        error: null,
+        finishedAt: new Date(),
+        leaseToken: null,
+        leaseUntil: null,
+        progress: { percent: 100 },
+      }),
+      known,
+    );
   }
 
   /** running -> scheduled (retry at `retryAt`) or -> failed (no retry). Null when fenced out. */
@@ -288,26 +329,41 @@ export class JobRepository {
     leaseToken: string,
     error: JobError,
     retryAt: Date | null,
+    known?: JobDoc,
   ): Promise<JobDoc | null> {
-    return this.transition(id, this.holds(leaseToken), () => ({
-      ...(retryAt
-        ? { status: 'scheduled' as const, runAt: retryAt, queuedAt: null, publishedAt: null }
-        : { status: 'failed' as const, finishedAt: new Date() }),
-      error,
-      leaseToken: null,
-      leaseUntil: null,
-    }));
+    return this.transition(
+      id,
+      this.holds(leaseToken),
+      () => ({
+        ...(retryAt
+          ? { status: 'scheduled' as const, runAt: retryAt, queuedAt: null, publishedAt: null }
+          : { status: 'failed' as const, finishedAt: new Date() }),
+        error,
+        leaseToken: null,
+        leaseUntil: null,
+      }),
+      known,
+    );
   }
 
   /** running -> cancelled, by the worker whose handler was aborted by a cancel request. */
-  async cancelRunning(id: Types.ObjectId, leaseToken: string): Promise<JobDoc | null> {
-    return this.transition(id, this.holds(leaseToken), () => ({
-      status: 'cancelled',
-      finishedAt: new Date(),
-      leaseToken: null,
-      leaseUntil: null,
-      error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
-    }));
+  async cancelRunning(
+    id: Types.ObjectId,
+    leaseToken: string,
+    known?: JobDoc,
+  ): Promise<JobDoc | null> {
+    return this.transition(
+      id,
+      this.holds(leaseToken),
+      () => ({
+        status: 'cancelled',
+        finishedAt: new Date(),
+        leaseToken: null,
+        leaseUntil: null,
+        error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
+      }),
+      known,
+    );
   }
 
   /**
@@ -376,7 +432,7 @@ export class JobRepository {
     if (job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'cancelled')
       return false;
     if (!(await this.guard.acquire(job._id, job.rev))) return false;
-    await this.model.deleteOne({ _id: job._id, rev: job.rev });
+    await this.model.deleteOne({ _id: job._id });
     return job;
   }
 

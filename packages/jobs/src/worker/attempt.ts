@@ -79,19 +79,22 @@ async function execute(
 ): Promise<string> {
   const { repo, ctl } = a;
   const timeout = setTimeout(() => ctl.abort('timeout'), job.timeoutMs);
-  const progress = new ProgressReporter(a, job, token);
+  // The latest version of the job this worker wrote: a hint that saves a read per write.
+  const latest: Latest = { doc: job };
+  const progress = new ProgressReporter(a, latest, token);
   let leaseLost = false;
   const heartbeat = setInterval(
     () => {
       repo
-        .heartbeat(job._id, token, a.leaseMs)
-        .then((hb) => {
-          if (!hb) {
+        .heartbeat(job._id, token, a.leaseMs, latest.doc)
+        .then((doc) => {
+          if (!doc) {
             leaseLost = true;
             ctl.abort('lease-lost');
-          } else if (hb.cancelRequested) {
-            ctl.abort('cancel');
+            return;
           }
+          latest.doc = doc;
+          if (doc.cancelRequested) ctl.abort('cancel');
         })
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
     },
@@ -141,10 +144,10 @@ async function execute(
     return 'fenced';
   }
   if (reason === 'shutdown') {
-    return (await repo.release(job._id, token)) ? 'released' : 'fenced';
+    return (await repo.release(job._id, token, latest.doc)) ? 'released' : 'fenced';
   }
   if (reason === 'cancel') {
-    const done = await repo.cancelRunning(job._id, token);
+    const done = await repo.cancelRunning(job._id, token, latest.doc);
     if (done) void a.events.lifecycle(done);
     return done ? 'cancelled' : 'fenced';
   }
@@ -156,7 +159,12 @@ async function execute(
         { issues: checked.error.issues.slice(0, 3) },
         'handler result does not match its schema',
       );
-    const done = await repo.succeed(job._id, token, checked.success ? checked.data : result);
+    const done = await repo.succeed(
+      job._id,
+      token,
+      checked.success ? checked.data : result,
+      latest.doc,
+    );
     if (!done) return fencedOut(log);
     void a.events.lifecycle(done);
     return 'succeeded';
@@ -197,6 +205,10 @@ function fencedOut(log: Logger): string {
   return 'fenced';
 }
 
+interface Latest {
+  doc: JobDoc;
+}
+
 /** Throttles progress writes: at most one per interval, and the last value always lands. */
 class ProgressReporter {
   private latest: Progress | null = null;
@@ -206,7 +218,7 @@ class ProgressReporter {
 
   constructor(
     private readonly a: AttemptInput,
-    private readonly job: JobDoc,
+    private readonly job: Latest,
     private readonly token: string,
   ) {}
 
@@ -237,8 +249,9 @@ class ProgressReporter {
     this.latest = null;
     this.lastWrite = Date.now();
     try {
-      await this.a.repo.saveProgress(this.job._id, this.token, p);
-      void this.a.events.progress(this.job, p);
+      const doc = await this.a.repo.saveProgress(this.job.doc._id, this.token, p, this.job.doc);
+      if (doc) this.job.doc = doc;
+      void this.a.events.progress(this.job.doc, p);
     } catch (err) {
       this.a.log.debug({ err: (err as Error).message }, 'progress not saved');
     }

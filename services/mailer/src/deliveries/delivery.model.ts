@@ -15,6 +15,8 @@ export interface DeliveryCounts {
  * `.` or `$`, nothing from user payloads.
  */
 export interface Delivery {
+  /** = jobId (a bare _id filter is what FerretDB looks up by index). */
+  _id?: string;
   /** The job that sent it; at most one delivery per job. */
   jobId: string;
   jobType: string;
@@ -46,6 +48,8 @@ const countsSchema = new Schema<DeliveryCounts>(
 
 const deliverySchema = new Schema<Delivery>(
   {
+    // n.b. _id = jobId: FerretDB looks up only a bare _id filter by index.
+    _id: { type: String, required: true },
     jobId: { type: String, required: true },
     jobType: { type: String, required: true },
     template: { type: String, default: null },
@@ -59,8 +63,8 @@ const deliverySchema = new Schema<Delivery>(
   { collection: DELIVERY_COLLECTION, versionKey: false, strict: 'throw' },
 );
 
-// Serves findOne({ jobId }) before every send, and makes a concurrent second insert for the
-// same job fail with a duplicate-key error instead of writing a second record.
+// _id (= jobId) serves the lookup before every send and makes a concurrent second insert for
+// the same job fail with a duplicate-key error; this index keeps jobId unique on its own too.
 deliverySchema.index({ jobId: 1 }, { unique: true, name: 'jobId_unique' });
 // Serves the retention purge deleteMany({ sentAt: { $lt: cutoff } }) (no TTL index on FerretDB).
 deliverySchema.index({ sentAt: 1 }, { name: 'sentAt' });

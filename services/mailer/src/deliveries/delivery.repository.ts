@@ -19,7 +19,7 @@ export class DeliveryRepository {
 
   /** The delivery of a job, or null if it has not been sent. */
   async findByJobId(jobId: string): Promise<Delivery | null> {
-    const doc = await this.model.findOne({ jobId }, { _id: 0 }).lean<Delivery>().exec();
+    const doc = await this.model.findOne({ _id: jobId }, { _id: 0 }).lean<Delivery>().exec();
     return doc ?? null;
   }
 
@@ -29,7 +29,7 @@ export class DeliveryRepository {
    */
   async record(delivery: Delivery): Promise<RecordOutcome> {
     try {
-      await this.model.create(delivery);
+      await this.model.create({ _id: delivery.jobId, ...delivery });
       return 'inserted';
     } catch (err) {
       if (isDuplicateKey(err)) return 'duplicate';
