@@ -60,7 +60,7 @@ export async function startService(
       try {
         const rec = JSON.parse(line) as { msg?: string; port?: number };
         if (rec.msg?.startsWith('ops server listening') && rec.port) opsPort = rec.port;
-        if (rec.msg?.startsWith('http listening') && rec.port) httpPort = rec.port;
+        if (rec.msg?.startsWith('api listening') && rec.port) httpPort = rec.port;
       } catch {
         // not a JSON log line (e.g. a crash trace); kept in `lines`
       }
@@ -73,7 +73,7 @@ export async function startService(
   const started = () =>
     opsPort > 0 &&
     (name !== 'api' || httpPort !== null) &&
-    lines.some((l) => /"msg":"(worker started|scheduler started|http listening)/.test(l));
+    lines.some((l) => /"msg":"(worker started|scheduler started|api listening)/.test(l));
   while (!started()) {
     if (child.exitCode !== null)
       throw new Error(

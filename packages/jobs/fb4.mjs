@@ -1,0 +1,10 @@
+import mongoose from 'mongoose';
+const conn = await mongoose.createConnection(process.env.MONGO_URL.replace(/\/[^/]*$/, '/fbench4')).asPromise();
+const c = conn.db.collection('jobs');
+const docs = Array.from({ length: 10000 }, (_, i) => ({ status: 'scheduled', n: i }));
+await c.insertMany(docs);
+const ids = (await c.find({}, { projection: { _id: 1 } }).limit(300).toArray()).map((d) => d._id);
+let t = Date.now(); for (const id of ids.slice(0, 100)) await c.findOne({ _id: id }); console.log('100 x findOne by _id:', Date.now() - t, 'ms');
+t = Date.now(); for (const id of ids.slice(100, 200)) await c.updateOne({ _id: id }, { $set: { status: 'q' } }); console.log('100 x updateOne by _id:', Date.now() - t, 'ms');
+t = Date.now(); for (const id of ids.slice(200, 300)) await c.replaceOne({ _id: id }, { status: 'r', n: 1 }); console.log('100 x replaceOne by _id:', Date.now() - t, 'ms');
+await conn.dropDatabase(); await conn.close();

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Conveyor end-to-end benchmark. Talks to services started the README way (`pnpm dev`):
+// the API on API_URL (http://127.0.0.1:3000) and each service's metrics port (9100–9103).
+//
+//   node scripts/bench/jobs.mjs demo 2000      # N demo.count {to:0} jobs
+//   node scripts/bench/jobs.mjs csv 1000000    # one data.process job over an N-row CSV upload
+//
+// Prints throughput, latency percentiles and the peak RSS of every service (sampled from
+// their /metrics while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
+import { signToken } from '../../services/api/dist/auth/sign.js';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEV_JWT_SECRET } from '../../services/api/dist/config.js';
+
+const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
+const SERVICES = { api: 9100, mailer: 9101, processor: 9102, scheduler: 9103 };
+const [mode = 'demo', nArg] = process.argv.slice(2);
+const N = Number(nArg ?? (mode === 'csv' ? 1_000_000 : 2000));
+
+const token = await signToken(
+  { sub: `bench-${Date.now()}`, email: 'bench@example.com' },
+  {
+    secret: process.env.JWT_SECRET ?? DEV_JWT_SECRET,
+    issuer: process.env.JWT_ISSUER ?? DEFAULT_JWT_ISSUER,
+    audience: process.env.JWT_AUDIENCE ?? DEFAULT_JWT_AUDIENCE,
+  },
+);
+const auth = { authorization: `Bearer ${token}` };
+
+const peakRss = Object.fromEntries(Object.keys(SERVICES).map((s) => [s, 0]));
+async function sampleRss() {
+  await Promise.all(
+    Object.entries(SERVICES).map(async ([name, port]) => {
+      try {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const m = /^conveyor_process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(text);
+        if (m) peakRss[name] = Math.max(peakRss[name], Number(m[1]));
+      } catch {
+        // service not running: reported as 0
+      }
+    }),
+  );
+}
+const sampler = setInterval(() => void sampleRss(), 250);
+const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function api(method, path, body, headers = {}) {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: { ...auth, ...(body && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+  });
+  const json = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function waitJob(id, everyMs = 500) {
+  for (;;) {
+    const job = await api('GET', `/v1/jobs/${id}`);
+    if (['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function demo() {
+  const t0 = performance.now();
+  const ids = [];
+  const BATCH = 100;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < N) {
+        const size = Math.min(BATCH, N - next);
+        next += size;
+        const jobs = Array.from({ length: size }, () => ({ type: 'demo.count', payload: { to: 0 } }));
+        const res = await api('POST', '/v1/jobs/batch', { jobs });
+        for (const j of res.jobs) ids.push(j.id);
+      }
+    }),
+  );
+  const submitted = performance.now();
+  // Poll until every job finished, then read their timestamps.
+  let done = 0;
+  const latencies = [];
+  while (done < N) {
+    done = 0;
+    latencies.length = 0;
+    let cursor;
+    do {
+      const page = await api('GET', `/v1/jobs?status=succeeded&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      for (const j of page.items) latencies.push(Date.parse(j.finishedAt) - Date.parse(j.createdAt));
+      done += page.items.length;
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (done < N) await new Promise((r) => setTimeout(r, 1000));
+  }
+  const finished = performance.now();
+  latencies.sort((a, b) => a - b);
+  console.log(`demo.count {to:0} x ${N} through the API (batches of ${BATCH}, 4 in flight)`);
+  console.log(`  submit: ${(N / ((submitted - t0) / 1000)).toFixed(0)} jobs/s (${((submitted - t0) / 1000).toFixed(1)} s)`);
+  console.log(`  submit -> succeeded: ${(N / ((finished - t0) / 1000)).toFixed(0)} jobs/s (${((finished - t0) / 1000).toFixed(1)} s for all)`);
+  console.log(`  end-to-end latency (createdAt -> finishedAt): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+}
+
+async function csv() {
+  const header = 'id,name,city,amount,when\n';
+  const cities = ['Berlin', 'Paris', 'Lisboa', 'Zürich', 'Kraków', 'Oslo'];
+  const rows = [header];
+  for (let i = 0; i < N; i++) rows.push(`${i},"Name ${i}, Jr",${cities[i % 6]},${(i % 1000) / 10},2026-11-${String((i % 28) + 1).padStart(2, '0')}\n`);
+  const blob = new Blob(rows, { type: 'text/csv' });
+  const form = new FormData();
+  form.append('file', blob, 'bench.csv');
+  const t0 = performance.now();
+  const upload = await api('POST', '/v1/uploads', form);
+  const uploaded = performance.now();
+  const job = await api('POST', '/v1/jobs', {
+    type: 'data.process',
+    payload: {
+      source: { uploadId: upload.uploadId },
+      steps: [
+        { op: 'clean', trim: true, normalizeKeys: true },
+        { op: 'filter', where: [{ field: 'amount', gte: 10 }] },
+        { op: 'aggregate', groupBy: ['city'], metrics: [{ fn: 'count', as: 'n' }, { fn: 'sum', field: 'amount', as: 'total' }] },
+      ],
+      output: { format: 'csv' },
+    },
+  });
+  const done = await waitJob(job.id);
+  const finished = performance.now();
+  const runMs = Date.parse(done.finishedAt) - Date.parse(done.startedAt);
+  console.log(`data.process over a ${N}-row CSV (${mib(blob.size)}): ${done.status}`, done.result ?? done.error);
+  console.log(`  upload: ${((uploaded - t0) / 1000).toFixed(1)} s; job run: ${(runMs / 1000).toFixed(1)} s = ${(N / (runMs / 1000)).toFixed(0)} rows/s; total ${((finished - t0) / 1000).toFixed(1)} s`);
+}
+
+await sampleRss();
+try {
+  if (mode === 'csv') await csv();
+  else await demo();
+} finally {
+  await sampleRss();
+  clearInterval(sampler);
+  console.log(`  peak RSS: ${Object.entries(peakRss).map(([s, b]) => `${s} ${mib(b)}`).join(', ')}`);
+}
