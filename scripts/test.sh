@@ -7,4 +7,14 @@ cd "$(dirname "$0")/.."
 if [ -f .infra/env ]; then set -a; . ./.infra/env; set +a; fi
 pnpm -s build
 pnpm -s lint
-exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit "$@"
+results="$(mktemp -t conveyor-jest-XXXXXX.json)"
+status=0
+node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit \
+  --json --outputFile="$results" "$@" || status=$?
+# One plain summary line for tools that read the closing line of a run.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$results" || true
+rm -f "$results"
+exit "$status"
