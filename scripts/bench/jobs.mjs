@@ -8,7 +8,11 @@
 // Prints throughput, latency percentiles and the peak RSS of every service (sampled from
 // their /metrics while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
 import { signToken } from '../../services/api/dist/auth/sign.js';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEV_JWT_SECRET } from '../../services/api/dist/config.js';
+import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
+  DEV_JWT_SECRET,
+} from '../../services/api/dist/config.js';
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const SERVICES = { api: 9100, mailer: 9101, processor: 9102, scheduler: 9103 };
@@ -31,7 +35,9 @@ async function sampleRss() {
     Object.entries(SERVICES).map(async ([name, port]) => {
       try {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const m = /^conveyor_process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(text);
+        const m = /^conveyor_process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(
+          text,
+        );
         if (m) peakRss[name] = Math.max(peakRss[name], Number(m[1]));
       } catch {
         // service not running: reported as 0
@@ -41,16 +47,24 @@ async function sampleRss() {
 }
 const sampler = setInterval(() => void sampleRss(), 250);
 const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const pct = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function api(method, path, body, headers = {}) {
   const res = await fetch(`${API}${path}`, {
     method,
-    headers: { ...auth, ...(body && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: {
+      ...auth,
+      ...(body && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
     body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
   });
-  const json = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+  const json = res.headers.get('content-type')?.includes('json')
+    ? await res.json()
+    : await res.text();
+  if (res.status >= 400)
+    throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
@@ -72,7 +86,10 @@ async function demo() {
       while (next < N) {
         const size = Math.min(BATCH, N - next);
         next += size;
-        const jobs = Array.from({ length: size }, () => ({ type: 'demo.count', payload: { to: 0 } }));
+        const jobs = Array.from({ length: size }, () => ({
+          type: 'demo.count',
+          payload: { to: 0 },
+        }));
         const res = await api('POST', '/v1/jobs/batch', { jobs });
         for (const j of res.jobs) ids.push(j.id);
       }
@@ -87,8 +104,12 @@ async function demo() {
     latencies.length = 0;
     let cursor;
     do {
-      const page = await api('GET', `/v1/jobs?status=succeeded&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
-      for (const j of page.items) latencies.push(Date.parse(j.finishedAt) - Date.parse(j.createdAt));
+      const page = await api(
+        'GET',
+        `/v1/jobs?status=succeeded&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      for (const j of page.items)
+        latencies.push(Date.parse(j.finishedAt) - Date.parse(j.createdAt));
       done += page.items.length;
       cursor = page.nextCursor;
     } while (cursor);
@@ -97,16 +118,25 @@ async function demo() {
   const finished = performance.now();
   latencies.sort((a, b) => a - b);
   console.log(`demo.count {to:0} x ${N} through the API (batches of ${BATCH}, 4 in flight)`);
-  console.log(`  submit: ${(N / ((submitted - t0) / 1000)).toFixed(0)} jobs/s (${((submitted - t0) / 1000).toFixed(1)} s)`);
-  console.log(`  submit -> succeeded: ${(N / ((finished - t0) / 1000)).toFixed(0)} jobs/s (${((finished - t0) / 1000).toFixed(1)} s for all)`);
-  console.log(`  end-to-end latency (createdAt -> finishedAt): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+  console.log(
+    `  submit: ${(N / ((submitted - t0) / 1000)).toFixed(0)} jobs/s (${((submitted - t0) / 1000).toFixed(1)} s)`,
+  );
+  console.log(
+    `  submit -> succeeded: ${(N / ((finished - t0) / 1000)).toFixed(0)} jobs/s (${((finished - t0) / 1000).toFixed(1)} s for all)`,
+  );
+  console.log(
+    `  end-to-end latency (createdAt -> finishedAt): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`,
+  );
 }
 
 async function csv() {
   const header = 'id,name,city,amount,when\n';
   const cities = ['Berlin', 'Paris', 'Lisboa', 'Zürich', 'Kraków', 'Oslo'];
   const rows = [header];
-  for (let i = 0; i < N; i++) rows.push(`${i},"Name ${i}, Jr",${cities[i % 6]},${(i % 1000) / 10},2026-11-${String((i % 28) + 1).padStart(2, '0')}\n`);
+  for (let i = 0; i < N; i++)
+    rows.push(
+      `${i},"Name ${i}, Jr",${cities[i % 6]},${(i % 1000) / 10},2026-11-${String((i % 28) + 1).padStart(2, '0')}\n`,
+    );
   const blob = new Blob(rows, { type: 'text/csv' });
   const form = new FormData();
   form.append('file', blob, 'bench.csv');
@@ -120,7 +150,14 @@ async function csv() {
       steps: [
         { op: 'clean', trim: true, normalizeKeys: true },
         { op: 'filter', where: [{ field: 'amount', gte: 10 }] },
-        { op: 'aggregate', groupBy: ['city'], metrics: [{ fn: 'count', as: 'n' }, { fn: 'sum', field: 'amount', as: 'total' }] },
+        {
+          op: 'aggregate',
+          groupBy: ['city'],
+          metrics: [
+            { fn: 'count', as: 'n' },
+            { fn: 'sum', field: 'amount', as: 'total' },
+          ],
+        },
       ],
       output: { format: 'csv' },
     },
@@ -128,8 +165,13 @@ async function csv() {
   const done = await waitJob(job.id);
   const finished = performance.now();
   const runMs = Date.parse(done.finishedAt) - Date.parse(done.startedAt);
-  console.log(`data.process over a ${N}-row CSV (${mib(blob.size)}): ${done.status}`, done.result ?? done.error);
-  console.log(`  upload: ${((uploaded - t0) / 1000).toFixed(1)} s; job run: ${(runMs / 1000).toFixed(1)} s = ${(N / (runMs / 1000)).toFixed(0)} rows/s; total ${((finished - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `data.process over a ${N}-row CSV (${mib(blob.size)}): ${done.status}`,
+    done.result ?? done.error,
+  );
+  console.log(
+    `  upload: ${((uploaded - t0) / 1000).toFixed(1)} s; job run: ${(runMs / 1000).toFixed(1)} s = ${(N / (runMs / 1000)).toFixed(0)} rows/s; total ${((finished - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 await sampleRss();
@@ -139,5 +181,9 @@ try {
 } finally {
   await sampleRss();
   clearInterval(sampler);
-  console.log(`  peak RSS: ${Object.entries(peakRss).map(([s, b]) => `${s} ${mib(b)}`).join(', ')}`);
+  console.log(
+    `  peak RSS: ${Object.entries(peakRss)
+      .map(([s, b]) => `${s} ${mib(b)}`)
+      .join(', ')}`,
+  );
 }

@@ -42,7 +42,12 @@ export interface ServiceRuntime {
 export async function bootService(
   name: string,
   config: ServiceBaseConfig,
-  opts: { extraChecks?: ReadinessCheck[]; log?: Logger } = {},
+  opts: {
+    extraChecks?: ReadinessCheck[];
+    log?: Logger;
+    /** How long a publish may wait for the broker (default 10000 ms); see AmqpClientOptions. */
+    publishTimeoutMs?: number;
+  } = {},
 ): Promise<ServiceRuntime> {
   const log = opts.log ?? createLogger(name, config.LOG_LEVEL);
   const registry = createMetricsRegistry(name);
@@ -62,6 +67,7 @@ export async function bootService(
     log,
     setup: (ch) => declareTopology(ch, topo),
     onEvent: (event) => amqpEvents.inc({ event }),
+    ...(opts.publishTimeoutMs !== undefined ? { publishTimeoutMs: opts.publishTimeoutMs } : {}),
   });
   await amqp.start();
 

@@ -7,7 +7,9 @@ import { startHttpServer } from './http/server.js';
 /** The API service: wiring only. */
 async function main(): Promise<void> {
   const config = apiConfig();
-  const rt = await bootService('api', config);
+  // n.b. a submit waits at most 2 s for the broker; an unconfirmed job stays accepted and the
+  // scheduler's outbox sweeper publishes it, so clients are not held up by a broker outage.
+  const rt = await bootService('api', config, { publishTimeoutMs: 2000 });
   const deps = await createApiDeps(rt, config);
   const app = createApp(deps, { isDraining: () => rt.lifecycle.isClosing });
   const http = await startHttpServer(app, config.PORT);

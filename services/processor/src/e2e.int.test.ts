@@ -13,6 +13,7 @@ import {
 import {
   infra,
   mongoUrlForDb,
+  rabbitmqctl,
   startService,
   uniqueName,
   waitFor,
@@ -202,5 +203,45 @@ describe('processor end to end', () => {
     const done = await status(job._id);
     expect(done.error?.code).toBe('TIMEOUT');
     expect(done.attempts).toBe(2);
+  });
+
+  it('runs every job accepted while RabbitMQ was stopped, once it is back (outbox)', async () => {
+    // A submitter that gives up on a publish quickly, as the API does, leaving the job to the
+    // outbox sweeper.
+    const impatient = new AmqpClient({
+      url: env.RABBITMQ_URL!,
+      name: 'e2e-impatient',
+      log,
+      publishTimeoutMs: 300,
+    });
+    await impatient.start();
+    const quickDispatch = new JobDispatcher(impatient, topo, repo, log);
+    const ids: JobDoc['_id'][] = [];
+    let unconfirmed = 0;
+    const submitting = (async () => {
+      for (let i = 0; i < 30; i++) {
+        const { job } = await repo.create(demo({ to: 1 }));
+        ids.push(job._id);
+        if (!(await quickDispatch.dispatch(job))) unconfirmed++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 500));
+    await rabbitmqctl(['stop_app']);
+    await new Promise((r) => setTimeout(r, 2000));
+    await rabbitmqctl(['start_app']);
+    await submitting;
+    expect(unconfirmed).toBeGreaterThan(0);
+    await waitFor(
+      async () => {
+        await housekeeping.sweepUnpublished(500); // the scheduler's outbox sweeper, run here
+        const docs = await Promise.all(ids.map(status));
+        return docs.every((d) => d.status === 'succeeded');
+      },
+      { timeoutMs: 45_000, intervalMs: 1000, what: 'every accepted job succeeded' },
+    );
+    const docs = await Promise.all(ids.map(status));
+    expect(docs.map((d) => d.attempts)).toEqual(ids.map(() => 1));
+    await impatient.close();
   });
 });
