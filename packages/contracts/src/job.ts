@@ -59,6 +59,12 @@ export const submitJobSchema = z
       .min(1)
       .max(JOB_LIMITS.idempotencyKeyLength)
       .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      // n.b. schedule fires and digests key their jobs `schedule:…` / `digest:…`; a client key
+      // with those prefixes could take a fire's place
+      .refine(
+        (k) => !/^(schedule|digest):/.test(k),
+        'the prefixes schedule: and digest: are reserved',
+      )
       .optional(),
   })
   .refine((j) => !(j.runAt !== undefined && j.delayMs !== undefined), {

@@ -3,6 +3,7 @@ import { Types, type Connection } from 'mongoose';
 import type { JobError, JobStatus, Priority, Progress } from '@conveyor/contracts';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { RevisionGuard } from './revision-guard.js';
+import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
 
 /** What it takes to create a job (already validated). */
@@ -30,7 +31,6 @@ export interface ListFilter {
   limit: number;
 }
 
-const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
 const oid = (id: string) => new Types.ObjectId(id);
 /** True for a 24-hex id; anything else can never name a job. */
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
@@ -116,17 +116,7 @@ export class JobRepository {
   async createMany(inputs: NewJob[]): Promise<{ job: JobDoc; created: boolean }[]> {
     const now = new Date();
     const docs = inputs.map((i) => this.newDoc(i, now));
-    const failed = new Set<number>();
-    try {
-      await this.model.collection.insertMany(docs, { ordered: false });
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] }).writeErrors;
-      if (!writeErrors) throw err;
-      for (const w of writeErrors) {
-        if (w.code !== 11000) throw err;
-        failed.add(w.index);
-      }
-    }
+    const failed = await insertManySkippingDuplicates(this.model.collection, docs);
     const out: { job: JobDoc; created: boolean }[] = [];
     for (const [i, doc] of docs.entries()) {
       if (!failed.has(i)) {

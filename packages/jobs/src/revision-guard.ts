@@ -1,4 +1,5 @@
 import type { Connection, mongo, Types } from 'mongoose';
+import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 
 /**
  * Fences writes to a document by revision with a unique insert.
@@ -35,7 +36,7 @@ export class RevisionGuard {
       await this.revs.insertOne({ _id: `${job.toHexString()}:${rev}`, job, at: new Date() });
       return true;
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
   }
@@ -44,20 +45,10 @@ export class RevisionGuard {
   async acquireMany(items: { _id: Types.ObjectId; rev: number }[]): Promise<Set<string>> {
     if (items.length === 0) return new Set();
     const now = new Date();
-    const failed = new Set<number>();
-    try {
-      await this.revs.insertMany(
-        items.map((i) => ({ _id: `${i._id.toHexString()}:${i.rev}`, job: i._id, at: now })),
-        { ordered: false },
-      );
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] }).writeErrors;
-      if (!writeErrors) throw err;
-      for (const w of writeErrors) {
-        if (w.code !== 11000) throw err;
-        failed.add(w.index);
-      }
-    }
+    const failed = await insertManySkippingDuplicates(
+      this.revs,
+      items.map((i) => ({ _id: `${i._id.toHexString()}:${i.rev}`, job: i._id, at: now })),
+    );
     return new Set(items.filter((_, i) => !failed.has(i)).map((i) => i._id.toHexString()));
   }
 
