@@ -193,7 +193,10 @@ install_rabbitmq() {
     as_root chmod 755 /usr/sbin/policy-rc.d
     created_policy=1
   fi
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server; then
+  # n.b. a stale package list names versions the archive no longer serves: refresh, try again
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server &&
+    ! { as_root apt-get update &&
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server; }; then
     [ "$created_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
     die "apt-get install rabbitmq-server failed"
   fi
