@@ -32,6 +32,9 @@ export interface ListFilter {
 }
 
 const oid = (id: string) => new Types.ObjectId(id);
+/** The fields that end a running attempt's lease. */
+const LEASE_ENDED = { leaseToken: null, leaseUntil: null } as const;
+
 /** True for a 24-hex id; anything else can never name a job. */
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
 
@@ -273,8 +276,7 @@ export class JobRepository {
         attempts: d.attempts - 1,
         queuedAt: now,
         publishedAt: now,
-        leaseToken: null,
-        leaseUntil: null,
+        ...LEASE_ENDED,
       }),
       known,
     );
@@ -305,8 +307,7 @@ export class JobRepository {
         result: JSON.stringify(result ?? null),
         error: null,
         finishedAt: new Date(),
-        leaseToken: null,
-        leaseUntil: null,
+        ...LEASE_ENDED,
         progress: { percent: 100 },
       }),
       known,
@@ -329,8 +330,7 @@ export class JobRepository {
           ? { status: 'scheduled' as const, runAt: retryAt, queuedAt: null, publishedAt: null }
           : { status: 'failed' as const, finishedAt: new Date() }),
         error,
-        leaseToken: null,
-        leaseUntil: null,
+        ...LEASE_ENDED,
       }),
       known,
     );
@@ -348,8 +348,7 @@ export class JobRepository {
       () => ({
         status: 'cancelled',
         finishedAt: new Date(),
-        leaseToken: null,
-        leaseUntil: null,
+        ...LEASE_ENDED,
         error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
       }),
       known,
@@ -491,7 +490,7 @@ export class JobRepository {
             message: `worker ${d.workerId ?? '?'} stopped renewing its lease`,
             retryable: true,
           };
-          const base = { error, leaseToken: null, leaseUntil: null };
+          const base = { error, ...LEASE_ENDED };
           if (d.cancelRequested) return { ...base, status: 'cancelled', finishedAt: now };
           if (d.attempts < d.maxAttempts)
             return { ...base, status: 'queued', queuedAt: now, publishedAt: null };

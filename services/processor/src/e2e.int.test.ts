@@ -1,32 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import mongoose, { type Connection } from 'mongoose';
-import { envelope, jobDispatch, topology, type Topology } from '@conveyor/contracts';
-import { AmqpClient, createLogger, declareTopology, publishEnvelope } from '@conveyor/platform';
-import {
-  JobDispatcher,
-  JobEvents,
-  JobHousekeeping,
-  JobRepository,
-  type JobDoc,
-  type NewJob,
-} from '@conveyor/jobs';
-import {
-  infra,
-  mongoUrlForDb,
-  rabbitmqctl,
-  startService,
-  uniqueName,
-  waitFor,
-  type ServiceProcess,
-} from '@conveyor/testkit';
+import { envelope, jobCancel, jobDispatch } from '@conveyor/contracts';
+import { AmqpClient, publishEnvelope } from '@conveyor/platform';
+import { JobDispatcher, type JobDoc, type NewJob } from '@conveyor/jobs';
+import { startJobStack, type JobStack } from '@conveyor/jobs/testing';
+import { rabbitmqctl, startService, waitFor, type ServiceProcess } from '@conveyor/testkit';
 
-const log = createLogger('processor-e2e', 'silent');
-let conn: Connection;
-let amqp: AmqpClient;
-let topo: Topology;
-let repo: JobRepository;
-let dispatcher: JobDispatcher;
-let housekeeping: JobHousekeeping;
+let stack: JobStack;
 let env: Record<string, string>;
 const procs: ServiceProcess[] = [];
 
@@ -48,50 +27,21 @@ const demo = (payload: Record<string, unknown>, over: Partial<NewJob> = {}): New
 });
 
 async function submit(input: NewJob): Promise<JobDoc> {
-  const { job } = await repo.create(input);
-  await dispatcher.dispatch(job);
+  const { job } = await stack.repo.create(input);
+  await stack.dispatcher.dispatch(job);
   return job;
 }
 
-const status = async (id: JobDoc['_id']) => (await repo.get(id.toHexString()))!;
+const status = async (id: JobDoc['_id']) => (await stack.repo.get(id.toHexString()))!;
 
 beforeAll(async () => {
-  const { rabbitmqUrl, mongoUrl } = await infra();
-  const prefix = uniqueName('e2e');
-  const mongoDb = mongoUrlForDb(mongoUrl, prefix);
-  env = {
-    RABBITMQ_URL: rabbitmqUrl,
-    MONGO_URL: mongoDb,
-    CONVEYOR_PREFIX: prefix,
-    LEASE_MS: '3000',
-    SHUTDOWN_GRACE_MS: '10000',
-  };
-  conn = await mongoose.createConnection(mongoDb).asPromise();
-  topo = topology(prefix);
-  amqp = new AmqpClient({
-    url: rabbitmqUrl,
-    name: 'e2e',
-    log,
-    setup: (ch) => declareTopology(ch, topo),
-  });
-  await amqp.start();
-  repo = new JobRepository(conn);
-  await repo.ensureIndexes();
-  dispatcher = new JobDispatcher(amqp, topo, repo, log);
-  housekeeping = new JobHousekeeping(repo, dispatcher, new JobEvents(amqp, topo, log), log);
+  stack = await startJobStack('e2e');
+  env = { ...stack.env, LEASE_MS: '3000', SHUTDOWN_GRACE_MS: '10000' };
 });
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-  await amqp.withChannel(async (ch) => {
-    for (const s of ['processor', 'mailer'] as const)
-      for (const lane of ['standard', 'priority'] as const)
-        await ch.deleteQueue(topo.queues.work(s, lane));
-    await ch.deleteQueue(topo.queues.dead);
-  });
-  await amqp.close();
-  await conn.dropDatabase();
-  await conn.close();
+  await stack.teardown();
 });
 
 describe('processor end to end', () => {
@@ -117,8 +67,8 @@ describe('processor end to end', () => {
       attempt: 1,
       priority: 'normal',
     });
-    await publishEnvelope(amqp, jobDispatch, topo.exchanges.jobs, 'demo.count', dup);
-    await publishEnvelope(amqp, jobDispatch, topo.exchanges.jobs, 'demo.count', dup);
+    await publishEnvelope(stack.amqp, jobDispatch, stack.topo.exchanges.jobs, 'demo.count', dup);
+    await publishEnvelope(stack.amqp, jobDispatch, stack.topo.exchanges.jobs, 'demo.count', dup);
     await waitFor(async () => (await status(job._id)).status === 'succeeded', {
       timeoutMs: 15_000,
       what: 'job succeeded',
@@ -154,7 +104,7 @@ describe('processor end to end', () => {
     await victim.stop('SIGKILL');
     await processor();
     // The scheduler's lease reaper, run here directly: re-queues the job once its lease (3 s) expired.
-    await waitFor(async () => (await housekeeping.reapExpired()).length > 0, {
+    await waitFor(async () => (await stack.housekeeping.reapExpired()).length > 0, {
       timeoutMs: 15_000,
       what: 'lease reaped',
     });
@@ -173,13 +123,12 @@ describe('processor end to end', () => {
       timeoutMs: 10_000,
       what: 'job running',
     });
-    const res = await repo.requestCancel(job._id.toHexString());
+    const res = await stack.repo.requestCancel(job._id.toHexString());
     expect(res?.immediate).toBe(false);
-    const { jobCancel } = await import('@conveyor/contracts');
     await publishEnvelope(
-      amqp,
+      stack.amqp,
       jobCancel,
-      topo.exchanges.control,
+      stack.topo.exchanges.control,
       '',
       envelope(jobCancel, { jobId: job._id.toHexString() }),
     );
@@ -195,7 +144,7 @@ describe('processor end to end', () => {
     const job = await submit(demo({ to: 50, delayMs: 100 }, { timeoutMs: 300, maxAttempts: 2 }));
     await waitFor(
       async () => {
-        await housekeeping.promoteDue();
+        await stack.housekeeping.promoteDue();
         return (await status(job._id)).status === 'failed';
       },
       { timeoutMs: 20_000, what: 'job failed by timeout' },
@@ -211,16 +160,16 @@ describe('processor end to end', () => {
     const impatient = new AmqpClient({
       url: env.RABBITMQ_URL!,
       name: 'e2e-impatient',
-      log,
+      log: stack.log,
       publishTimeoutMs: 300,
     });
     await impatient.start();
-    const quickDispatch = new JobDispatcher(impatient, topo, repo, log);
+    const quickDispatch = new JobDispatcher(impatient, stack.topo, stack.repo, stack.log);
     const ids: JobDoc['_id'][] = [];
     let unconfirmed = 0;
     const submitting = (async () => {
       for (let i = 0; i < 30; i++) {
-        const { job } = await repo.create(demo({ to: 1 }));
+        const { job } = await stack.repo.create(demo({ to: 1 }));
         ids.push(job._id);
         if (!(await quickDispatch.dispatch(job))) unconfirmed++;
         await new Promise((r) => setTimeout(r, 100));
@@ -234,7 +183,7 @@ describe('processor end to end', () => {
     expect(unconfirmed).toBeGreaterThan(0);
     await waitFor(
       async () => {
-        await housekeeping.sweepUnpublished(500); // the scheduler's outbox sweeper, run here
+        await stack.housekeeping.sweepUnpublished(500); // the scheduler's outbox sweeper, run here
         const docs = await Promise.all(ids.map(status));
         return docs.every((d) => d.status === 'succeeded');
       },

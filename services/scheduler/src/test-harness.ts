@@ -1,20 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { topology, type Topology } from '@conveyor/contracts';
-import { JobDispatcher, JobRepository, ScheduleRepository } from '@conveyor/jobs';
-import {
-  AmqpClient,
-  connectMongo,
-  createLogger,
-  declareTopology,
-  type Logger,
-} from '@conveyor/platform';
-import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
+import type { Topology } from '@conveyor/contracts';
+import { ScheduleRepository, type JobDispatcher, type JobRepository } from '@conveyor/jobs';
+import { startJobStack } from '@conveyor/jobs/testing';
+import type { AmqpClient, Logger } from '@conveyor/platform';
+import type { Connection } from 'mongoose';
 
 /** Real servers for one scheduler integration test: a unique database and AMQP prefix. */
 export interface Harness {
-  conn: Awaited<ReturnType<typeof connectMongo>>;
+  conn: Connection;
   amqp: AmqpClient;
   topo: Topology;
   log: Logger;
@@ -30,42 +25,25 @@ export interface Harness {
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 
-/** Connects to the test servers with a fresh database and prefix. */
+/** A job stack (see `startJobStack`) plus schedules and scheduler processes. */
 export async function startHarness(name: string): Promise<Harness> {
-  const { rabbitmqUrl, mongoUrl } = await infra();
-  const db = uniqueName(name).replace(/-/g, '_');
-  const prefix = uniqueName(name);
-  const dbUrl = mongoUrlForDb(mongoUrl, db);
-  const log = createLogger(`test-${name}`, 'warn');
-  const topo = topology(prefix);
-  const conn = await connectMongo(dbUrl, log);
-  const amqp = new AmqpClient({
-    url: rabbitmqUrl,
-    name: `test-${prefix}`,
-    log,
-    setup: (ch) => declareTopology(ch, topo),
-  });
-  await amqp.start();
-  const jobs = new JobRepository(conn);
-  const schedules = new ScheduleRepository(conn);
-  await jobs.ensureIndexes();
+  const stack = await startJobStack(name, { logLevel: 'warn' });
+  const schedules = new ScheduleRepository(stack.conn);
   await schedules.ensureIndexes();
   const children: ChildProcess[] = [];
   return {
-    conn,
-    amqp,
-    topo,
-    log,
-    jobs,
+    conn: stack.conn,
+    amqp: stack.amqp,
+    topo: stack.topo,
+    log: stack.log,
+    jobs: stack.repo,
     schedules,
-    dispatcher: new JobDispatcher(amqp, topo, jobs, log),
+    dispatcher: stack.dispatcher,
     spawnScheduler(env = {}) {
       const child = spawn(process.execPath, [MAIN], {
         env: {
           PATH: process.env['PATH'] ?? '',
-          RABBITMQ_URL: rabbitmqUrl,
-          MONGO_URL: dbUrl,
-          CONVEYOR_PREFIX: prefix,
+          ...stack.env,
           METRICS_PORT: '0',
           LOG_LEVEL: 'warn',
           ...env,
@@ -75,27 +53,13 @@ export async function startHarness(name: string): Promise<Harness> {
       children.push(child);
       return child;
     },
-    async processorQueueDepth() {
-      return amqp.withChannel(
-        async (ch) => (await ch.checkQueue(topo.queues.work('processor', 'standard'))).messageCount,
-      );
-    },
+    processorQueueDepth: () => stack.queueDepth('processor'),
     async teardown() {
       // n.b. SIGTERM and wait: dropping a database under a killed client's in-flight writes
       // has crashed the local FerretDB (SQLite WAL), taking every other test down with it.
       await Promise.all(children.map((c) => stopGracefully(c)));
       await new Promise((r) => setTimeout(r, 1000));
-      await amqp.withChannel(async (ch) => {
-        for (const service of ['mailer', 'processor'] as const) {
-          for (const lane of ['standard', 'priority'] as const)
-            await ch.deleteQueue(topo.queues.work(service, lane));
-        }
-        await ch.deleteQueue(topo.queues.dead);
-        for (const ex of Object.values(topo.exchanges)) await ch.deleteExchange(ex);
-      });
-      await amqp.close();
-      await conn.dropDatabase();
-      await conn.close();
+      await stack.teardown();
     },
   };
 }

@@ -1,0 +1,90 @@
+import type { Connection } from 'mongoose';
+import {
+  LANES,
+  topology,
+  WORKER_SERVICES,
+  type Lane,
+  type Topology,
+  type WorkerService,
+} from '@conveyor/contracts';
+import {
+  AmqpClient,
+  connectMongo,
+  createLogger,
+  declareTopology,
+  type Logger,
+} from '@conveyor/platform';
+import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
+import { JobRepository } from '../job.repository.js';
+import { JobDispatcher } from '../dispatch.js';
+import { JobEvents } from '../events.js';
+import { JobHousekeeping } from '../housekeeping.js';
+
+/**
+ * The job side of Conveyor against the real test servers, on a unique AMQP prefix and
+ * database, for end-to-end tests: submit jobs as the API does, run housekeeping as the
+ * scheduler does, and start service processes with `env`.
+ */
+export interface JobStack {
+  /** RABBITMQ_URL, MONGO_URL and CONVEYOR_PREFIX of this stack, for service processes. */
+  readonly env: Readonly<Record<'RABBITMQ_URL' | 'MONGO_URL' | 'CONVEYOR_PREFIX', string>>;
+  readonly conn: Connection;
+  readonly amqp: AmqpClient;
+  readonly topo: Topology;
+  readonly log: Logger;
+  readonly repo: JobRepository;
+  readonly dispatcher: JobDispatcher;
+  readonly housekeeping: JobHousekeeping;
+  /** Messages waiting in a work queue. */
+  queueDepth(service: WorkerService, lane?: Lane): Promise<number>;
+  /** Deletes the stack's queues and exchanges, drops its database, closes connections. */
+  teardown(): Promise<void>;
+}
+
+/** Starts a {@link JobStack}; `name` prefixes its database and AMQP names. */
+export async function startJobStack(
+  name: string,
+  opts: { logLevel?: string } = {},
+): Promise<JobStack> {
+  const { rabbitmqUrl, mongoUrl } = await infra();
+  const prefix = uniqueName(name);
+  const dbUrl = mongoUrlForDb(mongoUrl, prefix.replace(/-/g, '_'));
+  const log = createLogger(`test-${name}`, opts.logLevel ?? 'silent');
+  const topo = topology(prefix);
+  const conn = await connectMongo(dbUrl, log);
+  const amqp = new AmqpClient({
+    url: rabbitmqUrl,
+    name: `test-${prefix}`,
+    log,
+    setup: (ch) => declareTopology(ch, topo),
+  });
+  await amqp.start();
+  const repo = new JobRepository(conn);
+  await repo.ensureIndexes();
+  const dispatcher = new JobDispatcher(amqp, topo, repo, log);
+  return {
+    env: { RABBITMQ_URL: rabbitmqUrl, MONGO_URL: dbUrl, CONVEYOR_PREFIX: prefix },
+    conn,
+    amqp,
+    topo,
+    log,
+    repo,
+    dispatcher,
+    housekeeping: new JobHousekeeping(repo, dispatcher, new JobEvents(amqp, topo, log), log),
+    queueDepth: (service, lane = 'standard') =>
+      amqp.withChannel(
+        async (ch) => (await ch.checkQueue(topo.queues.work(service, lane))).messageCount,
+      ),
+    async teardown() {
+      await amqp.withChannel(async (ch) => {
+        for (const service of WORKER_SERVICES)
+          for (const lane of LANES) await ch.deleteQueue(topo.queues.work(service, lane));
+        await ch.deleteQueue(topo.queues.dead);
+        for (const ex of Object.values(topo.exchanges)) await ch.deleteExchange(ex);
+      });
+      await amqp.close();
+      await conn.dropDatabase();
+      await conn.close();
+    },
+  };
+}
