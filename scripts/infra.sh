@@ -341,32 +341,14 @@ FERRET_DIR="$INFRA/ferretdb"
 # because that generated file is not part of the module zip. So: download the exact module
 # version, copy it out of the read-only module cache, write build/version/version.txt, and
 # `go build` it there. SQLite support is pure Go (modernc.org/sqlite): no cgo needed.
-# One patch, applied at build time. FerretDB 1.24's SQLite backend creates the unique `_id`
-# index on `_ferretdb_sjson->"_id"`, but looks documents up (find and update by _id, and the
-# write-back of every update) with `_ferretdb_sjson->'$._id'`. SQLite only uses an expression
-# index for the identical expression, so every lookup by _id scanned the whole table
-# (EXPLAIN QUERY PLAN: SCAN; an updateOne took ~26 ms at 10k documents). The patch builds
-# the `_id` index on the expression the queries use. Values and uniqueness are the same for
-# both spellings; only the planner's view changes. Databases created by an unpatched build
-# keep their old index (delete .infra/ferretdb/data to start clean).
-FERRETDB_PATCH=id-index-1
-patch_ferretdb_id_index() {
-  local file="$1/internal/backends/sqlite/metadata/registry.go"
-  local before='columns[i] = fmt.Sprintf("%s->%s", DefaultColumn, strings.Join(fields, "->"))'
-  grep -qF "$before" "$file" || die "ferretdb: patch $FERRETDB_PATCH does not apply to $FERRETDB_VERSION ($file changed)"
-  node -e '
-    const fs = require("fs");
-    const [file, before] = process.argv.slice(1);
-    const after = `if key.Field == "_id" {
-				columns[i] = IDColumn
-			} else {
-				${before}
-			}`;
-    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(before, after));
-  ' "$file" "$before"
-  grep -qF 'columns[i] = IDColumn' "$file" || die "ferretdb: patch $FERRETDB_PATCH failed on $file"
-}
-
+# Two patches to FerretDB's SQLite backend, applied at build time by scripts/ferretdb/patch.mjs
+# (see there): the `_id` index is built on the expression the lookups use (upstream's never
+# matches, so every find/update by _id scanned the table: 26 ms per updateOne at 10k
+# documents, 1.7 ms after), and the `_id` part of any filter (`{_id, rev}`, `{_id: {$in}}`)
+# is pushed down to that index instead of only an exact `{_id: value}` filter. Databases
+# created by an unpatched build keep their old index (delete .infra/ferretdb/data to start
+# clean). Bump FERRETDB_PATCH when the patches change, so existing binaries are rebuilt.
+FERRETDB_PATCH=conveyor-2
 build_ferretdb() {
   local dir src started
   command -v go >/dev/null || die "Go is required to build FerretDB $FERRETDB_VERSION (https://go.dev/dl/)"
@@ -383,7 +365,7 @@ build_ferretdb() {
   chmod -R u+w "$src"
   echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
   echo "conveyor-local" >"$src/build/version/package.txt"
-  patch_ferretdb_id_index "$src"
+  node "$ROOT/scripts/ferretdb/patch.mjs" "$src" || die "ferretdb: patching the sources failed"
   (cd "$src" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go build -o "$BIN/ferretdb.tmp" ./cmd/ferretdb) ||
     die "ferretdb: go build failed (sources in $src)"
   "$BIN/ferretdb.tmp" --version >/dev/null || die "ferretdb: the built binary does not run"

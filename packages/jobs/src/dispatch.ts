@@ -49,19 +49,29 @@ export class JobDispatcher {
   }
 
   /**
-   * Dispatches many queued jobs with up to `concurrency` confirms in flight, then marks the
-   * confirmed ones published in batches; returns how many were confirmed.
+   * Publishes the dispatches of many jobs with up to `concurrency` confirms in flight; returns
+   * the ids (hex) of the confirmed ones. Writes nothing.
    */
-  async dispatchMany(jobs: JobDoc[], concurrency = 200): Promise<number> {
+  async publishMany(jobs: JobDoc[], concurrency = 200): Promise<Set<string>> {
     let next = 0;
-    const confirmed: JobDoc[] = [];
+    const confirmed = new Set<string>();
     const lanes = Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
       while (next < jobs.length) {
         const job = jobs[next++]!;
-        if (await this.publish(job)) confirmed.push(job);
+        if (await this.publish(job)) confirmed.add(job._id.toHexString());
       }
     });
     await Promise.all(lanes);
+    return confirmed;
+  }
+
+  /**
+   * Dispatches many queued jobs (publishMany), then marks the confirmed ones published in
+   * batches; returns how many were confirmed.
+   */
+  async dispatchMany(jobs: JobDoc[], concurrency = 200): Promise<number> {
+    const ids = await this.publishMany(jobs, concurrency);
+    const confirmed = jobs.filter((j) => ids.has(j._id.toHexString()));
     // n.b. small batches: workers claiming these jobs wait while their revision is fenced
     for (let i = 0; i < confirmed.length; i += 100)
       await this.repo.markPublishedMany(confirmed.slice(i, i + 100));

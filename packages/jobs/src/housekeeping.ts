@@ -24,16 +24,19 @@ export class JobHousekeeping {
     private readonly log: Logger,
   ) {}
 
-  /** Promotes due scheduled jobs (delays and retries) to queued and dispatches them. */
-  async promoteDue(now = new Date(), batch = 1000): Promise<JobDoc[]> {
+  /**
+   * Promotes due scheduled jobs (delays and retries) to queued and dispatches them, batch
+   * after batch while full batches come back.
+   */
+  async promoteDue(now = new Date(), batch = 5000): Promise<JobDoc[]> {
     const all: JobDoc[] = [];
     for (;;) {
-      const promoted = await this.repo.promoteDue(now, batch);
-      if (promoted.length === 0) break;
+      const { found, promoted } = await this.repo.promoteDue(now, batch, (jobs) =>
+        this.dispatcher.publishMany(jobs),
+      );
       all.push(...promoted);
-      await this.dispatcher.dispatchMany(promoted);
       for (const job of promoted) void this.events.lifecycle(job);
-      if (promoted.length < batch) break;
+      if (found < batch) break;
     }
     return all;
   }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose, { type Connection } from 'mongoose';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { JobRepository, type NewJob } from './job.repository.js';
+import type { JobDoc } from './job.model.js';
+import { FENCE_TTL_MS } from './revision-guard.js';
 
 let conn: Connection;
 let repo: JobRepository;
@@ -108,12 +110,67 @@ describe('JobRepository against the MongoDB-wire server', () => {
     );
     expect(failed?.status).toBe('scheduled');
     const now = new Date();
-    const [p1, p2] = await Promise.all([repo.promoteDue(now, 100), repo.promoteDue(now, 100)]);
-    const ids = [...p1, ...p2]
+    const publish = async (jobs: JobDoc[]) => new Set(jobs.map((d) => d._id.toHexString()));
+    const [p1, p2] = await Promise.all([
+      repo.promoteDue(now, 100, publish),
+      repo.promoteDue(now, 100, publish),
+    ]);
+    const ids = [...p1.promoted, ...p2.promoted]
       .map((d) => d._id.toHexString())
       .filter((x) => x === j._id.toHexString());
     expect(ids).toHaveLength(1);
     expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
+  });
+
+  it('repairs a fence abandoned by a writer that died between its claim and its write', async () => {
+    const { job: j } = await repo.create(job());
+    const id = j._id.toHexString();
+    // A writer claims rev 0 and dies before writing: nobody else can move the job.
+    expect(await repo.guard.acquire(j._id, 0)).toBe(true);
+    await expect(repo.claim(id, 1, 'w1', 30_000)).rejects.toThrow(/written too often/);
+    // Within the TTL the claim is presumed alive: no repair.
+    expect(await repo.repairAbandonedFence(j._id, 0)).toBe(false);
+    expect((await repo.get(id))?.rev).toBe(0);
+    // Past the TTL exactly one of two concurrent repairers moves it to rev 1, unchanged.
+    const later = Date.now() + FENCE_TTL_MS + 1;
+    const repaired = await Promise.all([
+      repo.repairAbandonedFence(j._id, 0, later),
+      repo.repairAbandonedFence(j._id, 0, later),
+    ]);
+    expect(repaired.filter(Boolean)).toHaveLength(1);
+    const after = await repo.get(id);
+    expect(after).toMatchObject({ rev: 1, status: 'queued', attempts: 0 });
+    // The job is writable again and the next claim wins.
+    expect((await repo.claim(id, 1, 'w1', 30_000))?.status).toBe('running');
+  });
+
+  it('claims a due scheduled job once its promoter wrote queued, waiting on the fence meanwhile', async () => {
+    const { job: j } = await repo.create(job({ runAt: new Date(Date.now() + 150) }));
+    await new Promise((r) => setTimeout(r, 200));
+    const id = j._id.toHexString();
+    let claimedWhile: string | undefined;
+    const promotion = repo.promoteDue(new Date(), 10, async (jobs) => {
+      // The dispatch is out before the promotion write: a worker's claim waits on the fence.
+      const claim = repo.claim(id, 1, 'w1', 30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      claimedWhile = (await repo.get(id))?.status;
+      void claim.then((c) => (claimed = c));
+      return new Set(jobs.map((d) => d._id.toHexString()));
+    });
+    let claimed: JobDoc | null = null;
+    const { promoted } = await promotion;
+    expect(promoted.map((d) => d._id.toHexString())).toContain(id);
+    expect(claimedWhile).toBe('scheduled');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(claimed).toMatchObject({ status: 'running', attempts: 1 });
+    const stored = await repo.get(id);
+    expect(stored?.status).toBe('running');
+    expect(stored?.publishedAt).not.toBeNull();
+  });
+
+  it('does not claim a scheduled job before its time', async () => {
+    const { job: j } = await repo.create(job({ runAt: new Date(Date.now() + 60_000) }));
+    expect(await repo.claim(j._id.toHexString(), 1, 'w1', 30_000)).toBeNull();
   });
 
   it('cancels queued jobs at once and flags running ones', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Types, type Connection } from 'mongoose';
 import type { JobError, JobStatus, Priority, Progress } from '@conveyor/contracts';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
-import { RevisionGuard } from './revision-guard.js';
+import { FENCE_TTL_MS, RevisionGuard } from './revision-guard.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
 
@@ -32,8 +32,29 @@ export interface ListFilter {
 }
 
 const oid = (id: string) => new Types.ObjectId(id);
+/**
+ * The mailer's record of each sent message, keyed by job id (its _id is the job's hex id);
+ * the retention purge deletes it with its job.
+ */
+export const MAIL_DELIVERIES_COLLECTION = 'mail_deliveries';
+
 /** The fields that end a running attempt's lease. */
 const LEASE_ENDED = { leaseToken: null, leaseUntil: null } as const;
+
+/** A scheduled job whose time has come (claimable by the dispatch its promoter sent). */
+const dueScheduled = (d: JobDoc) => d.status === 'scheduled' && d.runAt.getTime() <= Date.now();
+
+/** Thrown instead of writing when a fence was held too long to still be trusted. */
+export class FenceExpiredError extends Error {
+  constructor(id: Types.ObjectId) {
+    super(`the write fence on job ${id.toHexString()} expired before the write could land`);
+    this.name = 'FenceExpiredError';
+  }
+}
+
+function fenceStillOpen(id: Types.ObjectId, claimedAt: number): void {
+  if (Date.now() - claimedAt > FENCE_TTL_MS / 2) throw new FenceExpiredError(id);
+}
 
 /** True for a 24-hex id; anything else can never name a job. */
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
@@ -169,13 +190,23 @@ export class JobRepository {
       if (!doc || !accept(doc)) return null;
       const rev = doc.rev;
       if (await withStoreRetry(() => this.guard.acquire(id, rev))) {
+        const claimed = Date.now();
         const set = { ...changes(doc), rev: rev + 1, updatedAt: new Date() };
-        // n.b. the fence is ours now: this write must land, or the job stays at `rev` until the
-        // guard is purged, so transient store errors are retried. The filter is the bare _id:
-        // the guard already excludes every other writer, and FerretDB looks up only a bare _id
-        // filter by index (anything more scans the collection).
-        await withStoreRetry(() => this.model.updateOne({ _id: id }, { $set: set }));
-        return { ...doc, ...set };
+        // n.b. the fence is ours now: this write must land, so transient store errors are
+        // retried — but never later than half the fence TTL, after which the claim counts as
+        // abandoned and may be repaired. The `rev` condition is a second line of defence (on
+        // MongoDB it alone would do); both parts are looked up by the _id index.
+        const res = await withStoreRetry(() => {
+          fenceStillOpen(id, claimed);
+          return this.model.updateOne({ _id: id, rev }, { $set: set });
+        });
+        if (res.matchedCount === 1) return { ...doc, ...set };
+        doc = null;
+        continue;
+      }
+      if (i > 0 && (await this.repairAbandonedFence(id, rev))) {
+        doc = null;
+        continue;
       }
       doc = null;
       // n.b. the winner's write usually lands within milliseconds; don't spin on the old revision
@@ -184,6 +215,29 @@ export class JobRepository {
     if (onContention === 'skip') return null;
     throw new Error(`job ${id.toHexString()} is being written too often to change it now`);
   }
+
+  /**
+   * A writer that claimed `rev` and died before its write leaves the job at `rev` with the
+   * claim taken, so no other writer could ever move it. Once the claim is older than the
+   * fence TTL (its writer gives up at half of it), one repairer moves the job to `rev + 1`
+   * unchanged; the abandoned change is simply lost, like a crash just before it. True when
+   * the job may have moved (re-read and try again).
+   */
+  async repairAbandonedFence(id: Types.ObjectId, rev: number, now = Date.now()): Promise<boolean> {
+    const since = await withStoreRetry(() => this.guard.heldSince(id, rev));
+    if (!since || now - since.getTime() < FENCE_TTL_MS) return false;
+    const current = await this.model.findById(id, { rev: 1 }).lean<{ rev: number }>();
+    if (!current || current.rev !== rev) return current !== null;
+    if (!(await withStoreRetry(() => this.guard.acquireRepair(id, rev, now)))) return false;
+    await withStoreRetry(() =>
+      this.model.updateOne({ _id: id, rev }, { $set: { rev: rev + 1, updatedAt: new Date() } }),
+    );
+    this.onRepair?.(id, rev);
+    return true;
+  }
+
+  /** Called when an abandoned fence was repaired (metrics, logs). */
+  onRepair?: (id: Types.ObjectId, rev: number) => void;
 
   /** queued (attempt N-1 done) -> dispatch confirmed. */
   async markPublished(job: JobDoc): Promise<void> {
@@ -200,26 +254,32 @@ export class JobRepository {
   }
 
   /**
-   * markPublished for many jobs in two round trips (guards, then one update): the scheduler
-   * publishes promoted jobs and the API batch submits this way. Jobs whose fence was lost
-   * moved on already.
+   * markPublished for many jobs in two round trips (guards, then one update): the outbox
+   * sweeper and the API batch submits publish this way. Jobs whose fence was lost moved on
+   * already.
    */
   async markPublishedMany(jobs: JobDoc[]): Promise<void> {
     const candidates = jobs.filter((j) => j.status === 'queued' && j.publishedAt === null);
     if (candidates.length === 0) return;
+    const claimed = Date.now();
     const mine = await withStoreRetry(() => this.guard.acquireMany(candidates));
     const won = candidates.filter((j) => mine.has(j._id.toHexString()));
     if (won.length === 0) return;
     const now = new Date();
-    await withStoreRetry(() =>
-      this.model.updateMany(
+    await withStoreRetry(() => {
+      fenceStillOpen(won[0]!._id, claimed);
+      return this.model.updateMany(
         { _id: { $in: won.map((j) => j._id) } },
         { $set: { publishedAt: now, updatedAt: now }, $inc: { rev: 1 } },
-      ),
-    );
+      );
+    });
   }
 
-  /** queued -> running for attempt `attempt`. Null when the job is not in that state. */
+  /**
+   * queued -> running for attempt `attempt`. Null when the job is not in that state. A due
+   * `scheduled` job is claimable too: the promoter publishes before its write lands (see
+   * promoteDue), and such a claim waits on the promoter's fence, then sees `queued`.
+   */
   async claim(
     id: string,
     attempt: number,
@@ -229,7 +289,10 @@ export class JobRepository {
     if (!isJobId(id)) return null;
     return this.transition(
       oid(id),
-      (d) => d.status === 'queued' && d.attempts === attempt - 1 && !d.cancelRequested,
+      (d) =>
+        (d.status === 'queued' || dueScheduled(d)) &&
+        d.attempts === attempt - 1 &&
+        !d.cancelRequested,
       () => {
         const now = new Date();
         return {
@@ -426,26 +489,78 @@ export class JobRepository {
   }
 
   /**
-   * Due scheduled jobs -> queued, in batches. Each job's revision is claimed in the guard in
-   * one round trip, so each replica learns exactly which jobs *it* promoted (and publishes
-   * only those).
+   * Due scheduled jobs -> queued, one batch: claims each job's revision in the guard in one
+   * round trip (so each replica learns exactly which jobs *it* promotes), publishes their
+   * dispatches with `publish` while the fences are held, then writes `queued` with
+   * `publishedAt` set for the confirmed ones — one write per job, and a promoted job is never
+   * left looking unpublished to the outbox sweeper. Unsorted: every due job is promoted in
+   * the same pass anyway, and sorting made the local store decode and sort every document.
    */
-  async promoteDue(now: Date, limit: number): Promise<JobDoc[]> {
+  async promoteDue(
+    now: Date,
+    limit: number,
+    publish: (jobs: JobDoc[]) => Promise<Set<string>>,
+    chunk = 250,
+  ): Promise<{ found: number; promoted: JobDoc[] }> {
     const due = await this.model
       .find({ status: 'scheduled', runAt: { $lte: now } })
-      .sort({ runAt: 1 })
       .limit(limit)
       .lean<JobDoc[]>();
-    if (due.length === 0) return [];
-    const mine = await this.guard.acquireMany(due);
+    const promoted: JobDoc[] = [];
+    // n.b. in chunks: a worker that receives a dispatch before its promotion write lands
+    // waits on the fence, so the time between the two stays short. Each replica starts at a
+    // random chunk, so replicas that found the same jobs mostly take different ones.
+    const chunks = Math.ceil(due.length / chunk);
+    const first = Math.floor(Math.random() * chunks);
+    for (let k = 0; k < chunks; k++) {
+      const i = ((first + k) % chunks) * chunk;
+      promoted.push(...(await this.promoteChunk(due.slice(i, i + chunk), now, publish)));
+    }
+    return { found: due.length, promoted };
+  }
+
+  private async promoteChunk(
+    due: JobDoc[],
+    now: Date,
+    publish: (jobs: JobDoc[]) => Promise<Set<string>>,
+  ): Promise<JobDoc[]> {
+    const claimed = Date.now();
+    const mine = await withStoreRetry(() => this.guard.acquireMany(due));
     const won = due.filter((d) => mine.has(d._id.toHexString()));
+    // A job due for longer than the fence TTL that nobody could claim is stuck behind a
+    // promoter that died mid-batch: repair it for the next pass.
+    for (const d of due)
+      if (!mine.has(d._id.toHexString()) && claimed - d.runAt.getTime() > FENCE_TTL_MS)
+        await this.repairAbandonedFence(d._id, d.rev, claimed);
     if (won.length === 0) return [];
-    const set = { status: 'queued' as const, queuedAt: now, publishedAt: null, updatedAt: now };
-    await this.model.updateMany(
-      { _id: { $in: won.map((d) => d._id) } },
-      { $set: set, $inc: { rev: 1 } },
-    );
-    return won.map((d) => ({ ...d, ...set, rev: d.rev + 1 }));
+    const queued = won.map((d) => ({
+      ...d,
+      status: 'queued' as const,
+      queuedAt: now,
+      publishedAt: null as Date | null,
+      rev: d.rev + 1,
+    }));
+    const confirmed = await publish(queued);
+    const at = new Date();
+    for (const j of queued) {
+      j.updatedAt = at;
+      if (confirmed.has(j._id.toHexString())) j.publishedAt = at;
+    }
+    for (const published of [true, false]) {
+      const ids = queued.filter((j) => (j.publishedAt !== null) === published).map((j) => j._id);
+      if (ids.length === 0) continue;
+      const set = {
+        status: 'queued',
+        queuedAt: now,
+        publishedAt: published ? at : null,
+        updatedAt: at,
+      };
+      await withStoreRetry(() => {
+        fenceStillOpen(ids[0]!, claimed);
+        return this.model.updateMany({ _id: { $in: ids } }, { $set: set, $inc: { rev: 1 } });
+      });
+    }
+    return queued;
   }
 
   /** The earliest `runAt` of a scheduled job, for the promoter's next-due timer. */
@@ -516,6 +631,14 @@ export class JobRepository {
     const ids = old.map((o) => o._id);
     await this.model.deleteMany({ _id: { $in: ids }, finishedAt: { $lt: before } });
     return ids;
+  }
+
+  /** Deletes what other services keep per job (mail deliveries) for jobs that are gone. */
+  async deleteJobRecords(ids: Types.ObjectId[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model.db
+      .collection<{ _id: string }>(MAIL_DELIVERIES_COLLECTION)
+      .deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) } });
   }
 
   /**

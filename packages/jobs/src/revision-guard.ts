@@ -2,6 +2,20 @@ import type { Connection, mongo, Types } from 'mongoose';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 
 /**
+ * How long a fence may stay open. The writer that claimed `<jobId>:<rev>` gives up its write
+ * when more than half of this has passed (it never writes late), so a guard older than this
+ * whose job is still at `rev` belongs to a writer that died between its claim and its write;
+ * the next writer repairs it (see JobRepository) instead of waiting forever.
+ */
+export const FENCE_TTL_MS = 30_000;
+
+interface Guard {
+  _id: string;
+  job: Types.ObjectId;
+  at: Date;
+}
+
+/**
  * Fences writes to a document by revision with a unique insert.
  *
  * A conditional `findOneAndUpdate` is atomic on MongoDB but not on every MongoDB-wire server:
@@ -9,20 +23,16 @@ import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.j
  * two concurrent "queued -> running" updates can both win, and a concurrent lease renewal can
  * write back a stale status. A unique-key insert, however, is atomic on both. So every write
  * to a job first claims `<jobId>:<rev>` here: exactly one writer per revision succeeds, and it
- * then writes the document with `rev + 1`.
+ * then writes the document with `rev + 1` (conditional on `rev` as a second line of defence).
  *
- * Guards are only needed while writers may still hold the old revision; the scheduler purges
- * ones older than an hour (index on `at`).
+ * Guards are only needed while writers may still hold the old revision; the scheduler's
+ * purge deletes ones older than an hour (index on `at`).
  */
 export class RevisionGuard {
-  private readonly revs: mongo.Collection<{ _id: string; job: Types.ObjectId; at: Date }>;
+  private readonly revs: mongo.Collection<Guard>;
 
   constructor(conn: Connection) {
-    this.revs = conn.collection('job_revs') as unknown as mongo.Collection<{
-      _id: string;
-      job: Types.ObjectId;
-      at: Date;
-    }>;
+    this.revs = conn.collection('job_revs') as unknown as mongo.Collection<Guard>;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -32,13 +42,7 @@ export class RevisionGuard {
 
   /** Claims the write from `rev`; false when another writer already did. */
   async acquire(job: Types.ObjectId, rev: number): Promise<boolean> {
-    try {
-      await this.revs.insertOne({ _id: `${job.toHexString()}:${rev}`, job, at: new Date() });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return this.insert({ _id: `${job.toHexString()}:${rev}`, job, at: new Date() });
   }
 
   /** Claims many writes at once; returns the job ids (hex) whose claim succeeded. */
@@ -52,9 +56,38 @@ export class RevisionGuard {
     return new Set(items.filter((_, i) => !failed.has(i)).map((i) => i._id.toHexString()));
   }
 
+  /** When the claim of `rev` was taken, or null if nobody holds it. */
+  async heldSince(job: Types.ObjectId, rev: number): Promise<Date | null> {
+    const g = await this.revs.findOne({ _id: `${job.toHexString()}:${rev}` });
+    return g?.at ?? null;
+  }
+
+  /**
+   * Claims the repair of an abandoned claim of `rev`: one repairer per revision and TTL
+   * window wins (a repairer that dies in turn is replaced in the next window).
+   */
+  async acquireRepair(job: Types.ObjectId, rev: number, now = Date.now()): Promise<boolean> {
+    const window = Math.floor(now / FENCE_TTL_MS);
+    return this.insert({
+      _id: `${job.toHexString()}:${rev}:repair:${window}`,
+      job,
+      at: new Date(now),
+    });
+  }
+
   /** Deletes guards older than `before`. */
   async purge(before: Date): Promise<number> {
     const res = await this.revs.deleteMany({ at: { $lt: before } });
     return res.deletedCount;
+  }
+
+  private async insert(g: Guard): Promise<boolean> {
+    try {
+      await this.revs.insertOne(g);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
   }
 }

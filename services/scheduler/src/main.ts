@@ -72,18 +72,16 @@ async function main(): Promise<void> {
       }),
     );
   }
-  if (config.RETENTION_DAYS > 0) {
-    loops.push(
-      startPurge({
-        repo: jobs,
-        artifacts: new FileStore(rt.mongo, 'artifacts'),
-        metrics,
-        log,
-        retentionDays: config.RETENTION_DAYS,
-        intervalMs: config.PURGE_INTERVAL_MS,
-      }),
-    );
-  }
+  loops.push(
+    startPurge({
+      repo: jobs,
+      artifacts: new FileStore(rt.mongo, 'artifacts'),
+      metrics,
+      log,
+      retentionDays: config.RETENTION_DAYS,
+      intervalMs: config.PURGE_INTERVAL_MS,
+    }),
+  );
   // n.b. timers stop first: a pass in flight finishes before channels and Mongo close.
   rt.lifecycle.onClose('stop scheduler loops', async () => {
     await Promise.all(loops.map((l) => l.stop()));

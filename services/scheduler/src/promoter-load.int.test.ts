@@ -10,12 +10,11 @@ beforeAll(async () => {
 afterAll(async () => h?.teardown());
 
 /**
- * 10,000 is the target; on the local FerretDB (SQLite, one write lock) each job's promotion
- * and publish confirmation are separate fenced updates that three replicas contend for, and
- * it managed only a few jobs per second, so the default is 100.
- * `SCHEDULER_LOAD_JOBS=10000` runs the full size against a faster MongoDB-wire server.
+ * 10,000 jobs due in the same second, three scheduler replicas. `SCHEDULER_LOAD_JOBS` changes
+ * the size. The figures printed are the run's timing (not asserted: timing belongs to
+ * benchmarks); the assertions are that every job is promoted and dispatched exactly once.
  */
-const N = Number(process.env['SCHEDULER_LOAD_JOBS'] ?? 100);
+const N = Number(process.env['SCHEDULER_LOAD_JOBS'] ?? 10_000);
 const CHUNK = 1000;
 
 describe('promoter under load', () => {
@@ -44,20 +43,20 @@ describe('promoter under load', () => {
     let lastReport = Date.now();
     await waitFor(
       async () => {
+        // n.b. one count a second: on the local store every count reads the whole collection
         const published = await h.jobs.model.countDocuments({
           status: 'queued',
           publishedAt: { $ne: null },
         });
         if (Date.now() - lastReport >= 5000) {
           lastReport = Date.now();
-          const queued = await h.jobs.model.countDocuments({ status: 'queued' });
           process.stdout.write(
-            `promoter load: after ${Date.now() - started} ms ${queued} queued, ${published} published\n`,
+            `promoter load: after ${Date.now() - started} ms ${published} promoted and published\n`,
           );
         }
         return published === N;
       },
-      { timeoutMs: 170_000, intervalMs: 250, what: 'all jobs promoted and published' },
+      { timeoutMs: 170_000, intervalMs: 1000, what: 'all jobs promoted and published' },
     );
     process.stdout.write(
       `promoter load: inserted ${N} in ${inserted - t0} ms; 3 replicas (boot included) promoted and published all in ${Date.now() - started} ms\n`,

@@ -23,6 +23,7 @@ export function startPromoter(deps: {
     const promoted = await deps.housekeeping.promoteDue(now);
     for (const job of promoted)
       deps.metrics.promotionLag.observe(Math.max(0, now.getTime() - job.runAt.getTime()) / 1000);
+    // n.b. promoteDue returns once a batch came back short, so what is left is due later
     const next = await deps.repo.nextDue();
     if (!next) return deps.scanIntervalMs;
     // n.b. due jobs this pass could not take are being promoted by another replica: back off

@@ -3,9 +3,13 @@ import type { Logger } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 import type { SchedulerMetrics } from './metrics.js';
 
+/** Revision guards older than this are deleted (see RevisionGuard). */
+export const GUARD_RETENTION_MS = 3_600_000;
+
 /**
  * Deletes finished jobs that finished more than `retentionDays` before `now`, with the
- * artifacts they produced. Returns how many jobs were deleted.
+ * artifacts they produced and the records other services keep per job (mail deliveries).
+ * Returns how many jobs were deleted.
  */
 export async function purgeExpired(
   repo: JobRepository,
@@ -21,13 +25,17 @@ export async function purgeExpired(
     if (ids.length === 0) break;
     // n.b. jobs first: an artifact left by a crash here is unreachable through the API anyway.
     await artifacts.deleteByJobIds(ids.map((id) => id.toHexString()));
+    await repo.deleteJobRecords(ids);
     total += ids.length;
     if (ids.length < batch) break;
   }
   return total;
 }
 
-/** Runs {@link purgeExpired} every `intervalMs`; not started when retention is 0 (keep forever). */
+/**
+ * Every `intervalMs`: runs {@link purgeExpired} (unless retention is 0 = keep forever) and
+ * deletes revision guards older than {@link GUARD_RETENTION_MS}.
+ */
 export function startPurge(deps: {
   repo: JobRepository;
   artifacts: FileStore;
@@ -37,10 +45,13 @@ export function startPurge(deps: {
   intervalMs: number;
 }): TimerLoop {
   return startLoop('purge', deps.log, async () => {
-    const n = await purgeExpired(deps.repo, deps.artifacts, deps.retentionDays);
-    deps.metrics.jobsPurged.inc(n);
-    if (n > 0)
-      deps.log.info({ purged: n, retentionDays: deps.retentionDays }, 'purged finished jobs');
+    if (deps.retentionDays > 0) {
+      const n = await purgeExpired(deps.repo, deps.artifacts, deps.retentionDays);
+      deps.metrics.jobsPurged.inc(n);
+      if (n > 0)
+        deps.log.info({ purged: n, retentionDays: deps.retentionDays }, 'purged finished jobs');
+    }
+    await deps.repo.guard.purge(new Date(Date.now() - GUARD_RETENTION_MS));
     return deps.intervalMs;
   });
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { MAIL_DELIVERIES_COLLECTION } from '@conveyor/jobs';
 
 /** Job counts a digest reported, kept so a skipped duplicate can return the same result. */
 export interface DeliveryCounts {
@@ -33,7 +34,7 @@ export interface Delivery {
   sentAt: Date;
 }
 
-export const DELIVERY_COLLECTION = 'mail_deliveries';
+export const DELIVERY_COLLECTION = MAIL_DELIVERIES_COLLECTION;
 const MODEL_NAME = 'MailDelivery';
 
 const countsSchema = new Schema<DeliveryCounts>(
