@@ -8,20 +8,65 @@ import type { JobRepository } from './job.repository.js';
  * already stored as `queued`; the dispatch is published with a confirm, then the job is
  * marked published. If the broker is unreachable the job stays unpublished and the
  * scheduler's sweeper publishes it later, so an accepted job is never lost.
+ *
+ * With `markDelayMs`, marks are written a moment later in batches: by then a worker has
+ * usually claimed the job, and the mark (which only applies to a job still waiting) costs one
+ * refused insert instead of a write that races the claim. A crash before the mark leaves a
+ * job the sweeper publishes once more; the duplicate dispatch is refused by the claim.
  */
 export class JobDispatcher {
+  private pendingMarks: JobDoc[] = [];
+  private markTimer: NodeJS.Timeout | null = null;
+  private marking: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
     private readonly repo: JobRepository,
     private readonly log: Logger,
+    /**
+     * How long a confirmed dispatch waits before it is marked published, in a batch (the
+     * API: 500). 0 marks right after the confirm, which leaves the sweeper the least to
+     * publish twice after a crash (the scheduler, whose dispatches are few).
+     */
+    private readonly markDelayMs = 0,
   ) {}
 
-  /** Publishes the dispatch of a queued job's next attempt and marks it published; false if not confirmed. */
+  /** Publishes the dispatch of a queued job's next attempt; false if not confirmed. */
   async dispatch(job: JobDoc): Promise<boolean> {
     if (!(await this.publish(job))) return false;
-    await this.repo.markPublished(job);
+    await this.mark([job]);
     return true;
+  }
+
+  /** Writes the pending published marks now (at shutdown, before the store closes). */
+  async flush(): Promise<void> {
+    if (this.markTimer) clearTimeout(this.markTimer);
+    this.markTimer = null;
+    const jobs = this.pendingMarks;
+    this.pendingMarks = [];
+    this.marking = this.marking.then(async () => {
+      for (let i = 0; i < jobs.length; i += 100) {
+        try {
+          await this.repo.markPublishedMany(jobs.slice(i, i + 100));
+        } catch (err) {
+          // n.b. the sweeper publishes these again; their claim refuses the duplicate
+          this.log.warn(
+            { err: (err as Error).message, jobs: jobs.length },
+            'published marks not written',
+          );
+        }
+      }
+    });
+    await this.marking;
+  }
+
+  private async mark(jobs: JobDoc[]): Promise<void> {
+    this.pendingMarks.push(...jobs);
+    if (this.markDelayMs === 0) return this.flush();
+    if (this.markTimer) return;
+    this.markTimer = setTimeout(() => void this.flush(), this.markDelayMs);
+    this.markTimer.unref();
   }
 
   private async publish(job: JobDoc): Promise<boolean> {
@@ -66,15 +111,12 @@ export class JobDispatcher {
   }
 
   /**
-   * Dispatches many queued jobs (publishMany), then marks the confirmed ones published in
-   * batches; returns how many were confirmed.
+   * Dispatches many queued jobs (publishMany); the confirmed ones are marked published a
+   * moment later. Returns how many were confirmed.
    */
   async dispatchMany(jobs: JobDoc[], concurrency = 200): Promise<number> {
     const ids = await this.publishMany(jobs, concurrency);
-    const confirmed = jobs.filter((j) => ids.has(j._id.toHexString()));
-    // n.b. small batches: workers claiming these jobs wait while their revision is fenced
-    for (let i = 0; i < confirmed.length; i += 100)
-      await this.repo.markPublishedMany(confirmed.slice(i, i + 100));
-    return confirmed.length;
+    await this.mark(jobs.filter((j) => ids.has(j._id.toHexString())));
+    return ids.size;
   }
 }

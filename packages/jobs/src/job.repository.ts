@@ -239,24 +239,9 @@ export class JobRepository {
   /** Called when an abandoned fence was repaired (metrics, logs). */
   onRepair?: (id: Types.ObjectId, rev: number) => void;
 
-  /** queued (attempt N-1 done) -> dispatch confirmed. */
-  async markPublished(job: JobDoc): Promise<void> {
-    // One try: losing the fence means the job moved on (usually a worker claimed it already);
-    // a job still unpublished after all is the outbox sweeper's.
-    await this.transition(
-      job._id,
-      (d) => d.status === 'queued' && d.attempts === job.attempts && d.publishedAt === null,
-      () => ({ publishedAt: new Date() }),
-      job,
-      1,
-      'skip',
-    );
-  }
-
   /**
-   * markPublished for many jobs in two round trips (guards, then one update): the outbox
-   * sweeper and the API batch submits publish this way. Jobs whose fence was lost moved on
-   * already.
+   * Marks confirmed dispatches published, in two round trips (guards, then one update).
+   * Jobs whose fence was lost moved on already (usually claimed by a worker).
    */
   async markPublishedMany(jobs: JobDoc[]): Promise<void> {
     const candidates = jobs.filter((j) => j.status === 'queued' && j.publishedAt === null);
@@ -361,6 +346,7 @@ export class JobRepository {
     leaseToken: string,
     result: unknown,
     known?: JobDoc,
+    progressMessage?: string,
   ): Promise<JobDoc | null> {
     return this.transition(
       id,
@@ -371,7 +357,7 @@ export class JobRepository {
         error: null,
         finishedAt: new Date(),
         ...LEASE_ENDED,
-        progress: { percent: 100 },
+        progress: { percent: 100, ...(progressMessage ? { message: progressMessage } : {}) },
       }),
       known,
     );

@@ -38,7 +38,8 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
     config,
     repo,
     schedules,
-    dispatcher: new JobDispatcher(runtime.amqp, runtime.topology, repo, runtime.log),
+    // n.b. marks batched half a second after the confirm: see JobDispatcher
+    dispatcher: new JobDispatcher(runtime.amqp, runtime.topology, repo, runtime.log, 500),
     events: new JobEvents(runtime.amqp, runtime.topology, runtime.log),
     uploads: new FileStore(runtime.mongo, 'uploads'),
     artifacts: new FileStore(runtime.mongo, 'artifacts'),

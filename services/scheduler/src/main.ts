@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   rt.lifecycle.onClose('stop scheduler loops', async () => {
     await Promise.all(loops.map((l) => l.stop()));
   });
+  rt.lifecycle.onClose('mark dispatched jobs published', () => dispatcher.flush());
   closeRuntime(rt);
   rt.lifecycle.handleSignals();
   log.info({ loops: loops.length }, 'scheduler started');

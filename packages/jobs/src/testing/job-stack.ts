@@ -76,6 +76,7 @@ export async function startJobStack(
         async (ch) => (await ch.checkQueue(topo.queues.work(service, lane))).messageCount,
       ),
     async teardown() {
+      await dispatcher.flush();
       await amqp.withChannel(async (ch) => {
         for (const service of WORKER_SERVICES)
           for (const lane of LANES) await ch.deleteQueue(topo.queues.work(service, lane));

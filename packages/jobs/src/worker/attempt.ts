@@ -136,7 +136,9 @@ async function execute(
     clearTimeout(timeout);
     clearInterval(heartbeat);
   }
-  await progress.flush();
+  const succeeded = error === null && !ctl.signal.aborted;
+  // n.b. a success stores its last progress message with the outcome: one write, not two
+  const lastProgress = succeeded ? await progress.settle() : (await progress.flush(), null);
 
   const reason = ctl.signal.aborted ? String(ctl.signal.reason) : null;
   if (leaseLost || reason === 'lease-lost') {
@@ -164,6 +166,7 @@ async function execute(
       token,
       checked.success ? checked.data : result,
       latest.doc,
+      lastProgress?.message,
     );
     if (!done) return fencedOut(log);
     void a.events.lifecycle(done);
@@ -255,6 +258,19 @@ class ProgressReporter {
     } catch (err) {
       this.a.log.debug({ err: (err as Error).message }, 'progress not saved');
     }
+  }
+
+  /**
+   * Stops reporting: waits for a write in flight and returns the value not written yet, if
+   * any (a success records it with the outcome instead of in a write of its own).
+   */
+  async settle(): Promise<Progress | null> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.writing) await this.writing;
+    const pending = this.latest;
+    this.latest = null;
+    return pending;
   }
 
   /** Writes the pending value now (before the outcome is recorded). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JobResource } from '@conveyor/contracts';
+import { waitFor } from '@conveyor/testkit';
 import { startTestApi, type TestApi } from '../testing/test-api.js';
 
 let api: TestApi;
@@ -68,8 +69,11 @@ describe('submitting jobs', () => {
     const queue = `${api.deps.runtime.topology.prefix}.processor`;
     const q = await api.deps.runtime.amqp.withChannel((ch) => ch.checkQueue(queue));
     expect(q.messageCount).toBeGreaterThanOrEqual(1);
-    const doc = await api.deps.repo.model.findById(job.id).lean();
-    expect(doc?.publishedAt).toBeInstanceOf(Date);
+    // n.b. marked published a moment after the confirm (in a batch)
+    await waitFor(
+      async () => (await api.deps.repo.model.findById(job.id).lean())?.publishedAt ?? null,
+      { timeoutMs: 3000, what: 'the job marked published' },
+    );
   });
 
   it('schedules a job with delayMs', async () => {

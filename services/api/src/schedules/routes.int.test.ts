@@ -22,6 +22,7 @@ let amqp: AmqpClient;
 let server: Server;
 let base: string;
 let prefix: string;
+let dispatcher: JobDispatcher;
 
 beforeAll(async () => {
   const env = await infra();
@@ -42,11 +43,8 @@ beforeAll(async () => {
   const repo = new ScheduleRepository(conn);
   await jobs.ensureIndexes();
   await repo.ensureIndexes();
-  const router = scheduleRoutes({
-    repo,
-    jobs,
-    dispatcher: new JobDispatcher(amqp, topo, jobs, log),
-  });
+  dispatcher = new JobDispatcher(amqp, topo, jobs, log);
+  const router = scheduleRoutes({ repo, jobs, dispatcher });
   const app = new Koa();
   app.use(problemMiddleware(log));
   // n.b. the bearer token is the user's name: this test is about schedules, not JWTs.
@@ -60,6 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
+  await dispatcher?.flush();
   const topo = topology(prefix);
   await amqp?.withChannel(async (ch) => {
     for (const q of ['mailer', 'processor'] as const) {

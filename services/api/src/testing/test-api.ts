@@ -63,6 +63,7 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
       for (const x of Object.values(rt.topology.exchanges)) await ch.deleteExchange(x);
     }),
   );
+  rt.lifecycle.onClose('mark dispatched jobs published', () => deps.dispatcher.flush());
   rt.lifecycle.onClose('drop test database', async () => {
     await rt.mongo.dropDatabase();
   });
