@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NewJob } from '@conveyor/jobs';
-import { waitFor } from '@conveyor/testkit';
+import { freePort, metricValue, waitFor } from '@conveyor/testkit';
 import { startHarness, type Harness } from './test-harness.js';
 
 let h: Harness;
+const metricsPorts: number[] = [];
 beforeAll(async () => {
   h = await startHarness('sched-promoter');
-  for (let i = 0; i < 3; i++) h.spawnScheduler();
+  for (let i = 0; i < 3; i++) {
+    metricsPorts.push(await freePort());
+    h.spawnScheduler({ METRICS_PORT: String(metricsPorts[i]) });
+  }
   // n.b. a probe on the mailer queue proves the replicas' promoters run before timing anything.
   const probe = await h.jobs.create(job({ type: 'email.send', runAt: new Date(Date.now() + 100) }));
   await waitFor(async () => (await h.jobs.get(probe.job._id.toHexString()))?.status === 'queued', {
@@ -41,10 +45,20 @@ describe('promoter', () => {
       },
       { timeoutMs: 10_000, intervalMs: 20, what: 'the delayed job to be queued' },
     );
-    const lag = queued.queuedAt!.getTime() - runAt.getTime();
-    process.stdout.write(`promoter: delayed job queued ${lag} ms after runAt\n`);
-    expect(lag).toBeGreaterThanOrEqual(0);
-    expect(lag).toBeLessThan(1000);
+    const lagMs = queued.queuedAt!.getTime() - runAt.getTime();
+    process.stdout.write(`promoter: delayed job queued ${lagMs} ms after runAt\n`);
+    expect(lagMs).toBeGreaterThanOrEqual(0);
+    expect(lagMs).toBeLessThan(1000);
     await waitFor(async () => (await h.processorQueueDepth()) === 1, { what: 'its dispatch' });
+
+    // The lag histogram saw both promotions (the probe and this job), this one under a second.
+    const sum = async (name: string, labels: Record<string, string> = {}) => {
+      let total = 0;
+      for (const port of metricsPorts) total += await metricValue(port, name, labels);
+      return total;
+    };
+    const lag = 'conveyor_scheduler_promotion_lag_seconds';
+    expect(await sum(`${lag}_count`)).toBe(2);
+    expect(await sum(`${lag}_bucket`, { le: '1' })).toBeGreaterThanOrEqual(1);
   });
 });
