@@ -1,4 +1,13 @@
-import { envelope, jobDispatch, laneOf, priorityRank, type Topology } from '@conveyor/contracts';
+import {
+  envelope,
+  jobDispatch,
+  LANES,
+  laneOf,
+  priorityRank,
+  WORKER_SERVICES,
+  type Topology,
+  type WorkerService,
+} from '@conveyor/contracts';
 import { publishEnvelope, type AmqpClient, type Logger } from '@conveyor/platform';
 import type { JobDoc } from './job.model.js';
 import type { JobRepository } from './job.repository.js';
@@ -91,6 +100,23 @@ export class JobDispatcher {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Worker services whose work queues (both lanes) hold no ready message: a queued job of
+   * theirs whose dispatch went out long ago has no message waiting any more.
+   */
+  async idleServices(): Promise<WorkerService[]> {
+    const idle: WorkerService[] = [];
+    await this.amqp.withChannel(async (ch) => {
+      for (const service of WORKER_SERVICES) {
+        let ready = 0;
+        for (const lane of LANES)
+          ready += (await ch.checkQueue(this.topo.queues.work(service, lane))).messageCount;
+        if (ready === 0) idle.push(service);
+      }
+    });
+    return idle;
   }
 
   /**

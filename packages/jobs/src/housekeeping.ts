@@ -1,3 +1,4 @@
+import { jobTypesOf } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
 import type { JobRepository } from './job.repository.js';
 import type { JobDispatcher } from './dispatch.js';
@@ -49,6 +50,30 @@ export class JobHousekeeping {
     this.log.info(
       { found: stale.length, published: n },
       'outbox sweeper published unpublished jobs',
+    );
+    return n;
+  }
+
+  /**
+   * The safety net behind the outbox: a queued job whose dispatch was confirmed more than
+   * `staleMs` ago while its service's queues hold no ready message lost its message (dead-
+   * lettered after repeated handler failures, a purged queue, broker data loss). Publishes
+   * it again and marks it published now. Services with a backlog are left alone, so a long
+   * queue is never duplicated; a duplicate that does reach a worker is refused by the claim.
+   */
+  async redispatchStale(staleMs: number, batch = 1000): Promise<number> {
+    const idle = await this.dispatcher.idleServices();
+    const types = idle.flatMap((s) => jobTypesOf(s).map((t) => t.name));
+    const stale = await this.repo.findStaleQueued(new Date(Date.now() - staleMs), types, batch);
+    if (stale.length === 0) return 0;
+    const n = await this.dispatcher.dispatchMany(stale);
+    this.log.warn(
+      {
+        found: stale.length,
+        published: n,
+        jobs: stale.slice(0, 20).map((j) => j._id.toHexString()),
+      },
+      'republished queued jobs whose dispatch was lost',
     );
     return n;
   }

@@ -131,13 +131,18 @@ describe('JobRepository against the MongoDB-wire server', () => {
     // Within the TTL the claim is presumed alive: no repair.
     expect(await repo.repairAbandonedFence(j._id, 0)).toBe(false);
     expect((await repo.get(id))?.rev).toBe(0);
-    // Past the TTL exactly one of two concurrent repairers moves it to rev 1, unchanged.
+    // Past the TTL exactly one of two concurrent repairers moves it to rev 1, unchanged (both
+    // answer that the job may have moved on).
     const later = Date.now() + FENCE_TTL_MS + 1;
-    const repaired = await Promise.all([
+    const repairs: number[] = [];
+    repo.onRepair = (_id, rev) => repairs.push(rev);
+    const moved = await Promise.all([
       repo.repairAbandonedFence(j._id, 0, later),
       repo.repairAbandonedFence(j._id, 0, later),
     ]);
-    expect(repaired.filter(Boolean)).toHaveLength(1);
+    repo.onRepair = undefined;
+    expect(repairs).toEqual([0]);
+    expect(moved).toContain(true);
     const after = await repo.get(id);
     expect(after).toMatchObject({ rev: 1, status: 'queued', attempts: 0 });
     // The job is writable again and the next claim wins.

@@ -244,7 +244,7 @@ export class JobRepository {
    * Jobs whose fence was lost moved on already (usually claimed by a worker).
    */
   async markPublishedMany(jobs: JobDoc[]): Promise<void> {
-    const candidates = jobs.filter((j) => j.status === 'queued' && j.publishedAt === null);
+    const candidates = jobs.filter((j) => j.status === 'queued');
     if (candidates.length === 0) return;
     const claimed = Date.now();
     const mine = await withStoreRetry(() => this.guard.acquireMany(candidates));
@@ -563,6 +563,15 @@ export class JobRepository {
     return this.model
       .find({ status: 'queued', publishedAt: null, queuedAt: { $lt: olderThan } })
       .sort({ queuedAt: 1 })
+      .limit(limit)
+      .lean<JobDoc[]>();
+  }
+
+  /** Queued jobs of `types` whose dispatch was published before `before` (a lost message?). */
+  async findStaleQueued(before: Date, types: string[], limit: number): Promise<JobDoc[]> {
+    if (types.length === 0) return [];
+    return this.model
+      .find({ status: 'queued', publishedAt: { $lt: before }, type: { $in: types } })
       .limit(limit)
       .lean<JobDoc[]>();
   }

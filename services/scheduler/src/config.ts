@@ -9,6 +9,8 @@ import { isTimeZone } from '@conveyor/contracts';
  * - `SCAN_INTERVAL_MS` (1000): the longest the promoter and cron runner sleep between passes
  *   (the safety scan behind their next-due timers).
  * - `OUTBOX_GRACE_MS` (5000): how old an unconfirmed dispatch must be before the sweeper republishes it.
+ * - `REDISPATCH_AFTER_MS` (600000): a queued job whose dispatch went out this long ago while its
+ *   service's queues are empty lost its message and is published again; 0 disables.
  * - `REAPER_INTERVAL_MS` (5000): how often expired leases are reaped (also the sweeper's period).
  * - `DIGEST_CRON` (`0 0 8 * * *`): when owners' digest emails are queued; `off` disables them.
  * - `DIGEST_TIMEZONE` (`UTC`): the zone `DIGEST_CRON` is read in.
@@ -22,6 +24,7 @@ export function schedulerConfig(source: Env = process.env) {
       METRICS_PORT: env.port.default(9103),
       SCAN_INTERVAL_MS: env.positiveInt.default(1000),
       OUTBOX_GRACE_MS: env.nonNegativeInt.default(5000),
+      REDISPATCH_AFTER_MS: env.nonNegativeInt.default(600_000),
       REAPER_INTERVAL_MS: env.positiveInt.default(5000),
       DIGEST_CRON: z.string().trim().min(1).default('0 0 8 * * *'),
       DIGEST_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),

@@ -8,6 +8,7 @@ export interface SchedulerMetrics {
   jobsPurged: Counter;
   jobsReaped: Counter;
   outboxPublished: Counter;
+  redispatched: Counter;
   promotionLag: Histogram;
 }
 
@@ -39,6 +40,10 @@ export function schedulerMetrics(registry: Registry): SchedulerMetrics {
     outboxPublished: counter(
       'conveyor_scheduler_outbox_published_total',
       'Queued jobs published by the outbox sweeper',
+    ),
+    redispatched: counter(
+      'conveyor_scheduler_redispatched_total',
+      'Queued jobs published again because their dispatch message was lost',
     ),
     promotionLag: new Histogram({
       name: 'conveyor_scheduler_promotion_lag_seconds',

@@ -3,17 +3,26 @@ import type { Logger } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 import type { SchedulerMetrics } from './metrics.js';
 
-/** Republishes queued jobs whose dispatch was never confirmed, every `intervalMs`. */
+/**
+ * Every `intervalMs`: republishes queued jobs whose dispatch was never confirmed, and (unless
+ * `redispatchAfterMs` is 0) queued jobs whose confirmed dispatch is older than that while
+ * their service's queues are empty — the message was lost.
+ */
 export function startOutboxSweeper(deps: {
   housekeeping: JobHousekeeping;
   metrics: SchedulerMetrics;
   log: Logger;
   graceMs: number;
+  redispatchAfterMs: number;
   intervalMs: number;
 }): TimerLoop {
   return startLoop('outbox', deps.log, async () => {
     const n = await deps.housekeeping.sweepUnpublished(deps.graceMs);
     deps.metrics.outboxPublished.inc(n);
+    if (deps.redispatchAfterMs > 0)
+      deps.metrics.redispatched.inc(
+        await deps.housekeeping.redispatchStale(deps.redispatchAfterMs),
+      );
     return deps.intervalMs;
   });
 }

@@ -169,11 +169,17 @@ export class Worker {
         start: () => {
           this.active++;
           this.process(env, delivery)
-            .catch((err: unknown) => {
+            .catch(async (err: unknown) => {
+              // n.b. usually the store failing: hold the slot a while before the requeue, so a
+              // short outage does not burn the message's delivery limit in a tight loop (if it
+              // is dead-lettered anyway, the scheduler republishes the job: redispatchStale)
+              const count = Number(delivery.message.properties.headers?.['x-delivery-count'] ?? 0);
+              const pauseMs = Math.min(10_000, 1000 * 2 ** count);
               this.o.log.error(
-                { err, jobId: env.data.jobId },
-                'job processing failed; requeueing the message',
+                { err, jobId: env.data.jobId, pauseMs },
+                'job processing failed; requeueing the message after a pause',
               );
+              await sleepUnlessAborted(pauseMs, this.shutdown.signal);
               delivery.nack(true);
             })
             .finally(() => {
@@ -292,4 +298,16 @@ export class Worker {
     await Promise.all(this.consumers.map((c) => c.drain(5000)));
     return clean;
   }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
