@@ -32,7 +32,7 @@ export class JobHousekeeping {
   async promoteDue(now = new Date(), batch = 5000): Promise<JobDoc[]> {
     const all: JobDoc[] = [];
     for (;;) {
-      const { found, promoted } = await this.repo.promoteDue(now, batch, (jobs) =>
+      const { found, promoted } = await this.repo.maintenance.promoteDue(now, batch, (jobs) =>
         this.dispatcher.publishMany(jobs),
       );
       all.push(...promoted);
@@ -44,7 +44,10 @@ export class JobHousekeeping {
 
   /** Publishes queued jobs whose dispatch was never confirmed, older than `graceMs`. */
   async sweepUnpublished(graceMs = 5000, batch = 1000): Promise<number> {
-    const stale = await this.repo.findUnpublished(new Date(Date.now() - graceMs), batch);
+    const stale = await this.repo.maintenance.findUnpublished(
+      new Date(Date.now() - graceMs),
+      batch,
+    );
     if (stale.length === 0) return 0;
     const n = await this.dispatcher.dispatchMany(stale);
     this.log.info(
@@ -64,7 +67,11 @@ export class JobHousekeeping {
   async redispatchStale(staleMs: number, batch = 1000): Promise<number> {
     const idle = await this.dispatcher.idleServices();
     const types = idle.flatMap((s) => jobTypesOf(s).map((t) => t.name));
-    const stale = await this.repo.findStaleQueued(new Date(Date.now() - staleMs), types, batch);
+    const stale = await this.repo.maintenance.findStaleQueued(
+      new Date(Date.now() - staleMs),
+      types,
+      batch,
+    );
     if (stale.length === 0) return 0;
     const n = await this.dispatcher.dispatchMany(stale);
     this.log.warn(
@@ -80,7 +87,7 @@ export class JobHousekeeping {
 
   /** Re-queues (or fails) running jobs whose lease expired, and dispatches the re-queued ones. */
   async reapExpired(now = new Date(), batch = 500): Promise<JobDoc[]> {
-    const reaped = await this.repo.reapExpired(now, batch);
+    const reaped = await this.repo.maintenance.reapExpired(now, batch);
     if (reaped.length === 0) return reaped;
     await this.dispatcher.dispatchMany(reaped.filter((j) => j.status === 'queued'));
     for (const job of reaped) void this.events.lifecycle(job);

@@ -3,6 +3,8 @@ export * from './handler.js';
 export * from './files.js';
 export * from './job.model.js';
 export * from './job.repository.js';
+export * from './job.maintenance.js';
+export * from './fence.js';
 export * from './resource.js';
 export * from './backoff.js';
 export * from './dispatch.js';

@@ -116,3 +116,6 @@ export type JobModel = Model<JobDoc>;
 export function jobModel(conn: Connection): JobModel {
   return (conn.models['Job'] as JobModel | undefined) ?? conn.model<JobDoc>('Job', jobSchema);
 }
+
+/** The fields that end a running attempt's lease. */
+export const LEASE_ENDED = { leaseToken: null, leaseUntil: null } as const;

@@ -78,7 +78,7 @@ describe('JobRepository against the MongoDB-wire server', () => {
       { _id: j._id },
       { $set: { leaseUntil: new Date(Date.now() - 1000) } },
     );
-    const reaped = await repo.reapExpired(new Date(), 10);
+    const reaped = await repo.maintenance.reapExpired(new Date(), 10);
     expect(reaped.map((r) => r._id.toHexString())).toContain(id);
     const second = await repo.claim(id, 2, 'w2', 30_000);
     expect(second?.attempts).toBe(2);
@@ -112,8 +112,8 @@ describe('JobRepository against the MongoDB-wire server', () => {
     const now = new Date();
     const publish = async (jobs: JobDoc[]) => new Set(jobs.map((d) => d._id.toHexString()));
     const [p1, p2] = await Promise.all([
-      repo.promoteDue(now, 100, publish),
-      repo.promoteDue(now, 100, publish),
+      repo.maintenance.promoteDue(now, 100, publish),
+      repo.maintenance.promoteDue(now, 100, publish),
     ]);
     const ids = [...p1.promoted, ...p2.promoted]
       .map((d) => d._id.toHexString())
@@ -129,18 +129,18 @@ describe('JobRepository against the MongoDB-wire server', () => {
     expect(await repo.guard.acquire(j._id, 0)).toBe(true);
     await expect(repo.claim(id, 1, 'w1', 30_000)).rejects.toThrow(/written too often/);
     // Within the TTL the claim is presumed alive: no repair.
-    expect(await repo.repairAbandonedFence(j._id, 0)).toBe(false);
+    expect(await repo.fence.repairAbandoned(j._id, 0)).toBe(false);
     expect((await repo.get(id))?.rev).toBe(0);
     // Past the TTL exactly one of two concurrent repairers moves it to rev 1, unchanged (both
     // answer that the job may have moved on).
     const later = Date.now() + FENCE_TTL_MS + 1;
     const repairs: number[] = [];
-    repo.onRepair = (_id, rev) => repairs.push(rev);
+    repo.fence.onRepair = (_id, rev) => repairs.push(rev);
     const moved = await Promise.all([
-      repo.repairAbandonedFence(j._id, 0, later),
-      repo.repairAbandonedFence(j._id, 0, later),
+      repo.fence.repairAbandoned(j._id, 0, later),
+      repo.fence.repairAbandoned(j._id, 0, later),
     ]);
-    repo.onRepair = undefined;
+    repo.fence.onRepair = undefined;
     expect(repairs).toEqual([0]);
     expect(moved).toContain(true);
     const after = await repo.get(id);
@@ -154,7 +154,7 @@ describe('JobRepository against the MongoDB-wire server', () => {
     await new Promise((r) => setTimeout(r, 200));
     const id = j._id.toHexString();
     let claimedWhile: string | undefined;
-    const promotion = repo.promoteDue(new Date(), 10, async (jobs) => {
+    const promotion = repo.maintenance.promoteDue(new Date(), 10, async (jobs) => {
       // The dispatch is out before the promotion write: a worker's claim waits on the fence.
       const claim = repo.claim(id, 1, 'w1', 30_000);
       await new Promise((r) => setTimeout(r, 100));

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Types, type Connection } from 'mongoose';
 import type { JobError, JobStatus, Priority, Progress } from '@conveyor/contracts';
-import { jobModel, type JobDoc, type JobModel } from './job.model.js';
-import { FENCE_TTL_MS, RevisionGuard } from './revision-guard.js';
+import { jobModel, LEASE_ENDED, type JobDoc, type JobModel } from './job.model.js';
+import { RevisionGuard } from './revision-guard.js';
+import { JobFence, fenceStillOpen } from './fence.js';
+import { JobMaintenance } from './job.maintenance.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
 
@@ -32,46 +34,31 @@ export interface ListFilter {
 }
 
 const oid = (id: string) => new Types.ObjectId(id);
-/**
- * The mailer's record of each sent message, keyed by job id (its _id is the job's hex id);
- * the retention purge deletes it with its job.
- */
-export const MAIL_DELIVERIES_COLLECTION = 'mail_deliveries';
-
-/** The fields that end a running attempt's lease. */
-const LEASE_ENDED = { leaseToken: null, leaseUntil: null } as const;
-
 /** A scheduled job whose time has come (claimable by the dispatch its promoter sent). */
 const dueScheduled = (d: JobDoc) => d.status === 'scheduled' && d.runAt.getTime() <= Date.now();
-
-/** Thrown instead of writing when a fence was held too long to still be trusted. */
-export class FenceExpiredError extends Error {
-  constructor(id: Types.ObjectId) {
-    super(`the write fence on job ${id.toHexString()} expired before the write could land`);
-    this.name = 'FenceExpiredError';
-  }
-}
-
-function fenceStillOpen(id: Types.ObjectId, claimedAt: number): void {
-  if (Date.now() - claimedAt > FENCE_TTL_MS / 2) throw new FenceExpiredError(id);
-}
 
 /** True for a 24-hex id; anything else can never name a job. */
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
 
 /**
- * Every state transition of a job lives here. Each checks the expected status (and attempt or
- * lease token) and is fenced by the job's revision (see RevisionGuard), so a duplicate or
- * stale message can never move a job twice, on MongoDB and on FerretDB alike. Services call
- * these; they never write `status` themselves.
+ * Jobs: creation, reads, and the state transitions of the API and the workers (the
+ * scheduler's live in {@link JobMaintenance}). Each checks the expected status (and attempt
+ * or lease token) and is written through the job's fence (see JobFence, RevisionGuard), so a
+ * duplicate or stale message can never move a job twice, on MongoDB and on FerretDB alike.
+ * Services call these; they never write `status` themselves.
  */
 export class JobRepository {
   readonly model: JobModel;
   readonly guard: RevisionGuard;
+  readonly fence: JobFence;
+  /** Promotion, outbox and lease queries, retention, digests (the scheduler's side). */
+  readonly maintenance: JobMaintenance;
 
   constructor(conn: Connection) {
     this.model = jobModel(conn);
     this.guard = new RevisionGuard(conn);
+    this.fence = new JobFence(this.model, this.guard);
+    this.maintenance = new JobMaintenance(this);
   }
 
   /** Creates the indexes (services call this at start). */
@@ -170,74 +157,10 @@ export class JobRepository {
     return this.model.find(q).sort({ _id: -1 }).limit(f.limit).lean<JobDoc[]>();
   }
 
-  /**
-   * The one way a job document changes: read it (or take the caller's fresh copy), check
-   * `accept`, claim its revision in the guard, then write `changes` with `rev + 1`. Losing
-   * the guard means another writer moved first: re-read and decide again (up to `tries`).
-   * Returns the job after the change, or null when `accept` refused it.
-   */
-  private async transition(
-    id: Types.ObjectId,
-    accept: (doc: JobDoc) => boolean,
-    changes: (doc: JobDoc) => Partial<JobDoc>,
-    known?: JobDoc,
-    tries = 20,
-    onContention: 'throw' | 'skip' = 'throw',
-  ): Promise<JobDoc | null> {
-    let doc: JobDoc | null = known ?? null;
-    for (let i = 0; i < tries; i++) {
-      doc ??= await withStoreRetry(() => this.model.findById(id).lean<JobDoc>());
-      if (!doc || !accept(doc)) return null;
-      const rev = doc.rev;
-      if (await withStoreRetry(() => this.guard.acquire(id, rev))) {
-        const claimed = Date.now();
-        const set = { ...changes(doc), rev: rev + 1, updatedAt: new Date() };
-        // n.b. the fence is ours now: this write must land, so transient store errors are
-        // retried — but never later than half the fence TTL, after which the claim counts as
-        // abandoned and may be repaired. The `rev` condition is a second line of defence (on
-        // MongoDB it alone would do); both parts are looked up by the _id index.
-        const res = await withStoreRetry(() => {
-          fenceStillOpen(id, claimed);
-          return this.model.updateOne({ _id: id, rev }, { $set: set });
-        });
-        if (res.matchedCount === 1) return { ...doc, ...set };
-        doc = null;
-        continue;
-      }
-      if (i > 0 && (await this.repairAbandonedFence(id, rev))) {
-        doc = null;
-        continue;
-      }
-      doc = null;
-      // n.b. the winner's write usually lands within milliseconds; don't spin on the old revision
-      await new Promise((r) => setTimeout(r, Math.min(100, 2 + i * 5)));
-    }
-    if (onContention === 'skip') return null;
-    throw new Error(`job ${id.toHexString()} is being written too often to change it now`);
+  /** See {@link JobFence.write}. */
+  private transition(...args: Parameters<JobFence['write']>): ReturnType<JobFence['write']> {
+    return this.fence.write(...args);
   }
-
-  /**
-   * A writer that claimed `rev` and died before its write leaves the job at `rev` with the
-   * claim taken, so no other writer could ever move it. Once the claim is older than the
-   * fence TTL (its writer gives up at half of it), one repairer moves the job to `rev + 1`
-   * unchanged; the abandoned change is simply lost, like a crash just before it. True when
-   * the job may have moved (re-read and try again).
-   */
-  async repairAbandonedFence(id: Types.ObjectId, rev: number, now = Date.now()): Promise<boolean> {
-    const since = await withStoreRetry(() => this.guard.heldSince(id, rev));
-    if (!since || now - since.getTime() < FENCE_TTL_MS) return false;
-    const current = await this.model.findById(id, { rev: 1 }).lean<{ rev: number }>();
-    if (!current || current.rev !== rev) return current !== null;
-    if (!(await withStoreRetry(() => this.guard.acquireRepair(id, rev, now)))) return false;
-    await withStoreRetry(() =>
-      this.model.updateOne({ _id: id, rev }, { $set: { rev: rev + 1, updatedAt: new Date() } }),
-    );
-    this.onRepair?.(id, rev);
-    return true;
-  }
-
-  /** Called when an abandoned fence was repaired (metrics, logs). */
-  onRepair?: (id: Types.ObjectId, rev: number) => void;
 
   /**
    * Marks confirmed dispatches published, in two round trips (guards, then one update).
@@ -472,202 +395,5 @@ export class JobRepository {
     if (!(await this.guard.acquire(job._id, job.rev))) return false;
     await this.model.deleteOne({ _id: job._id });
     return job;
-  }
-
-  /**
-   * Due scheduled jobs -> queued, one batch: claims each job's revision in the guard in one
-   * round trip (so each replica learns exactly which jobs *it* promotes), publishes their
-   * dispatches with `publish` while the fences are held, then writes `queued` with
-   * `publishedAt` set for the confirmed ones — one write per job, and a promoted job is never
-   * left looking unpublished to the outbox sweeper. Unsorted: every due job is promoted in
-   * the same pass anyway, and sorting made the local store decode and sort every document.
-   */
-  async promoteDue(
-    now: Date,
-    limit: number,
-    publish: (jobs: JobDoc[]) => Promise<Set<string>>,
-    chunk = 250,
-  ): Promise<{ found: number; promoted: JobDoc[] }> {
-    const due = await this.model
-      .find({ status: 'scheduled', runAt: { $lte: now } })
-      .limit(limit)
-      .lean<JobDoc[]>();
-    const promoted: JobDoc[] = [];
-    // n.b. in chunks: a worker that receives a dispatch before its promotion write lands
-    // waits on the fence, so the time between the two stays short. Each replica starts at a
-    // random chunk, so replicas that found the same jobs mostly take different ones.
-    const chunks = Math.ceil(due.length / chunk);
-    const first = Math.floor(Math.random() * chunks);
-    for (let k = 0; k < chunks; k++) {
-      const i = ((first + k) % chunks) * chunk;
-      promoted.push(...(await this.promoteChunk(due.slice(i, i + chunk), now, publish)));
-    }
-    return { found: due.length, promoted };
-  }
-
-  private async promoteChunk(
-    due: JobDoc[],
-    now: Date,
-    publish: (jobs: JobDoc[]) => Promise<Set<string>>,
-  ): Promise<JobDoc[]> {
-    const claimed = Date.now();
-    const mine = await withStoreRetry(() => this.guard.acquireMany(due));
-    const won = due.filter((d) => mine.has(d._id.toHexString()));
-    // A job due for longer than the fence TTL that nobody could claim is stuck behind a
-    // promoter that died mid-batch: repair it for the next pass.
-    for (const d of due)
-      if (!mine.has(d._id.toHexString()) && claimed - d.runAt.getTime() > FENCE_TTL_MS)
-        await this.repairAbandonedFence(d._id, d.rev, claimed);
-    if (won.length === 0) return [];
-    const queued = won.map((d) => ({
-      ...d,
-      status: 'queued' as const,
-      queuedAt: now,
-      publishedAt: null as Date | null,
-      rev: d.rev + 1,
-    }));
-    const confirmed = await publish(queued);
-    const at = new Date();
-    for (const j of queued) {
-      j.updatedAt = at;
-      if (confirmed.has(j._id.toHexString())) j.publishedAt = at;
-    }
-    for (const published of [true, false]) {
-      const ids = queued.filter((j) => (j.publishedAt !== null) === published).map((j) => j._id);
-      if (ids.length === 0) continue;
-      const set = {
-        status: 'queued',
-        queuedAt: now,
-        publishedAt: published ? at : null,
-        updatedAt: at,
-      };
-      await withStoreRetry(() => {
-        fenceStillOpen(ids[0]!, claimed);
-        return this.model.updateMany({ _id: { $in: ids } }, { $set: set, $inc: { rev: 1 } });
-      });
-    }
-    return queued;
-  }
-
-  /** The earliest `runAt` of a scheduled job, for the promoter's next-due timer. */
-  async nextDue(): Promise<Date | null> {
-    const next = await this.model
-      .findOne({ status: 'scheduled' }, { runAt: 1 })
-      .sort({ runAt: 1 })
-      .lean<{ runAt: Date }>();
-    return next?.runAt ?? null;
-  }
-
-  /** Queued jobs whose dispatch was never confirmed (broker down at submit, crash). */
-  async findUnpublished(olderThan: Date, limit: number): Promise<JobDoc[]> {
-    return this.model
-      .find({ status: 'queued', publishedAt: null, queuedAt: { $lt: olderThan } })
-      .sort({ queuedAt: 1 })
-      .limit(limit)
-      .lean<JobDoc[]>();
-  }
-
-  /** Queued jobs of `types` whose dispatch was published before `before` (a lost message?). */
-  async findStaleQueued(before: Date, types: string[], limit: number): Promise<JobDoc[]> {
-    if (types.length === 0) return [];
-    return this.model
-      .find({ status: 'queued', publishedAt: { $lt: before }, type: { $in: types } })
-      .limit(limit)
-      .lean<JobDoc[]>();
-  }
-
-  /**
-   * Running jobs whose lease expired (worker killed or hung): -> queued for another attempt,
-   * or -> failed when none is left. Returns the jobs moved.
-   */
-  async reapExpired(now: Date, limit: number): Promise<JobDoc[]> {
-    const expired = await this.model
-      .find({ status: 'running', leaseUntil: { $lt: now } })
-      .limit(limit)
-      .lean<JobDoc[]>();
-    const moved: JobDoc[] = [];
-    for (const job of expired) {
-      const doc = await this.transition(
-        job._id,
-        (d) =>
-          d.status === 'running' &&
-          d.leaseToken === job.leaseToken &&
-          d.leaseUntil !== null &&
-          d.leaseUntil < now,
-        (d) => {
-          const error: JobError = {
-            code: 'LEASE_EXPIRED',
-            message: `worker ${d.workerId ?? '?'} stopped renewing its lease`,
-            retryable: true,
-          };
-          const base = { error, ...LEASE_ENDED };
-          if (d.cancelRequested) return { ...base, status: 'cancelled', finishedAt: now };
-          if (d.attempts < d.maxAttempts)
-            return { ...base, status: 'queued', queuedAt: now, publishedAt: null };
-          return { ...base, status: 'failed', finishedAt: now };
-        },
-        job,
-      );
-      if (doc) moved.push(doc);
-    }
-    return moved;
-  }
-
-  /** Deletes finished jobs that finished before `before`; returns their ids. */
-  async purgeFinished(before: Date, limit: number): Promise<Types.ObjectId[]> {
-    const old = await this.model
-      .find(
-        { status: { $in: ['succeeded', 'failed', 'cancelled'] }, finishedAt: { $lt: before } },
-        { _id: 1 },
-      )
-      .limit(limit)
-      .lean<{ _id: Types.ObjectId }[]>();
-    if (old.length === 0) return [];
-    const ids = old.map((o) => o._id);
-    await this.model.deleteMany({ _id: { $in: ids }, finishedAt: { $lt: before } });
-    return ids;
-  }
-
-  /** Deletes what other services keep per job (mail deliveries) for jobs that are gone. */
-  async deleteJobRecords(ids: Types.ObjectId[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.model.db
-      .collection<{ _id: string }>(MAIL_DELIVERIES_COLLECTION)
-      .deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) } });
-  }
-
-  /**
-   * An owner's digest figures: jobs pending (scheduled or queued) and running now, and jobs
-   * failed or succeeded since `since`, with the most recent failures (at most 20).
-   */
-  async digestCounts(owner: string, since: Date) {
-    const [pending, running, failed, succeeded, recent] = await Promise.all([
-      this.model.countDocuments({ owner, status: { $in: ['scheduled', 'queued'] } }),
-      this.model.countDocuments({ owner, status: 'running' }),
-      this.model.countDocuments({ owner, status: 'failed', finishedAt: { $gte: since } }),
-      this.model.countDocuments({ owner, status: 'succeeded', finishedAt: { $gte: since } }),
-      this.model
-        .find({ owner, status: 'failed', finishedAt: { $gte: since } })
-        .sort({ finishedAt: -1 })
-        .limit(20)
-        .lean<JobDoc[]>(),
-    ]);
-    return {
-      counts: { pending, running, failed, succeeded },
-      failedJobs: recent.map((j) => ({
-        id: j._id.toHexString(),
-        type: j.type,
-        ...(j.error ? { error: `${j.error.code}: ${j.error.message}`.slice(0, 1000) } : {}),
-      })),
-    };
-  }
-
-  /** Is a job of this schedule still scheduled, queued or running? (overlap policy) */
-  async hasActiveForSchedule(scheduleId: string): Promise<boolean> {
-    const found = await this.model.exists({
-      scheduleId,
-      status: { $in: ['scheduled', 'queued', 'running'] },
-    });
-    return found !== null;
   }
 }

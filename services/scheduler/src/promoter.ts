@@ -24,7 +24,7 @@ export function startPromoter(deps: {
     for (const job of promoted)
       deps.metrics.promotionLag.observe(Math.max(0, now.getTime() - job.runAt.getTime()) / 1000);
     // n.b. promoteDue returns once a batch came back short, so what is left is due later
-    const next = await deps.repo.nextDue();
+    const next = await deps.repo.maintenance.nextDue();
     if (!next) return deps.scanIntervalMs;
     // n.b. due jobs this pass could not take are being promoted by another replica: back off
     // instead of spinning on the same rows (on SQLite that starves everyone's writes).

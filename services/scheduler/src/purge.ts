@@ -21,11 +21,11 @@ export async function purgeExpired(
   const before = new Date(now.getTime() - retentionDays * 86_400_000);
   let total = 0;
   for (;;) {
-    const ids = await repo.purgeFinished(before, batch);
+    const ids = await repo.maintenance.purgeFinished(before, batch);
     if (ids.length === 0) break;
     // n.b. jobs first: an artifact left by a crash here is unreachable through the API anyway.
     await artifacts.deleteByJobIds(ids.map((id) => id.toHexString()));
-    await repo.deleteJobRecords(ids);
+    await repo.maintenance.deleteJobRecords(ids);
     total += ids.length;
     if (ids.length < batch) break;
   }

@@ -87,7 +87,7 @@ export class ScheduleFirer {
     const onTime = this.onTimeFires(ct, s.timezone, expected, now);
     const active =
       s.overlapPolicy === 'skip'
-        ? await this.jobs.hasActiveForSchedule(s._id.toHexString())
+        ? await this.jobs.maintenance.hasActiveForSchedule(s._id.toHexString())
         : false;
     const decision = decideFire({
       due,
