@@ -1,4 +1,5 @@
 import type { Types } from 'mongoose';
+import { Counter, type Logger, type Registry } from '@conveyor/platform';
 import type { JobDoc, JobModel } from './job.model.js';
 import { FENCE_TTL_MS, type RevisionGuard } from './revision-guard.js';
 import { withStoreRetry } from './store-retry.js';
@@ -94,4 +95,20 @@ export class JobFence {
 
   /** Called when an abandoned fence was repaired (metrics, logs). */
   onRepair?: (id: Types.ObjectId, rev: number) => void;
+}
+
+/**
+ * Logs every repair of an abandoned claim and counts it in
+ * `conveyor_job_fence_repairs_total` (a writer died between its claim and its write).
+ */
+export function reportFenceRepairs(fence: JobFence, registry: Registry, log: Logger): void {
+  const repairs = new Counter({
+    name: 'conveyor_job_fence_repairs_total',
+    help: 'Job write claims abandoned by a writer that died before writing, repaired',
+    registers: [registry],
+  });
+  fence.onRepair = (id, rev) => {
+    repairs.inc();
+    log.warn({ jobId: id.toHexString(), rev }, 'repaired a write claim abandoned by a dead writer');
+  };
 }

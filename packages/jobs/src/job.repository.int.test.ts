@@ -3,7 +3,9 @@ import mongoose, { type Connection } from 'mongoose';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { JobRepository, type NewJob } from './job.repository.js';
 import type { JobDoc } from './job.model.js';
+import { createLogger, createMetricsRegistry } from '@conveyor/platform';
 import { FENCE_TTL_MS } from './revision-guard.js';
+import { reportFenceRepairs } from './fence.js';
 
 let conn: Connection;
 let repo: JobRepository;
@@ -134,14 +136,15 @@ describe('JobRepository against the MongoDB-wire server', () => {
     // Past the TTL exactly one of two concurrent repairers moves it to rev 1, unchanged (both
     // answer that the job may have moved on).
     const later = Date.now() + FENCE_TTL_MS + 1;
-    const repairs: number[] = [];
-    repo.fence.onRepair = (_id, rev) => repairs.push(rev);
+    const registry = createMetricsRegistry('test');
+    reportFenceRepairs(repo.fence, registry, createLogger('test', 'silent'));
     const moved = await Promise.all([
       repo.fence.repairAbandoned(j._id, 0, later),
       repo.fence.repairAbandoned(j._id, 0, later),
     ]);
     repo.fence.onRepair = undefined;
-    expect(repairs).toEqual([0]);
+    const repairs = await registry.getSingleMetric('conveyor_job_fence_repairs_total')!.get();
+    expect(repairs.values[0]?.value).toBe(1);
     expect(moved).toContain(true);
     const after = await repo.get(id);
     expect(after).toMatchObject({ rev: 1, status: 'queued', attempts: 0 });

@@ -3,6 +3,7 @@ import {
   JobDispatcher,
   JobEvents,
   JobRepository,
+  reportFenceRepairs,
   ScheduleRepository,
 } from '@conveyor/jobs';
 import type { ServiceRuntime } from '@conveyor/platform';
@@ -28,6 +29,7 @@ export interface ApiDeps {
 /** Builds the API's collaborators on a booted runtime and starts the events consumer. */
 export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig): Promise<ApiDeps> {
   const repo = new JobRepository(runtime.mongo);
+  reportFenceRepairs(repo.fence, runtime.registry, runtime.log);
   await repo.ensureIndexes();
   const schedules = new ScheduleRepository(runtime.mongo);
   await schedules.ensureIndexes();

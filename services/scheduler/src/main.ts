@@ -4,6 +4,7 @@ import {
   JobEvents,
   JobHousekeeping,
   JobRepository,
+  reportFenceRepairs,
   ScheduleFirer,
   ScheduleRepository,
 } from '@conveyor/jobs';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const rt = await bootService('scheduler', config);
   const { log } = rt;
   const jobs = new JobRepository(rt.mongo);
+  reportFenceRepairs(jobs.fence, rt.registry, log);
   const schedules = new ScheduleRepository(rt.mongo);
   await jobs.ensureIndexes();
   await schedules.ensureIndexes();

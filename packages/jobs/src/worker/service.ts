@@ -10,6 +10,7 @@ import {
 } from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
 import { JobRepository } from '../job.repository.js';
+import { reportFenceRepairs } from '../fence.js';
 import { JobEvents } from '../events.js';
 import { Worker } from './worker.js';
 
@@ -59,6 +60,7 @@ export async function startWorkerService(opts: {
   const rt = await bootService(opts.service, config, { extraChecks: opts.extraChecks ?? [] });
   const repo = new JobRepository(rt.mongo);
   await repo.ensureIndexes();
+  reportFenceRepairs(repo.fence, rt.registry, rt.log);
   const events = new JobEvents(rt.amqp, rt.topology, rt.log);
   const worker = new Worker({
     service: opts.service,
