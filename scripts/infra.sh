@@ -341,14 +341,15 @@ FERRET_DIR="$INFRA/ferretdb"
 # because that generated file is not part of the module zip. So: download the exact module
 # version, copy it out of the read-only module cache, write build/version/version.txt, and
 # `go build` it there. SQLite support is pure Go (modernc.org/sqlite): no cgo needed.
-# Two patches to FerretDB's SQLite backend, applied at build time by scripts/ferretdb/patch.mjs
+# Three patches to FerretDB's SQLite backend, applied at build time by scripts/ferretdb/patch.mjs
 # (see there): the `_id` index is built on the expression the lookups use (upstream's never
 # matches, so every find/update by _id scanned the table: 26 ms per updateOne at 10k
-# documents, 1.7 ms after), and the `_id` part of any filter (`{_id, rev}`, `{_id: {$in}}`)
-# is pushed down to that index instead of only an exact `{_id: value}` filter. Databases
+# documents, 1.7 ms after); the `_id` part of any filter (`{_id, rev}`, `{_id: {$in}}`)
+# is pushed down to that index instead of only an exact `{_id: value}` filter; and write
+# transactions of one database queue in the process instead of in SQLite's busy handler. Databases
 # created by an unpatched build keep their old index (delete .infra/ferretdb/data to start
 # clean). Bump FERRETDB_PATCH when the patches change, so existing binaries are rebuilt.
-FERRETDB_PATCH=conveyor-2
+FERRETDB_PATCH=conveyor-3
 build_ferretdb() {
   local dir src started
   command -v go >/dev/null || die "Go is required to build FerretDB $FERRETDB_VERSION (https://go.dev/dl/)"
