@@ -416,6 +416,20 @@ quarantine_empty_databases() {
   done
 }
 
+# dropDatabase deletes a database's .sqlite file but leaves its -wal/-shm files behind; a
+# load test's WAL reaches hundreds of MB. Delete the ones whose database is gone (only while
+# FerretDB is stopped: then no connection can still be using them).
+remove_orphan_wal_files() {
+  local f n=0
+  for f in "$FERRET_DIR"/data/*.sqlite-wal "$FERRET_DIR"/data/*.sqlite-shm; do
+    [ -f "$f" ] || continue
+    [ -f "${f%-*}" ] && continue
+    rm -f "$f"
+    n=$((n + 1))
+  done
+  [ "$n" -eq 0 ] || log "ferretdb: removed $n WAL/SHM files of dropped databases"
+}
+
 ferretdb_running() {
   pid_of ferretdb ferretdb >/dev/null && port_open "$HOST" "$MONGO_PORT"
 }
@@ -434,6 +448,7 @@ start_ferretdb() {
   [ -z "$FERRETDB_DEBUG_PORT" ] || debug_addr="$HOST:$FERRETDB_DEBUG_PORT"
   mkdir -p "$FERRET_DIR/data" "$FERRET_DIR/state"
   quarantine_empty_databases
+  remove_orphan_wal_files
   log "ferretdb: starting on $HOST:$MONGO_PORT (SQLite in $FERRET_DIR/data)"
   # n.b. --debug-addr=- disables the debug/metrics HTTP listener unless a port is asked for;
   # its default 127.0.0.1:8088 is a common dev port and would collide.

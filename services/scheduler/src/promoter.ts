@@ -18,9 +18,14 @@ export function startPromoter(deps: {
   log: Logger;
   scanIntervalMs: number;
 }): TimerLoop {
+  // The next due time the previous pass learned; undefined = ask the store.
+  let known: Date | null | undefined;
   return startLoop('promoter', deps.log, async () => {
-    // n.b. the next-due query first: when nothing is due (the usual case) a pass costs one query
-    let next = await deps.repo.maintenance.nextDue();
+    // n.b. woken for a due time already known: promote at once; otherwise (the safety scan)
+    // ask first, so an idle pass costs one query
+    let next =
+      known && known.getTime() <= Date.now() ? known : await deps.repo.maintenance.nextDue();
+    known = undefined;
     let floor = 0;
     if (next && next.getTime() <= Date.now()) {
       const now = new Date();
@@ -33,6 +38,7 @@ export function startPromoter(deps: {
       // off instead of spinning on the same rows (on SQLite that starves everyone's writes)
       floor = promoted.length > 0 ? 0 : BUSY_BACKOFF_MS;
     }
+    known = next;
     if (!next) return deps.scanIntervalMs;
     return Math.min(deps.scanIntervalMs, Math.max(floor, next.getTime() - Date.now()));
   });
