@@ -1,23 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startJobStack, type JobStack } from './testing/job-stack.js';
+import { startJobStack, testJob as job, type JobStack } from './testing/job-stack.js';
 import type { Types } from 'mongoose';
-import type { NewJob } from './job.repository.js';
 
 let stack: JobStack;
 beforeAll(async () => {
   stack = await startJobStack('housekeeping');
 });
 afterAll(async () => stack?.teardown());
-
-const job = (): NewJob => ({
-  type: 'demo.count',
-  payload: { to: 1 },
-  priority: 'normal',
-  owner: 'alice',
-  maxAttempts: 3,
-  timeoutMs: 10_000,
-  runAt: new Date(),
-});
 
 const purgeProcessorQueue = () =>
   stack.amqp.withChannel((ch) => ch.purgeQueue(stack.topo.queues.work('processor', 'standard')));

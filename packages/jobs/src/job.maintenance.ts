@@ -58,10 +58,13 @@ export class JobMaintenance {
     const claimed = Date.now();
     const mine = await withStoreRetry(() => this.repo.guard.acquireMany(due));
     const won = due.filter((d) => mine.has(d._id.toHexString()));
-    // A job due for longer than the fence TTL that nobody could claim is stuck behind a
-    // promoter that died mid-batch: repair it for the next pass.
-    for (const d of due)
-      if (!mine.has(d._id.toHexString()) && claimed - d.runAt.getTime() > FENCE_TTL_MS)
+    // A due job whose claim is older than the fence TTL is stuck behind a writer (a promoter)
+    // that died mid-batch: repair it for the next pass. One query for the whole chunk; the
+    // claims other replicas hold right now are fresh and cost nothing more.
+    const lost = due.filter((d) => !mine.has(d._id.toHexString()));
+    const abandoned = await this.repo.guard.claimedBefore(lost, new Date(claimed - FENCE_TTL_MS));
+    for (const d of lost)
+      if (abandoned.has(d._id.toHexString()))
         await this.repo.fence.repairAbandoned(d._id, d.rev, claimed);
     if (won.length === 0) return [];
     const queued = won.map((d) => ({

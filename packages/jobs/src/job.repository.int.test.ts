@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose, { type Connection } from 'mongoose';
-import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
+import { infra, mongoUrlForDb, sampleValue, uniqueName } from '@conveyor/testkit';
 import { JobRepository, type NewJob } from './job.repository.js';
+import { testJob } from './testing/job-stack.js';
 import type { JobDoc } from './job.model.js';
 import { createLogger, createMetricsRegistry } from '@conveyor/platform';
 import { FENCE_TTL_MS } from './revision-guard.js';
@@ -10,16 +11,8 @@ import { reportFenceRepairs } from './fence.js';
 let conn: Connection;
 let repo: JobRepository;
 
-const job = (over: Partial<NewJob> = {}): NewJob => ({
-  type: 'demo.count',
-  payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true },
-  priority: 'normal',
-  owner: 'alice',
-  maxAttempts: 3,
-  timeoutMs: 10_000,
-  runAt: new Date(),
-  ...over,
-});
+const job = (over: Partial<NewJob> = {}): NewJob =>
+  testJob({ payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true }, ...over });
 
 beforeAll(async () => {
   const { mongoUrl } = await infra();
@@ -143,8 +136,7 @@ describe('JobRepository against the MongoDB-wire server', () => {
       repo.fence.repairAbandoned(j._id, 0, later),
     ]);
     repo.fence.onRepair = undefined;
-    const repairs = await registry.getSingleMetric('conveyor_job_fence_repairs_total')!.get();
-    expect(repairs.values[0]?.value).toBe(1);
+    expect(sampleValue(await registry.metrics(), 'conveyor_job_fence_repairs_total')).toBe(1);
     expect(moved).toContain(true);
     const after = await repo.get(id);
     expect(after).toMatchObject({ rev: 1, status: 'queued', attempts: 0 });
@@ -174,6 +166,24 @@ describe('JobRepository against the MongoDB-wire server', () => {
     const stored = await repo.get(id);
     expect(stored?.status).toBe('running');
     expect(stored?.publishedAt).not.toBeNull();
+  });
+
+  it('promotes a due job whose claim a dead promoter abandoned, after repairing it', async () => {
+    const { job: j } = await repo.create(job({ runAt: new Date(Date.now() + 50) }));
+    await new Promise((r) => setTimeout(r, 100));
+    // A promoter claimed rev 0 two minutes ago and died before writing.
+    await conn.collection<{ _id: string; job: unknown; at: Date }>('job_revs').insertOne({
+      _id: `${j._id.toHexString()}:0`,
+      job: j._id,
+      at: new Date(Date.now() - 120_000),
+    });
+    const publish = async (jobs: JobDoc[]) => new Set(jobs.map((d) => d._id.toHexString()));
+    const first = await repo.maintenance.promoteDue(new Date(), 10, publish);
+    expect(first.promoted.map((d) => d._id.toHexString())).not.toContain(j._id.toHexString());
+    expect((await repo.get(j._id.toHexString()))?.rev).toBe(1);
+    const second = await repo.maintenance.promoteDue(new Date(), 10, publish);
+    expect(second.promoted.map((d) => d._id.toHexString())).toContain(j._id.toHexString());
+    expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
   });
 
   it('does not claim a scheduled job before its time', async () => {

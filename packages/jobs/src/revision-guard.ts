@@ -62,6 +62,21 @@ export class RevisionGuard {
     return g?.at ?? null;
   }
 
+  /** Of `items` (job and revision), the job ids (hex) whose claim was taken before `before`. */
+  async claimedBefore(
+    items: { _id: Types.ObjectId; rev: number }[],
+    before: Date,
+  ): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const old = await this.revs
+      .find(
+        { _id: { $in: items.map((i) => `${i._id.toHexString()}:${i.rev}`) }, at: { $lt: before } },
+        { projection: { job: 1 } },
+      )
+      .toArray();
+    return new Set(old.map((g) => g.job.toHexString()));
+  }
+
   /**
    * Claims the repair of an abandoned claim of `rev`: one repairer per revision and TTL
    * window wins (a repairer that dies in turn is replaced in the next window).

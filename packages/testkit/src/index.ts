@@ -307,16 +307,16 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Reads a Prometheus sample: the first line of metric `name` whose labels include `labels`
- * (other labels, such as the service's default ones, may be present).
+ * A sample from Prometheus exposition text: the first line of metric `name` whose labels
+ * include `labels` (others, such as a service's default labels, may be present); undefined
+ * when there is none. For a registry in the test's process: `sampleValue(await registry.metrics(), …)`.
  */
-export async function metricValue(
-  port: number,
+export function sampleValue(
+  exposition: string,
   name: string,
   labels: Record<string, string> = {},
-): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  for (const line of text.split('\n')) {
+): number | undefined {
+  for (const line of exposition.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have = Object.fromEntries(
@@ -324,7 +324,20 @@ export async function metricValue(
     );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
   }
-  throw new Error(`no sample ${name} ${JSON.stringify(labels)} at 127.0.0.1:${port}/metrics`);
+  return undefined;
+}
+
+/** {@link sampleValue} scraped from a service's `/metrics` on 127.0.0.1; throws when missing. */
+export async function metricValue(
+  port: number,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = sampleValue(text, name, labels);
+  if (value === undefined)
+    throw new Error(`no sample ${name} ${JSON.stringify(labels)} at 127.0.0.1:${port}/metrics`);
+  return value;
 }
 
 export * from './process.js';

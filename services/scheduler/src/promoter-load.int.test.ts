@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NewJob } from '@conveyor/jobs';
+import { testJob } from '@conveyor/jobs/testing';
 import { waitFor } from '@conveyor/testkit';
 import { startHarness, type Harness } from './test-harness.js';
 
@@ -24,15 +24,7 @@ describe('promoter under load', () => {
     let runAt = new Date();
     for (let i = 0; i < N; i += CHUNK) {
       runAt = new Date(Date.now() + 1000);
-      const jobs = Array.from({ length: Math.min(CHUNK, N - i) }, (): NewJob => ({
-        type: 'demo.count',
-        payload: { to: 1 },
-        priority: 'normal',
-        owner: 'alice',
-        maxAttempts: 3,
-        timeoutMs: 10_000,
-        runAt,
-      }));
+      const jobs = Array.from({ length: Math.min(CHUNK, N - i) }, () => testJob({ runAt }));
       await h.jobs.createMany(jobs);
     }
     const inserted = Date.now();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NewJob } from '@conveyor/jobs';
+import { testJob as job } from '@conveyor/jobs/testing';
 import { freePort, metricValue, waitFor } from '@conveyor/testkit';
 import { startHarness, type Harness } from './test-harness.js';
 
@@ -19,19 +19,6 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(async () => h?.teardown());
-
-function job(over: Partial<NewJob> = {}): NewJob {
-  return {
-    type: 'demo.count',
-    payload: { to: 1 },
-    priority: 'normal',
-    owner: 'alice',
-    maxAttempts: 3,
-    timeoutMs: 10_000,
-    runAt: new Date(),
-    ...over,
-  };
-}
 
 describe('promoter', () => {
   it('queues a delayed job within a second of its runAt', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FileStore, MAIL_DELIVERIES_COLLECTION, type NewJob } from '@conveyor/jobs';
+import { FileStore, MAIL_DELIVERIES_COLLECTION } from '@conveyor/jobs';
+import { testJob } from '@conveyor/jobs/testing';
 import { GUARD_RETENTION_MS, purgeExpired } from './purge.js';
 import { startHarness, type Harness } from './test-harness.js';
 
@@ -9,15 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.teardown());
 
-const job = (): NewJob => ({
-  type: 'demo.count',
-  payload: { to: 1 },
-  priority: 'normal',
-  owner: 'alice',
-  maxAttempts: 1,
-  timeoutMs: 1000,
-  runAt: new Date(),
-});
+const job = () => testJob({ maxAttempts: 1, timeoutMs: 1000 });
 
 describe('retention purge', () => {
   it('deletes only finished jobs past retention, with their artifacts', async () => {

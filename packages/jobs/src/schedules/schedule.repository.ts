@@ -1,25 +1,19 @@
 import { Types, type Connection } from 'mongoose';
-import type { MisfirePolicy, OverlapPolicy } from '@conveyor/contracts';
-import {
-  scheduleModel,
-  type JobTemplateDoc,
-  type ScheduleDoc,
-  type ScheduleModel,
-} from './schedule.model.js';
+import { scheduleModel, type ScheduleDoc, type ScheduleModel } from './schedule.model.js';
 
 /** What it takes to create a schedule (already validated; `nextFireAt` already computed). */
-export interface NewSchedule {
-  owner: string;
-  ownerEmail?: string | null;
-  name: string;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  jobTemplate: JobTemplateDoc;
-  misfirePolicy: MisfirePolicy;
-  overlapPolicy: OverlapPolicy;
-  nextFireAt: Date | null;
-}
+export type NewSchedule = Pick<
+  ScheduleDoc,
+  | 'owner'
+  | 'name'
+  | 'cron'
+  | 'timezone'
+  | 'enabled'
+  | 'jobTemplate'
+  | 'misfirePolicy'
+  | 'overlapPolicy'
+  | 'nextFireAt'
+> & { ownerEmail?: string | null };
 
 /** Fields a schedule update may change. */
 export type SchedulePatch = Partial<Omit<NewSchedule, 'owner' | 'ownerEmail'>>;

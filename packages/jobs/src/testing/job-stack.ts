@@ -15,7 +15,7 @@ import {
   type Logger,
 } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
-import { JobRepository } from '../job.repository.js';
+import { JobRepository, type NewJob } from '../job.repository.js';
 import { JobDispatcher } from '../dispatch.js';
 import { JobEvents } from '../events.js';
 import { JobHousekeeping } from '../housekeeping.js';
@@ -39,6 +39,20 @@ export interface JobStack {
   queueDepth(service: WorkerService, lane?: Lane): Promise<number>;
   /** Deletes the stack's queues and exchanges, drops its database, closes connections. */
   teardown(): Promise<void>;
+}
+
+/** A valid `demo.count {to: 1}` job of alice's, due now; `over` replaces any field. */
+export function testJob(over: Partial<NewJob> = {}): NewJob {
+  return {
+    type: 'demo.count',
+    payload: { to: 1 },
+    priority: 'normal',
+    owner: 'alice',
+    maxAttempts: 3,
+    timeoutMs: 10_000,
+    runAt: new Date(),
+    ...over,
+  };
 }
 
 /** Starts a {@link JobStack}; `name` prefixes its database and AMQP names. */

@@ -1,37 +1,19 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { PermanentJobError } from '@conveyor/jobs';
 import {
-  TestRigs,
   addresses,
   metricValue,
-  openTestDatabase,
   received,
   runHandler,
-  testJobId,
+  useMailerTestRigs,
 } from './mailer-test-rig.js';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let rigs: TestRigs;
-let jobId: string;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  rigs = new TestRigs(db.conn);
-});
-afterAll(async () => {
-  await db?.drop();
-});
-beforeEach(() => {
-  jobId = testJobId();
-});
-afterEach(async () => {
-  await rigs?.cleanup();
-});
+const t = useMailerTestRigs();
 
 describe('email.send', () => {
   it('delivers one message with the expected headers, both parts and a deterministic Message-ID', async () => {
-    const server = await rigs.smtpServer();
-    const r = await rigs.rig(server.url, { MAIL_FROM: '"Conveyor Jobs" <jobs@conveyor.test>' });
+    const server = await t.rigs.smtpServer();
+    const r = await t.rigs.rig(server.url, { MAIL_FROM: '"Conveyor Jobs" <jobs@conveyor.test>' });
     const result = await runHandler(
       r,
       'email.send',
@@ -44,7 +26,7 @@ describe('email.send', () => {
         text: 'Hallo, plain text',
         html: '<p>Hallo, <b>HTML</b></p>',
       },
-      jobId,
+      t.jobId,
     );
 
     expect(server.messages).toHaveLength(1);
@@ -61,7 +43,7 @@ describe('email.send', () => {
 
     const mail = await received(server);
     expect(mail.subject).toBe('Grüße 🚀');
-    expect(mail.messageId).toBe(`<job-${jobId}@conveyor.test>`);
+    expect(mail.messageId).toBe(`<job-${t.jobId}@conveyor.test>`);
     expect(addresses(mail.from)).toEqual([
       { name: 'Conveyor Jobs', address: 'jobs@conveyor.test' },
     ]);
@@ -76,7 +58,7 @@ describe('email.send', () => {
     expect(mail.html).toContain('<p>Hallo, <b>HTML</b></p>');
 
     expect(result).toEqual({
-      messageId: `<job-${jobId}@conveyor.test>`,
+      messageId: `<job-${t.jobId}@conveyor.test>`,
       accepted: expect.arrayContaining([
         'ann@example.com',
         'bob@example.com',
@@ -86,25 +68,25 @@ describe('email.send', () => {
       rejected: [],
       response: expect.stringContaining('250'),
     });
-    const record = await r.deliveries.findByJobId(jobId);
+    const record = await r.deliveries.findByJobId(t.jobId);
     expect(record).toMatchObject({
-      jobId,
+      jobId: t.jobId,
       jobType: 'email.send',
       template: null,
-      messageId: `<job-${jobId}@conveyor.test>`,
+      messageId: `<job-${t.jobId}@conveyor.test>`,
     });
     expect(record?.response).toContain('Ok: queued as test-1');
     expect(await metricValue(r, 'conveyor_mail_sent_total', { template: 'none' })).toBe(1);
   });
 
   it('refuses a recipient carrying a header injection before anything is sent', async () => {
-    const server = await rigs.smtpServer();
-    const r = await rigs.rig(server.url);
+    const server = await t.rigs.smtpServer();
+    const r = await t.rigs.rig(server.url);
     const attempt = runHandler(
       r,
       'email.send',
       { to: ['ann@example.com\r\nBcc: evil@example.org'], subject: 's', text: 't' },
-      jobId,
+      t.jobId,
     );
     await expect(attempt).rejects.toBeInstanceOf(PermanentJobError);
     await expect(attempt).rejects.toMatchObject({
@@ -112,15 +94,15 @@ describe('email.send', () => {
       message: expect.stringContaining('to.0'),
     });
     expect(server.count).toBe(0);
-    expect(await r.deliveries.findByJobId(jobId)).toBeNull();
+    expect(await r.deliveries.findByJobId(t.jobId)).toBeNull();
   });
 
   it('a redelivered job that was already sent sends nothing and returns the recorded result', async () => {
-    const server = await rigs.smtpServer();
-    const r = await rigs.rig(server.url);
+    const server = await t.rigs.smtpServer();
+    const r = await t.rigs.rig(server.url);
     const payload = { to: ['ann@example.com'], subject: 'Once', text: 'only once' };
-    const first = await runHandler(r, 'email.send', payload, jobId, 1);
-    const second = await runHandler(r, 'email.send', payload, jobId, 1);
+    const first = await runHandler(r, 'email.send', payload, t.jobId, 1);
+    const second = await runHandler(r, 'email.send', payload, t.jobId, 1);
     expect(second).toEqual(first);
     expect(server.count).toBe(1);
     expect(await metricValue(r, 'conveyor_mail_duplicates_skipped_total')).toBe(1);

@@ -1,36 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   DIGEST_FIXTURE,
-  TestRigs,
   metricValue,
-  openTestDatabase,
   received,
   runHandler,
-  testJobId,
+  useMailerTestRigs,
 } from './mailer-test-rig.js';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let rigs: TestRigs;
-let jobId: string;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  rigs = new TestRigs(db.conn);
-});
-afterAll(async () => {
-  await db?.drop();
-});
-beforeEach(() => {
-  jobId = testJobId();
-});
-afterEach(async () => {
-  await rigs?.cleanup();
-});
+const t = useMailerTestRigs();
 
 describe('email.template', () => {
   it('renders the template into text and HTML parts, escaping user data in HTML', async () => {
-    const server = await rigs.smtpServer();
-    const r = await rigs.rig(server.url, {
+    const server = await t.rigs.smtpServer();
+    const r = await t.rigs.rig(server.url, {
       MAIL_SUBJECT_WELCOME: 'Hi {{name}}, welcome to {{product}}',
     });
     const result = await runHandler(
@@ -45,7 +27,7 @@ describe('email.template', () => {
           loginUrl: 'https://acme.example.com/login',
         },
       },
-      jobId,
+      t.jobId,
     );
     const mail = await received(server);
     expect(mail.subject).toBe('Hi Ann <script>alert(1)</script>, welcome to Acme');
@@ -53,26 +35,26 @@ describe('email.template', () => {
     expect(mail.html).toContain('Welcome, Ann &lt;script&gt;alert(1)&lt;/script&gt;!');
     expect(mail.html).not.toContain('<script>');
     expect(mail.html).toContain('href="https://acme.example.com/login"');
-    expect(mail.messageId).toBe(`<job-${jobId}@conveyor.local>`);
+    expect(mail.messageId).toBe(`<job-${t.jobId}@conveyor.local>`);
     expect(result).toMatchObject({
-      messageId: `<job-${jobId}@conveyor.local>`,
+      messageId: `<job-${t.jobId}@conveyor.local>`,
       accepted: ['ann@example.com'],
     });
-    expect((await r.deliveries.findByJobId(jobId))?.template).toBe('welcome');
+    expect((await r.deliveries.findByJobId(t.jobId))?.template).toBe('welcome');
     expect(await metricValue(r, 'conveyor_mail_sent_total', { template: 'welcome' })).toBe(1);
   });
 });
 
 describe('email.digest', () => {
   it("counts the owner's jobs over the period, sends the digest and returns the counts", async () => {
-    const server = await rigs.smtpServer();
-    const r = await rigs.rig(server.url);
+    const server = await t.rigs.smtpServer();
+    const r = await t.rigs.rig(server.url);
     const before = Date.now();
     const result = await runHandler(
       r,
       'email.digest',
       { owner: 'alice', to: 'alice@example.com', periodHours: 48 },
-      jobId,
+      t.jobId,
     );
 
     expect(r.countJobsCalls).toHaveLength(1);
@@ -97,7 +79,7 @@ describe('email.digest', () => {
       r,
       'email.digest',
       { owner: 'alice', to: 'alice@example.com', periodHours: 48 },
-      jobId,
+      t.jobId,
     );
     expect(again).toEqual(result);
     expect(r.countJobsCalls).toHaveLength(1);

@@ -4,12 +4,13 @@
  * hand-built job context. Test support only (dev dependencies); nothing the service runs
  * imports it.
  */
+import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import mongoose, { type Connection } from 'mongoose';
 import { Registry } from 'prom-client';
 import type { HandlerRegistration, JobContext } from '@conveyor/jobs';
 import { createLogger } from '@conveyor/platform';
-import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
+import { infra, mongoUrlForDb, sampleValue, uniqueName } from '@conveyor/testkit';
 import { mailerHandlers, type CountJobs } from './index.js';
 import { parseMailConfig } from '../mail/config.js';
 import { createMailTransport, type MailTransport } from '../mail/transport.js';
@@ -91,6 +92,39 @@ export class TestRigs {
   }
 }
 
+/**
+ * Registers the hooks every mailer handler test file needs: a database of its own for the
+ * file, a fresh job id per test, rigs and servers closed after each test. Read `rigs` and
+ * `jobId` inside tests.
+ */
+export function useMailerTestRigs(): { readonly rigs: TestRigs; readonly jobId: string } {
+  let db: Awaited<ReturnType<typeof openTestDatabase>> | undefined;
+  let rigs: TestRigs | undefined;
+  let jobId = '';
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    rigs = new TestRigs(db.conn);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  beforeEach(() => {
+    jobId = testJobId();
+  });
+  afterEach(async () => {
+    await rigs?.cleanup();
+  });
+  return {
+    get rigs() {
+      if (!rigs) throw new Error('mailer test rigs are only available inside tests');
+      return rigs;
+    },
+    get jobId() {
+      return jobId;
+    },
+  };
+}
+
 /** A job id unique to the test, usable as is in a Message-ID. */
 export function testJobId(): string {
   return uniqueName('job').replace(/-/g, '');
@@ -148,11 +182,5 @@ export async function metricValue(
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const metric = r.registry.getSingleMetric(name);
-  if (!metric) throw new Error(`metric ${name} not registered`);
-  const data = await metric.get();
-  const match = data.values.find((v) =>
-    Object.entries(labels).every(([k, val]) => v.labels[k] === val),
-  );
-  return match?.value ?? 0;
+  return sampleValue(await r.registry.metrics(), name, labels) ?? 0;
 }
