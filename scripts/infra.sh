@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Local infrastructure for Conveyor without Docker: RabbitMQ (Debian package, run as a
-# project-local node), FerretDB 1.x (MongoDB wire protocol, SQLite backend) and the
-# project's SMTP catcher. Everything the servers write (data, logs, pids, cookie) lives in
+# project-local node), the local MongoDB-wire server (mongo-java-server's in-memory backend,
+# built with Maven; data is lost when it stops) and the project's SMTP catcher. Everything the servers write (data, logs, pids, cookie) lives in
 # the git-ignored .infra/ directory next to package.json, so nothing collides with system
 # services and `rm -rf .infra` is a full reset.
 #
 # Usage: scripts/infra.sh up | down | status | env
-#        scripts/infra.sh start-<svc> | stop-<svc>   svc: rabbitmq, ferretdb, smtp-catcher
+#        scripts/infra.sh start-<svc> | stop-<svc>   svc: rabbitmq, mongo, smtp-catcher
 #        scripts/infra.sh rabbitmqctl <args...>      (e.g. close_all_connections, stop_app)
 #
 # Ports (loopback only), overridable on `up`; the values in use are remembered in
 # .infra/settings.env until `down`, so `status`/`down` need no repeat of the overrides:
 #   CONVEYOR_RABBITMQ_PORT (5672)  CONVEYOR_RABBITMQ_MANAGEMENT_PORT (15672)
 #   CONVEYOR_RABBITMQ_PROMETHEUS_PORT (15692)  CONVEYOR_RABBITMQ_NODENAME (conveyor@localhost)
-#   CONVEYOR_MONGO_PORT (27017)  CONVEYOR_FERRETDB_DEBUG_PORT (unset = debug HTTP disabled)
+#   CONVEYOR_MONGO_PORT (27017)  CONVEYOR_MONGO_HEAP (4g, the local MongoDB's Java heap limit)
 #   CONVEYOR_SMTP_PORT (1025)  CONVEYOR_SMTP_HTTP_PORT (1080)
 #   CONVEYOR_INFRA_TIMEOUT (120, seconds to wait for each server to become ready)
 set -euo pipefail
@@ -25,7 +25,6 @@ RUN="$INFRA/run"
 BIN="$INFRA/bin"
 SETTINGS="$INFRA/settings.env"
 HOST=127.0.0.1
-FERRETDB_VERSION=v1.24.0
 
 log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() {
@@ -46,7 +45,6 @@ RABBITMQ_MANAGEMENT_PORT="${CONVEYOR_RABBITMQ_MANAGEMENT_PORT:-15672}"
 RABBITMQ_PROMETHEUS_PORT="${CONVEYOR_RABBITMQ_PROMETHEUS_PORT:-15692}"
 RABBITMQ_NODE="${CONVEYOR_RABBITMQ_NODENAME:-conveyor@localhost}"
 MONGO_PORT="${CONVEYOR_MONGO_PORT:-27017}"
-FERRETDB_DEBUG_PORT="${CONVEYOR_FERRETDB_DEBUG_PORT:-}"
 SMTP_PORT="${CONVEYOR_SMTP_PORT:-1025}"
 SMTP_HTTP_PORT="${CONVEYOR_SMTP_HTTP_PORT:-1080}"
 TIMEOUT="${CONVEYOR_INFRA_TIMEOUT:-120}"
@@ -58,7 +56,6 @@ CONVEYOR_RABBITMQ_MANAGEMENT_PORT=$RABBITMQ_MANAGEMENT_PORT
 CONVEYOR_RABBITMQ_PROMETHEUS_PORT=$RABBITMQ_PROMETHEUS_PORT
 CONVEYOR_RABBITMQ_NODENAME=$RABBITMQ_NODE
 CONVEYOR_MONGO_PORT=$MONGO_PORT
-CONVEYOR_FERRETDB_DEBUG_PORT=$FERRETDB_DEBUG_PORT
 CONVEYOR_SMTP_PORT=$SMTP_PORT
 CONVEYOR_SMTP_HTTP_PORT=$SMTP_HTTP_PORT
 EOF
@@ -331,49 +328,47 @@ stop_rabbitmq() {
   rm -f "$RUN/rabbitmq.pid" "$RUN/rabbitmq-launcher.pid"
 }
 
-# ---------------------------------------------------------------------------- FerretDB
+# ---------------------------------------------------------------------------- local MongoDB
 
-FERRET_DIR="$INFRA/ferretdb"
+# mongo-java-server's in-memory backend behind the project's launcher (scripts/mongo-server):
+# it applies each conditional update atomically, holds unique indexes under races and
+# serves GridFS and change streams, which is what Conveyor requires of its store
+# (`pnpm store:check` proves it). It keeps data in memory only: everything is gone when it
+# stops. Persistence is what a real MongoDB is for (docker-compose.yml, production).
+MONGO_SRC="$ROOT/scripts/mongo-server"
+MONGO_DIST="$BIN/mongo-server"
+MONGO_HEAP="${CONVEYOR_MONGO_HEAP:-4g}"
 
-# `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.0` cannot be used: the Go
-# proxy refuses the module's version list, which `go install` needs for its deprecation
-# check, and even a successful install panics at start ("Invalid build/version/version.txt")
-# because that generated file is not part of the module zip. So: download the exact module
-# version, copy it out of the read-only module cache, write build/version/version.txt, and
-# `go build` it there. SQLite support is pure Go (modernc.org/sqlite): no cgo needed.
-# Three patches to FerretDB's SQLite backend, applied at build time by scripts/ferretdb/patch.mjs
-# (see there): the `_id` index is built on the expression the lookups use (upstream's never
-# matches, so every find/update by _id scanned the table: 26 ms per updateOne at 10k
-# documents, 1.7 ms after); the `_id` part of any filter (`{_id, rev}`, `{_id: {$in}}`)
-# is pushed down to that index instead of only an exact `{_id: value}` filter; and write
-# transactions of one database queue in the process instead of in SQLite's busy handler. Databases
-# created by an unpatched build keep their old index (delete .infra/ferretdb/data to start
-# clean). Bump FERRETDB_PATCH when the patches change, so existing binaries are rebuilt.
-FERRETDB_PATCH=conveyor-3
-build_ferretdb() {
-  local dir src started
-  command -v go >/dev/null || die "Go is required to build FerretDB $FERRETDB_VERSION (https://go.dev/dl/)"
-  started=$SECONDS
-  log "ferretdb: building $FERRETDB_VERSION into $BIN/ferretdb (a few minutes on a cold Go cache)"
-  dir="$(GOTOOLCHAIN=local go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |
-    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const m = JSON.parse(s); if (m.Error || !m.Dir) { console.error(m.Error ?? "no Dir"); process.exit(1); }
-      console.log(m.Dir); })')" || die "ferretdb: go mod download github.com/FerretDB/FerretDB@$FERRETDB_VERSION failed"
-  src="$INFRA/build/ferretdb-$FERRETDB_VERSION"
-  rm -rf "$src"
-  mkdir -p "$INFRA/build" "$BIN"
-  cp -R "$dir" "$src"
-  chmod -R u+w "$src"
-  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
-  echo "conveyor-local" >"$src/build/version/package.txt"
-  node "$ROOT/scripts/ferretdb/patch.mjs" "$src" || die "ferretdb: patching the sources failed"
-  (cd "$src" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go build -o "$BIN/ferretdb.tmp" ./cmd/ferretdb) ||
-    die "ferretdb: go build failed (sources in $src)"
-  "$BIN/ferretdb.tmp" --version >/dev/null || die "ferretdb: the built binary does not run"
-  mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
-  echo "$FERRETDB_VERSION+$FERRETDB_PATCH" >"$BIN/ferretdb.build"
-  rm -rf "$src"
-  log "ferretdb: built in $((SECONDS - started))s"
+# The build stamp is a hash of the launcher's sources: a change rebuilds it.
+mongo_source_hash() {
+  (cd "$MONGO_SRC" && find pom.xml src -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+
+install_java_tools() {
+  command -v apt-get >/dev/null || die "Java 17+ and Maven are required for the local MongoDB-wire server; install them (Debian: openjdk-17-jdk-headless maven)"
+  log "installing Java 17 and Maven from the Debian archive"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jdk-headless maven &&
+    ! { as_root apt-get update &&
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jdk-headless maven; }; then
+    die "apt-get install openjdk-17-jdk-headless maven failed"
+  fi
+}
+
+build_mongo() {
+  local started=$SECONDS hash
+  hash="$(mongo_source_hash)"
+  if [ -f "$MONGO_DIST/build" ] && [ "$(cat "$MONGO_DIST/build")" = "$hash" ]; then
+    return 0
+  fi
+  command -v java >/dev/null && command -v mvn >/dev/null || install_java_tools
+  log "mongo: building the local MongoDB-wire server (mongo-java-server, Maven)"
+  (cd "$MONGO_SRC" && mvn -B -q -Dstyle.color=never -DskipTests -Dconveyor.buildDir="$INFRA/build/mongo-server" package) ||
+    die "mongo: maven build failed (sources in $MONGO_SRC)"
+  rm -rf "$MONGO_DIST"
+  mkdir -p "$MONGO_DIST"
+  cp "$INFRA/build/mongo-server/lib/"*.jar "$INFRA/build/mongo-server/conveyor-local-mongo-1.0.0.jar" "$MONGO_DIST/"
+  echo "$hash" >"$MONGO_DIST/build"
+  log "mongo: built in $((SECONDS - started))s"
 }
 
 # A real MongoDB `ping` through the Node driver the services use; falls back to the port
@@ -395,103 +390,44 @@ mongo_ping() {
   ' "$ROOT/packages/platform/package.json" "$url" 2>/dev/null
 }
 
-# FerretDB refuses to start at all ("no such table: _ferretdb_collections") if one database
-# file holds no tables, which is what a crash right after creating a database leaves. Such a
-# file holds no data, so it is moved to .infra/ferretdb/quarantine instead of blocking
-# everyone. Files with a non-empty WAL are left alone: their tables may live in the WAL.
-quarantine_empty_databases() {
-  local db
-  for db in "$FERRET_DIR"/data/*.sqlite; do
-    [ -f "$db" ] || continue
-    [ ! -s "$db-wal" ] || continue
-    if node -e '
-      const b = require("node:fs").readFileSync(process.argv[1]);
-      // page 1 = sqlite_schema: a leaf table page (0x0d) with zero cells means no tables
-      process.exit(b.length <= 4096 && b[100] === 0x0d && b.readUInt16BE(103) === 0 ? 0 : 1);
-    ' "$db"; then
-      mkdir -p "$FERRET_DIR/quarantine"
-      log "ferretdb: moving table-less database file $(basename "$db") to $FERRET_DIR/quarantine"
-      mv -f "$db" "$db-wal" "$db-shm" "$FERRET_DIR/quarantine/" 2>/dev/null || true
-    fi
-  done
+mongo_running() {
+  pid_of mongo conveyor-local-mongo >/dev/null && port_open "$HOST" "$MONGO_PORT"
 }
 
-# dropDatabase deletes a database's .sqlite file but leaves its -wal/-shm files behind; a
-# load test's WAL reaches hundreds of MB. Delete the ones whose database is gone (only while
-# FerretDB is stopped: then no connection can still be using them).
-remove_orphan_wal_files() {
-  local f n=0
-  for f in "$FERRET_DIR"/data/*.sqlite-wal "$FERRET_DIR"/data/*.sqlite-shm; do
-    [ -f "$f" ] || continue
-    [ -f "${f%-*}" ] && continue
-    rm -f "$f"
-    n=$((n + 1))
-  done
-  [ "$n" -eq 0 ] || log "ferretdb: removed $n WAL/SHM files of dropped databases"
-}
-
-ferretdb_running() {
-  pid_of ferretdb ferretdb >/dev/null && port_open "$HOST" "$MONGO_PORT"
-}
-
-start_ferretdb() {
-  local started debug_addr=-
-  if [ ! -x "$BIN/ferretdb" ] || [ "$(cat "$BIN/ferretdb.build" 2>/dev/null)" != "$FERRETDB_VERSION+$FERRETDB_PATCH" ]; then
-    build_ferretdb
-  fi
-  if ferretdb_running; then
-    log "ferretdb: already running (pid $(pid_of ferretdb ferretdb))"
+start_mongo() {
+  local started
+  build_mongo
+  if mongo_running; then
+    log "mongo: already running (pid $(pid_of mongo conveyor-local-mongo))"
     return 0
   fi
-  rm -f "$RUN/ferretdb.pid"
-  ensure_port_free "$MONGO_PORT" FerretDB CONVEYOR_MONGO_PORT
-  [ -z "$FERRETDB_DEBUG_PORT" ] || debug_addr="$HOST:$FERRETDB_DEBUG_PORT"
-  mkdir -p "$FERRET_DIR/data" "$FERRET_DIR/state"
-  quarantine_empty_databases
-  remove_orphan_wal_files
-  log "ferretdb: starting on $HOST:$MONGO_PORT (SQLite in $FERRET_DIR/data)"
-  # n.b. --debug-addr=- disables the debug/metrics HTTP listener unless a port is asked for;
-  # its default 127.0.0.1:8088 is a common dev port and would collide.
-  # vfs=unix-excl keeps SQLite's WAL index in process memory instead of an mmap'ed -shm
-  # file. FerretDB 1.24's dropDatabase removes the .sqlite file but leaves -wal/-shm behind;
-  # when the database is re-created while an old connection still runs a query, SQLite
-  # truncates the shared -shm under that connection and FerretDB dies with SIGBUS in
-  # walFindFrame (reproduced here in seconds: writers on a database during its drop). Only
-  # FerretDB opens these files, so the exclusive lock unix-excl takes costs nothing.
-  # _txlock=immediate: FerretDB reads then writes inside one transaction; a deferred one that
-  # must upgrade to a writer fails at once with SQLITE_BUSY when another writer got there
-  # first (the busy timeout does not apply to upgrades). Immediate transactions queue on the
-  # busy timeout instead. synchronous(normal) with WAL skips the fsync per commit: committed
-  # data survives a crash of FerretDB, not a power cut — right for local development and CI,
-  # not a production setting (production uses MongoDB).
-  spawn ferretdb "$LOGS/ferretdb.log" env DO_NOT_TRACK=1 "$BIN/ferretdb" \
-    --handler=sqlite \
-    --sqlite-url="file:$FERRET_DIR/data/?vfs=unix-excl&_txlock=immediate&_pragma=synchronous(normal)" \
-    --state-dir="$FERRET_DIR/state" \
-    --listen-addr="$HOST:$MONGO_PORT" \
-    --debug-addr="$debug_addr" \
-    --telemetry=disable \
-    --log-level=info \
-    --log-format=json
+  rm -f "$RUN/mongo.pid"
+  ensure_port_free "$MONGO_PORT" "local MongoDB" CONVEYOR_MONGO_PORT
+  log "mongo: starting on $HOST:$MONGO_PORT (in memory, heap up to $MONGO_HEAP)"
+  # n.b. the jar name stays on the command line so pid_of can recognise the process.
+  spawn mongo "$LOGS/mongo.log" java -Xss1m -Xms256m "-Xmx$MONGO_HEAP" -XX:+UseParallelGC \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -cp "$MONGO_DIST/*:$MONGO_DIST/conveyor-local-mongo-1.0.0.jar" \
+    dev.conveyor.localmongo.Main --host "$HOST" --port "$MONGO_PORT"
   started=$SECONDS
   until mongo_ping; do
-    pid_of ferretdb ferretdb >/dev/null || fail_with_log "ferretdb: exited during startup" "$LOGS/ferretdb.log"
+    pid_of mongo conveyor-local-mongo >/dev/null || fail_with_log "mongo: exited during startup" "$LOGS/mongo.log"
     [ $((SECONDS - started)) -lt "$TIMEOUT" ] ||
-      fail_with_log "ferretdb: no answer to ping on $HOST:$MONGO_PORT after ${TIMEOUT}s" "$LOGS/ferretdb.log"
-    sleep 0.5
+      fail_with_log "mongo: no answer to ping on $HOST:$MONGO_PORT after ${TIMEOUT}s" "$LOGS/mongo.log"
+    sleep 0.3
   done
-  log "ferretdb: ready in $((SECONDS - started))s (pid $(pid_of ferretdb ferretdb))"
+  log "mongo: ready in $((SECONDS - started))s (pid $(pid_of mongo conveyor-local-mongo))"
 }
 
-stop_ferretdb() {
+stop_mongo() {
   local pid
-  if pid="$(pid_of ferretdb ferretdb)"; then
-    log "ferretdb: stopping (pid $pid)"
-    terminate "$pid" ferretdb
+  if pid="$(pid_of mongo conveyor-local-mongo)"; then
+    log "mongo: stopping (pid $pid; its in-memory data goes with it)"
+    terminate "$pid" mongo
   else
-    log "ferretdb: not running"
+    log "mongo: not running"
   fi
-  rm -f "$RUN/ferretdb.pid"
+  rm -f "$RUN/mongo.pid"
 }
 
 # ---------------------------------------------------------------------------- SMTP catcher
@@ -552,7 +488,7 @@ stop_smtp_catcher() {
 # ---------------------------------------------------------------------------- commands
 
 any_running() {
-  pid_of rabbitmq beam >/dev/null || pid_of ferretdb ferretdb >/dev/null ||
+  pid_of rabbitmq beam >/dev/null || pid_of mongo conveyor-local-mongo >/dev/null ||
     pid_of smtp-catcher smtp-catcher >/dev/null
 }
 
@@ -577,7 +513,7 @@ cmd_up() {
   mkdir -p "$LOGS" "$RUN" "$BIN"
   save_settings
   start_rabbitmq
-  start_ferretdb
+  start_mongo
   start_smtp_catcher
   write_env
   log "all servers up in $((SECONDS - started))s"
@@ -586,7 +522,7 @@ cmd_up() {
 
 cmd_down() {
   stop_smtp_catcher
-  stop_ferretdb
+  stop_mongo
   stop_rabbitmq
   rm -f "$SETTINGS"
 }
@@ -609,9 +545,9 @@ cmd_status() {
   if [ -n "$pid" ] && port_open "$HOST" "$RABBITMQ_PORT"; then s=up; else s=down; fi
   report rabbitmq "$pid" "$s" "amqp $(port_state "$RABBITMQ_PORT"), management $(port_state "$RABBITMQ_MANAGEMENT_PORT"), node $RABBITMQ_NODE"
 
-  pid="$(pid_of ferretdb ferretdb || true)"
+  pid="$(pid_of mongo conveyor-local-mongo || true)"
   if [ -n "$pid" ] && port_open "$HOST" "$MONGO_PORT"; then s=up; else s=down; fi
-  report ferretdb "$pid" "$s" "mongodb $(port_state "$MONGO_PORT")"
+  report mongo "$pid" "$s" "mongodb $(port_state "$MONGO_PORT") (in memory)"
 
   pid="$(pid_of smtp-catcher smtp-catcher || true)"
   if [ -n "$pid" ] && http_ok "http://$HOST:$SMTP_HTTP_PORT/healthz"; then s=up; else s=down; fi
@@ -631,12 +567,12 @@ main() {
     rabbitmqctl) rabbitmqctl_cmd "$@" ;;
     start-rabbitmq) start_rabbitmq ;;
     stop-rabbitmq) stop_rabbitmq ;;
-    start-ferretdb) start_ferretdb ;;
-    stop-ferretdb) stop_ferretdb ;;
+    start-mongo) start_mongo ;;
+    stop-mongo) stop_mongo ;;
     start-smtp-catcher) start_smtp_catcher ;;
     stop-smtp-catcher) stop_smtp_catcher ;;
     *)
-      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|start-<svc>|stop-<svc> (svc: rabbitmq, ferretdb, smtp-catcher)" >&2
+      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|start-<svc>|stop-<svc> (svc: rabbitmq, mongo, smtp-catcher)" >&2
       exit 2
       ;;
   esac

@@ -1,0 +1,87 @@
+package dev.conveyor.localmongo;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+/**
+ * Starts mongo-java-server's in-memory backend for local development and CI.
+ *
+ * <p>Usage: {@code java -cp ... dev.conveyor.localmongo.Main [--host 127.0.0.1] [--port 27017]}
+ *
+ * <p>Data lives in memory only and is gone when the process stops. The server reports
+ * MongoDB 4.4 (wire version 9): the Node driver 7 refuses anything older, and the backend's
+ * own newest built-in version reports wire version 8.
+ */
+public final class Main {
+
+    private static final MongoVersion REPORTED_VERSION = new MongoVersion() {
+        @Override
+        public List<Integer> getVersionArray() {
+            return List.of(4, 4, 0);
+        }
+
+        @Override
+        public int getWireVersion() {
+            return 9;
+        }
+    };
+
+    private Main() {}
+
+    public static void main(String[] args) throws InterruptedException {
+        String host = "127.0.0.1";
+        int port = 27017;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (i + 1 >= args.length) {
+                usage("missing value for " + arg);
+            }
+            String value = args[++i];
+            switch (arg) {
+                case "--host" -> host = value;
+                case "--port" -> port = parsePort(value);
+                default -> usage("unknown option " + arg);
+            }
+        }
+
+        MemoryBackend backend = new MemoryBackend();
+        backend.version(REPORTED_VERSION);
+        MongoServer server = new MongoServer(backend);
+        // Change streams read the oplog; it is off by default.
+        server.enableOplog();
+        server.bind(host, port);
+        System.out.println("conveyor-local-mongo: listening on " + host + ":" + port
+            + " (in-memory: data is lost when the process stops)");
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("conveyor-local-mongo: shutting down");
+            server.shutdownNow();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+    }
+
+    private static int parsePort(String value) {
+        try {
+            int port = Integer.parseInt(value);
+            if (port < 1 || port > 65535) {
+                usage("--port must be 1..65535, got " + value);
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            usage("--port must be a number, got " + value);
+            return -1;
+        }
+    }
+
+    private static void usage(String problem) {
+        System.err.println("conveyor-local-mongo: " + problem);
+        System.err.println("usage: Main [--host 127.0.0.1] [--port 27017]");
+        System.exit(2);
+    }
+}
