@@ -5,12 +5,14 @@ import java.util.concurrent.CountDownLatch;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 /**
  * Starts mongo-java-server's in-memory backend for local development and CI.
  *
  * <p>Usage: {@code java -cp ... dev.conveyor.localmongo.Main [--host 127.0.0.1] [--port 27017]}
+ *
+ * <p>The backend is {@link PushdownMemoryBackend}: upstream's in-memory backend whose
+ * queries are narrowed by a unique index whenever the filter names all of its keys.
  *
  * <p>Data lives in memory only and is gone when the process stops. The server reports
  * MongoDB 4.4 (wire version 9): the Node driver 7 refuses anything older, and the backend's
@@ -48,7 +50,7 @@ public final class Main {
             }
         }
 
-        MemoryBackend backend = new MemoryBackend();
+        PushdownMemoryBackend backend = new PushdownMemoryBackend();
         backend.version(REPORTED_VERSION);
         MongoServer server = new MongoServer(backend);
         // Change streams read the oplog; it is off by default.
