@@ -18,10 +18,10 @@ import type { JobRepository } from './job.repository.js';
  * marked published. If the broker is unreachable the job stays unpublished and the
  * scheduler's sweeper publishes it later, so an accepted job is never lost.
  *
- * With `markDelayMs`, marks are written a moment later in batches: by then a worker has
- * usually claimed the job, and the mark (which only applies to a job still waiting) costs one
- * refused insert instead of a write that races the claim. A crash before the mark leaves a
- * job the sweeper publishes once more; the duplicate dispatch is refused by the claim.
+ * With `markDelayMs`, marks are written a moment later in batches (one `updateMany` for many
+ * jobs instead of a write per job); a mark only applies to a job still queued and unmarked,
+ * so one that a worker claimed meanwhile is left alone. A crash before the mark leaves a job
+ * the sweeper publishes once more; the duplicate dispatch is refused by the claim.
  */
 export class JobDispatcher {
   private pendingMarks: JobDoc[] = [];
@@ -48,6 +48,11 @@ export class JobDispatcher {
     return true;
   }
 
+  /** The confirmed ones of `jobs` (publishMany's answer) are marked published. */
+  async markConfirmed(jobs: JobDoc[], confirmed: Set<string>): Promise<void> {
+    await this.mark(jobs.filter((j) => confirmed.has(j._id.toHexString())));
+  }
+
   /** Writes the pending published marks now (at shutdown, before the store closes). */
   async flush(): Promise<void> {
     if (this.markTimer) clearTimeout(this.markTimer);
@@ -55,9 +60,10 @@ export class JobDispatcher {
     const jobs = this.pendingMarks;
     this.pendingMarks = [];
     this.marking = this.marking.then(async () => {
-      for (let i = 0; i < jobs.length; i += 100) {
+      for (let i = 0; i < jobs.length; i += 500) {
         try {
-          await this.repo.markPublishedMany(jobs.slice(i, i + 100));
+          const ids = jobs.slice(i, i + 500).map((j) => j._id);
+          await this.repo.transitionMany('markPublished', ids, { at: new Date() });
         } catch (err) {
           // n.b. the sweeper publishes these again; their claim refuses the duplicate
           this.log.warn(

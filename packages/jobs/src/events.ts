@@ -15,6 +15,7 @@ import type { JobDoc } from './job.model.js';
  */
 export class JobEvents {
   failures = 0;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly amqp: AmqpClient,
@@ -59,7 +60,22 @@ export class JobEvents {
     await this.send(jobProgressEvent, routingKeys.jobProgress(job.type), env);
   }
 
-  private async send(
+  /** Waits for the events published so far (at shutdown, before the channel closes). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  private send(
+    def: typeof jobLifecycleEvent | typeof jobProgressEvent,
+    key: string,
+    env: Parameters<typeof publishEnvelope>[4],
+  ): Promise<void> {
+    const p = this.publish(def, key, env).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+    return p;
+  }
+
+  private async publish(
     def: typeof jobLifecycleEvent | typeof jobProgressEvent,
     key: string,
     env: Parameters<typeof publishEnvelope>[4],

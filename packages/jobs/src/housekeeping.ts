@@ -2,52 +2,41 @@ import { jobTypesOf } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
 import type { JobRepository } from './job.repository.js';
 import type { JobDispatcher } from './dispatch.js';
-import type { JobEvents } from './events.js';
 import type { JobDoc } from './job.model.js';
 
-/** What one housekeeping pass did. */
-export interface PassResult {
-  promoted: JobDoc[];
-  published: number;
-  reaped: JobDoc[];
-}
-
 /**
- * The job-side housekeeping the scheduler runs; every step is safe with any number of
- * replicas because each state change is a fenced update and each replica publishes only
- * the jobs its own update moved.
+ * The scheduler's job-side use cases. Every step is safe with any number of replicas: each
+ * state change is one conditional write, and each replica dispatches only the jobs its own
+ * write moved.
  */
 export class JobHousekeeping {
   constructor(
     private readonly repo: JobRepository,
     private readonly dispatcher: JobDispatcher,
-    private readonly events: JobEvents,
     private readonly log: Logger,
   ) {}
 
   /**
-   * Promotes due scheduled jobs (delays and retries) to queued and dispatches them, batch
-   * after batch while full batches come back.
+   * Promotes due scheduled jobs (delays and retries) to queued and dispatches them, in passes
+   * of `batch` while full passes come back. Returns the jobs this replica promoted.
    */
   async promoteDue(now = new Date(), batch = 5000): Promise<JobDoc[]> {
     const all: JobDoc[] = [];
     for (;;) {
-      const { found, promoted } = await this.repo.maintenance.promoteDue(now, batch, (jobs) =>
-        this.dispatcher.publishMany(jobs),
-      );
+      const { found, promoted } = await this.repo.promoteDue(now, batch, async (jobs) => {
+        const confirmed = await this.dispatcher.publishMany(jobs);
+        await this.dispatcher.markConfirmed(jobs, confirmed);
+      });
       all.push(...promoted);
-      for (const job of promoted) void this.events.lifecycle(job);
-      if (found < batch) break;
+      // n.b. a full pass that moved nothing was taken by other replicas: theirs to finish
+      if (found < batch || promoted.length === 0) break;
     }
     return all;
   }
 
   /** Publishes queued jobs whose dispatch was never confirmed, older than `graceMs`. */
-  async sweepUnpublished(graceMs = 5000, batch = 1000): Promise<number> {
-    const stale = await this.repo.maintenance.findUnpublished(
-      new Date(Date.now() - graceMs),
-      batch,
-    );
+  async publishUnpublished(graceMs = 5000, batch = 1000): Promise<number> {
+    const stale = await this.repo.queries.findUnpublished(new Date(Date.now() - graceMs), batch);
     if (stale.length === 0) return 0;
     const n = await this.dispatcher.dispatchMany(stale);
     this.log.info(
@@ -61,13 +50,13 @@ export class JobHousekeeping {
    * The safety net behind the outbox: a queued job whose dispatch was confirmed more than
    * `staleMs` ago while its service's queues hold no ready message lost its message (dead-
    * lettered after repeated handler failures, a purged queue, broker data loss). Publishes
-   * it again and marks it published now. Services with a backlog are left alone, so a long
-   * queue is never duplicated; a duplicate that does reach a worker is refused by the claim.
+   * it again. Services with a backlog are left alone, so a long queue is never duplicated;
+   * a duplicate that does reach a worker is refused by the claim.
    */
   async redispatchStale(staleMs: number, batch = 1000): Promise<number> {
     const idle = await this.dispatcher.idleServices();
     const types = idle.flatMap((s) => jobTypesOf(s).map((t) => t.name));
-    const stale = await this.repo.maintenance.findStaleQueued(
+    const stale = await this.repo.queries.findStaleQueued(
       new Date(Date.now() - staleMs),
       types,
       batch,
@@ -85,16 +74,34 @@ export class JobHousekeeping {
     return n;
   }
 
-  /** Re-queues (or fails) running jobs whose lease expired, and dispatches the re-queued ones. */
-  async reapExpired(now = new Date(), batch = 500): Promise<JobDoc[]> {
-    const reaped = await this.repo.maintenance.reapExpired(now, batch);
-    if (reaped.length === 0) return reaped;
-    await this.dispatcher.dispatchMany(reaped.filter((j) => j.status === 'queued'));
-    for (const job of reaped) void this.events.lifecycle(job);
+  /**
+   * Running jobs whose lease expired (worker killed or hung): -> queued for another attempt
+   * (and dispatched), -> failed when none is left, -> cancelled when a cancel was requested.
+   * Returns the jobs this replica moved.
+   */
+  async expireLeases(now = new Date(), batch = 500): Promise<JobDoc[]> {
+    const expired = await this.repo.queries.findExpiredLeases(now, batch);
+    const moved: JobDoc[] = [];
+    for (const job of expired) {
+      const to = job.cancelRequested
+        ? 'cancelled'
+        : job.attempts < job.maxAttempts
+          ? 'queued'
+          : 'failed';
+      const doc = await this.repo.transition('expireLease', job._id, {
+        leaseToken: job.leaseToken ?? '',
+        cancelRequested: job.cancelRequested,
+        to,
+        workerId: job.workerId,
+      });
+      if (doc) moved.push(doc);
+    }
+    if (moved.length === 0) return moved;
+    await this.dispatcher.dispatchMany(moved.filter((j) => j.status === 'queued'));
     this.log.warn(
-      { jobs: reaped.map((j) => j._id.toHexString()) },
+      { jobs: moved.map((j) => j._id.toHexString()) },
       'reaped jobs whose lease expired',
     );
-    return reaped;
+    return moved;
   }
 }

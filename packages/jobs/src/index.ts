@@ -1,23 +1,7 @@
-export * from './errors.js';
-export * from './handler.js';
-export * from './files.js';
-export * from './job.model.js';
-export * from './job.repository.js';
-export * from './job.maintenance.js';
-export * from './fence.js';
-export * from './resource.js';
-export * from './backoff.js';
-export * from './dispatch.js';
-export * from './events.js';
-export * from './housekeeping.js';
-export * from './worker/worker.js';
-export * from './worker/metrics.js';
-export * from './worker/service.js';
-export * from './schedules/cron.js';
-export * from './schedules/fire-decision.js';
-export * from './schedules/fire.js';
-export * from './schedules/schedule.model.js';
-export * from './schedules/schedule.repository.js';
-export * from './revision-guard.js';
-export * from './schedules/schedule.resource.js';
-export * from './store-retry.js';
+/**
+ * Everything of `@conveyor/jobs` at once. Services import the subpath they need instead
+ * (`/store`, `/dispatch`, `/worker`, `/testing`), so the API never loads the worker runtime.
+ */
+export * from './entry/store.js';
+export * from './entry/dispatch.js';
+export * from './entry/worker.js';

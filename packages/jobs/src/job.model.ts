@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { COLLECTIONS } from './collections.js';
 import {
   JOB_STATUSES,
   PRIORITIES,
@@ -10,12 +11,11 @@ import {
 
 /**
  * A job document as stored. `payload` and `result` are JSON text: user data has arbitrary
- * keys (`a.b`, `$x`) that MongoDB-wire servers such as FerretDB cannot store as field names.
+ * keys (`a.b`, `$x`) that are not valid field names everywhere, and the store never needs to
+ * query inside them.
  */
 export interface JobDoc {
   _id: Types.ObjectId;
-  /** Revision: bumped by every write; see RevisionGuard. */
-  rev: number;
   type: string;
   status: JobStatus;
   priority: Priority;
@@ -49,11 +49,12 @@ export interface JobDoc {
   idempotencyKey: string | null;
   scheduleId: string | null;
   correlationId: string;
+  /** The promotion pass that last queued this job (lets each scheduler replica find its own). */
+  batch: string | null;
 }
 
 const jobSchema = new Schema<JobDoc>(
   {
-    rev: { type: Number, required: true },
     type: { type: String, required: true },
     status: { type: String, enum: JOB_STATUSES, required: true },
     priority: { type: String, enum: PRIORITIES, required: true },
@@ -88,12 +89,13 @@ const jobSchema = new Schema<JobDoc>(
     idempotencyKey: { type: String, default: null },
     scheduleId: { type: String, default: null },
     correlationId: { type: String, required: true },
+    batch: { type: String, default: null },
   },
-  { versionKey: false, collection: 'jobs' },
+  { versionKey: false, collection: COLLECTIONS.jobs },
 );
 
 // Idempotent submits and schedule fires: one job per (owner, key). A full unique index, not a
-// partial one (FerretDB has none): jobs without a key get `id:<_id>`, which never collides.
+// partial one (the local server has none): jobs without a key get `id:<_id>`, which never collides.
 jobSchema.index({ dedupeKey: 1 }, { unique: true });
 // Promoter: `status = scheduled AND runAt <= now`, and the next-due lookup sorted by runAt.
 jobSchema.index({ status: 1, runAt: 1 });
@@ -116,6 +118,3 @@ export type JobModel = Model<JobDoc>;
 export function jobModel(conn: Connection): JobModel {
   return (conn.models['Job'] as JobModel | undefined) ?? conn.model<JobDoc>('Job', jobSchema);
 }
-
-/** The fields that end a running attempt's lease. */
-export const LEASE_ENDED = { leaseToken: null, leaseUntil: null } as const;

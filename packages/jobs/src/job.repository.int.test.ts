@@ -1,23 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
-import { infra, mongoUrlForDb, sampleValue, uniqueName } from '@conveyor/testkit';
-import { JobRepository, type NewJob } from './job.repository.js';
+import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
+import { JobRepository, type LifecycleSink, type NewJob } from './job.repository.js';
 import { testJob } from './testing/job-stack.js';
 import type { JobDoc } from './job.model.js';
-import { createLogger, createMetricsRegistry } from '@conveyor/platform';
-import { FENCE_TTL_MS } from './revision-guard.js';
-import { reportFenceRepairs } from './fence.js';
 
 let conn: Connection;
 let repo: JobRepository;
+const emitted: JobDoc[] = [];
+const sink: LifecycleSink = { lifecycle: async (j) => void emitted.push(j) };
 
 const job = (over: Partial<NewJob> = {}): NewJob =>
   testJob({ payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true }, ...over });
 
+const claim = (id: string, attempt: number, workerId = 'w1', leaseMs = 30_000) =>
+  repo.transition('moveToRunning', id, { attempt, workerId, leaseToken: randomUUID(), leaseMs });
+
 beforeAll(async () => {
   const { mongoUrl } = await infra();
   conn = await mongoose.createConnection(mongoUrlForDb(mongoUrl, uniqueName('jobs'))).asPromise();
-  repo = new JobRepository(conn);
+  repo = new JobRepository(conn, sink);
   await repo.ensureIndexes();
 });
 
@@ -61,147 +64,135 @@ describe('JobRepository against the MongoDB-wire server', () => {
     expect(many.map((m) => m.created)).toEqual([false, true]);
   });
 
+  it('publishes the lifecycle event of every emitting transition, and of creation', async () => {
+    emitted.length = 0;
+    const { job: j } = await repo.create(job());
+    const running = await claim(j._id.toHexString(), 1);
+    await repo.transition('renewLease', j._id, { leaseToken: running!.leaseToken!, leaseMs: 1000 });
+    await repo.transition('moveToSucceeded', j._id, {
+      leaseToken: running!.leaseToken!,
+      result: { counted: 3 },
+    });
+    expect(emitted.map((e) => [e._id.toHexString(), e.status, e.attempts])).toEqual([
+      [j._id.toHexString(), 'queued', 0],
+      [j._id.toHexString(), 'running', 1],
+      [j._id.toHexString(), 'succeeded', 1],
+    ]);
+  });
+
   it('fences claims by attempt and completions by lease token', async () => {
     const { job: j } = await repo.create(job());
     const id = j._id.toHexString();
-    expect(await repo.claim(id, 2, 'w1', 30_000)).toBeNull(); // wrong attempt
-    const claimed = await repo.claim(id, 1, 'w1', 30_000);
-    expect(claimed?.status).toBe('running');
-    expect(await repo.claim(id, 1, 'w2', 30_000)).toBeNull(); // duplicate delivery
+    expect(await claim(id, 2)).toBeNull(); // wrong attempt
+    const first = await claim(id, 1);
+    expect(first?.status).toBe('running');
+    expect(await claim(id, 1, 'w2')).toBeNull(); // duplicate delivery
     // The lease expires and the reaper hands the job to another attempt.
-    await repo.model.updateOne(
-      { _id: j._id },
-      { $set: { leaseUntil: new Date(Date.now() - 1000) } },
-    );
-    const reaped = await repo.maintenance.reapExpired(new Date(), 10);
-    expect(reaped.map((r) => r._id.toHexString())).toContain(id);
-    const second = await repo.claim(id, 2, 'w2', 30_000);
+    const reaped = await repo.transition('expireLease', j._id, {
+      leaseToken: first!.leaseToken!,
+      cancelRequested: false,
+      to: 'queued',
+      workerId: 'w1',
+    });
+    expect(reaped).toMatchObject({ status: 'queued', error: { code: 'LEASE_EXPIRED' } });
+    const second = await claim(id, 2, 'w2');
     expect(second?.attempts).toBe(2);
-    // The first worker's late completion is rejected by the fence.
-    expect(await repo.succeed(j._id, claimed!.leaseToken!, { counted: 3 })).toBeNull();
-    const done = await repo.succeed(j._id, second!.leaseToken!, { counted: 3 });
+    // The first worker's late completion and progress are rejected by the lease token.
+    const late = { leaseToken: first!.leaseToken!, result: { counted: 3 } };
+    expect(await repo.transition('moveToSucceeded', j._id, late)).toBeNull();
+    expect(
+      await repo.transition('recordProgress', j._id, {
+        leaseToken: first!.leaseToken!,
+        progress: { percent: 50 },
+      }),
+    ).toBeNull();
+    const done = await repo.transition('moveToSucceeded', j._id, {
+      leaseToken: second!.leaseToken!,
+      result: { counted: 3 },
+    });
     expect(done?.status).toBe('succeeded');
     expect(JSON.parse(done!.result!)).toEqual({ counted: 3 });
   });
 
-  it('lets exactly one of many concurrent claims of the same attempt win', async () => {
-    for (let round = 0; round < 5; round++) {
+  it('lets exactly one of 8 concurrent claims of the same attempt win, 20 rounds in a row', async () => {
+    let winners = 0;
+    for (let round = 0; round < 20; round++) {
       const { job: j } = await repo.create(job());
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => repo.claim(j._id.toHexString(), 1, `w${i}`, 30_000)),
+        Array.from({ length: 8 }, (_, i) => claim(j._id.toHexString(), 1, `w${i}`)),
       );
-      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      winners += results.filter((r) => r !== null).length;
     }
+    expect(winners).toBe(20);
   });
 
-  it('retries to scheduled, promotes when due exactly once across concurrent promoters', async () => {
-    const { job: j } = await repo.create(job());
-    const claimed = await repo.claim(j._id.toHexString(), 1, 'w1', 30_000);
-    const failed = await repo.fail(
-      j._id,
-      claimed!.leaseToken!,
-      { code: 'X', message: 'x', retryable: true },
-      new Date(Date.now() - 1),
+  it('promotes each due job exactly once across three concurrent promoters', async () => {
+    const due = await repo.createMany(
+      Array.from({ length: 300 }, () => job({ runAt: new Date(Date.now() + 50) })),
     );
-    expect(failed?.status).toBe('scheduled');
-    const now = new Date();
-    const publish = async (jobs: JobDoc[]) => new Set(jobs.map((d) => d._id.toHexString()));
-    const [p1, p2] = await Promise.all([
-      repo.maintenance.promoteDue(now, 100, publish),
-      repo.maintenance.promoteDue(now, 100, publish),
-    ]);
-    const ids = [...p1.promoted, ...p2.promoted]
-      .map((d) => d._id.toHexString())
-      .filter((x) => x === j._id.toHexString());
-    expect(ids).toHaveLength(1);
-    expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
-  });
-
-  it('repairs a fence abandoned by a writer that died between its claim and its write', async () => {
-    const { job: j } = await repo.create(job());
-    const id = j._id.toHexString();
-    // A writer claims rev 0 and dies before writing: nobody else can move the job.
-    expect(await repo.guard.acquire(j._id, 0)).toBe(true);
-    await expect(repo.claim(id, 1, 'w1', 30_000)).rejects.toThrow(/written too often/);
-    // Within the TTL the claim is presumed alive: no repair.
-    expect(await repo.fence.repairAbandoned(j._id, 0)).toBe(false);
-    expect((await repo.get(id))?.rev).toBe(0);
-    // Past the TTL exactly one of two concurrent repairers moves it to rev 1, unchanged (both
-    // answer that the job may have moved on).
-    const later = Date.now() + FENCE_TTL_MS + 1;
-    const registry = createMetricsRegistry('test');
-    reportFenceRepairs(repo.fence, registry, createLogger('test', 'silent'));
-    const moved = await Promise.all([
-      repo.fence.repairAbandoned(j._id, 0, later),
-      repo.fence.repairAbandoned(j._id, 0, later),
-    ]);
-    repo.fence.onRepair = undefined;
-    expect(sampleValue(await registry.metrics(), 'conveyor_job_fence_repairs_total')).toBe(1);
-    expect(moved).toContain(true);
-    const after = await repo.get(id);
-    expect(after).toMatchObject({ rev: 1, status: 'queued', attempts: 0 });
-    // The job is writable again and the next claim wins.
-    expect((await repo.claim(id, 1, 'w1', 30_000))?.status).toBe('running');
-  });
-
-  it('claims a due scheduled job once its promoter wrote queued, waiting on the fence meanwhile', async () => {
-    const { job: j } = await repo.create(job({ runAt: new Date(Date.now() + 150) }));
-    await new Promise((r) => setTimeout(r, 200));
-    const id = j._id.toHexString();
-    let claimedWhile: string | undefined;
-    const promotion = repo.maintenance.promoteDue(new Date(), 10, async (jobs) => {
-      // The dispatch is out before the promotion write: a worker's claim waits on the fence.
-      const claim = repo.claim(id, 1, 'w1', 30_000);
-      await new Promise((r) => setTimeout(r, 100));
-      claimedWhile = (await repo.get(id))?.status;
-      void claim.then((c) => (claimed = c));
-      return new Set(jobs.map((d) => d._id.toHexString()));
-    });
-    let claimed: JobDoc | null = null;
-    const { promoted } = await promotion;
-    expect(promoted.map((d) => d._id.toHexString())).toContain(id);
-    expect(claimedWhile).toBe('scheduled');
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(claimed).toMatchObject({ status: 'running', attempts: 1 });
-    const stored = await repo.get(id);
-    expect(stored?.status).toBe('running');
-    expect(stored?.publishedAt).not.toBeNull();
-  });
-
-  it('promotes a due job whose claim a dead promoter abandoned, after repairing it', async () => {
-    const { job: j } = await repo.create(job({ runAt: new Date(Date.now() + 50) }));
     await new Promise((r) => setTimeout(r, 100));
-    // A promoter claimed rev 0 two minutes ago and died before writing.
-    await conn.collection<{ _id: string; job: unknown; at: Date }>('job_revs').insertOne({
-      _id: `${j._id.toHexString()}:0`,
-      job: j._id,
-      at: new Date(Date.now() - 120_000),
-    });
-    const publish = async (jobs: JobDoc[]) => new Set(jobs.map((d) => d._id.toHexString()));
-    const first = await repo.maintenance.promoteDue(new Date(), 10, publish);
-    expect(first.promoted.map((d) => d._id.toHexString())).not.toContain(j._id.toHexString());
-    expect((await repo.get(j._id.toHexString()))?.rev).toBe(1);
-    const second = await repo.maintenance.promoteDue(new Date(), 10, publish);
-    expect(second.promoted.map((d) => d._id.toHexString())).toContain(j._id.toHexString());
-    expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
+    const now = new Date();
+    const passes = await Promise.all(
+      [1, 2, 3].map(() => repo.promoteDue(now, 1000, async () => undefined, 50)),
+    );
+    const ids = passes.flatMap((p) => p.promoted.map((d) => d._id.toHexString()));
+    const mine = new Set(due.map((d) => d.job._id.toHexString()));
+    const promotedOfMine = ids.filter((id) => mine.has(id));
+    expect(promotedOfMine).toHaveLength(300);
+    expect(new Set(promotedOfMine).size).toBe(300);
+    for (const p of passes) for (const d of p.promoted) expect(d.status).toBe('queued');
   });
 
-  it('does not claim a scheduled job before its time', async () => {
+  it('does not claim a scheduled job, nor promote it before its time', async () => {
     const { job: j } = await repo.create(job({ runAt: new Date(Date.now() + 60_000) }));
-    expect(await repo.claim(j._id.toHexString(), 1, 'w1', 30_000)).toBeNull();
+    expect(j.status).toBe('scheduled');
+    expect(await claim(j._id.toHexString(), 1)).toBeNull();
+    const { promoted } = await repo.promoteDue(new Date(), 1000, async () => undefined);
+    expect(promoted.map((d) => d._id.toHexString())).not.toContain(j._id.toHexString());
   });
 
-  it('cancels queued jobs at once and flags running ones', async () => {
-    const { job: q } = await repo.create(job());
-    const res = await repo.requestCancel(q._id.toHexString(), 'alice');
-    expect(res).toMatchObject({ immediate: true, job: { status: 'cancelled' } });
-    expect(await repo.claim(q._id.toHexString(), 1, 'w', 1000)).toBeNull();
-    const { job: r } = await repo.create(job());
-    await repo.claim(r._id.toHexString(), 1, 'w', 30_000);
-    const running = await repo.requestCancel(r._id.toHexString(), 'alice');
-    expect(running).toMatchObject({
-      immediate: false,
-      job: { status: 'running', cancelRequested: true },
+  it('retries a failed attempt to scheduled, and a failed job with a fresh budget', async () => {
+    const { job: j } = await repo.create(job({ maxAttempts: 1 }));
+    const running = await claim(j._id.toHexString(), 1);
+    const failed = await repo.transition('moveToFailed', j._id, {
+      leaseToken: running!.leaseToken!,
+      error: { code: 'X', message: 'x', retryable: false },
     });
+    expect(failed).toMatchObject({ status: 'failed', finishedAt: expect.any(Date) });
+    const again = await repo.transition('retryFinished', j._id, {
+      attempts: 1,
+      attemptBudget: 1,
+    });
+    expect(again).toMatchObject({ status: 'queued', maxAttempts: 2, error: null });
+    // A stale dispatch of attempt 1 cannot claim it; the dispatch of attempt 2 can.
+    expect(await claim(j._id.toHexString(), 1)).toBeNull();
+    const second = await claim(j._id.toHexString(), 2);
+    const retry = await repo.transition('moveToRetry', j._id, {
+      leaseToken: second!.leaseToken!,
+      error: { code: 'T', message: 't', retryable: true },
+      retryAt: new Date(Date.now() + 60_000),
+    });
+    expect(retry).toMatchObject({ status: 'scheduled', leaseToken: null });
+  });
+
+  it('cancels waiting jobs at once and flags running ones', async () => {
+    const { job: q } = await repo.create(job());
+    expect(await repo.transition('cancelWaiting', q._id, { owner: 'bob' })).toBeNull();
+    const cancelled = await repo.transition('cancelWaiting', q._id, { owner: 'alice' });
+    expect(cancelled).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(await claim(q._id.toHexString(), 1)).toBeNull();
+    const { job: r } = await repo.create(job());
+    await claim(r._id.toHexString(), 1);
+    expect(await repo.transition('cancelWaiting', r._id, {})).toBeNull();
+    const flagged = await repo.transition('requestCancel', r._id, { owner: 'alice' });
+    expect(flagged).toMatchObject({ status: 'running', cancelRequested: true });
+  });
+
+  it('deletes only finished jobs', async () => {
+    const { job: q } = await repo.create(job());
+    expect(await repo.deleteFinished(q._id.toHexString())).toBe(false);
+    await repo.transition('cancelWaiting', q._id, {});
+    expect((await repo.deleteFinished(q._id.toHexString())) || null).not.toBeNull();
+    expect(await repo.get(q._id.toHexString())).toBeNull();
   });
 });

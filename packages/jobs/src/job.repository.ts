@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Types, type Connection } from 'mongoose';
-import type { JobError, JobStatus, Priority, Progress } from '@conveyor/contracts';
-import { jobModel, LEASE_ENDED, type JobDoc, type JobModel } from './job.model.js';
-import { RevisionGuard } from './revision-guard.js';
-import { JobFence, fenceStillOpen } from './fence.js';
-import { JobMaintenance } from './job.maintenance.js';
+import type { JobStatus, Priority } from '@conveyor/contracts';
+import { COLLECTIONS } from './collections.js';
+import { jobModel, type JobDoc, type JobModel } from './job.model.js';
+import { JobQueries } from './job.queries.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
-import { withStoreRetry } from './store-retry.js';
+import {
+  FINISHED_STATUSES,
+  initialStatus,
+  TRANSITIONS,
+  transitionWrite,
+  type TransitionArgs,
+  type TransitionName,
+} from './transitions.js';
 
 /** What it takes to create a job (already validated). */
 export interface NewJob {
@@ -33,48 +39,45 @@ export interface ListFilter {
   limit: number;
 }
 
+/** Where the lifecycle events of transitions go (JobEvents; nothing in store-only tests). */
+export interface LifecycleSink {
+  lifecycle(job: JobDoc): Promise<void>;
+}
+
 const oid = (id: string) => new Types.ObjectId(id);
-/** A scheduled job whose time has come (claimable by the dispatch its promoter sent). */
-const dueScheduled = (d: JobDoc) => d.status === 'scheduled' && d.runAt.getTime() <= Date.now();
 
 /** True for a 24-hex id; anything else can never name a job. */
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
 
 /**
- * Jobs: creation, reads, and the state transitions of the API and the workers (the
- * scheduler's live in {@link JobMaintenance}). Each checks the expected status (and attempt
- * or lease token) and is written through the job's fence (see JobFence, RevisionGuard), so a
- * duplicate or stale message can never move a job twice, on MongoDB and on FerretDB alike.
- * Services call these; they never write `status` themselves.
+ * The job store: creation, reads, and {@link JobRepository.transition}, the one function that
+ * changes a job's state (see transitions.ts). Services call these; they never write `status`.
  */
 export class JobRepository {
+  /** The jobs model; for tests and this package's own queries, not for services. */
   readonly model: JobModel;
-  readonly guard: RevisionGuard;
-  readonly fence: JobFence;
-  /** Promotion, outbox and lease queries, retention, digests (the scheduler's side). */
-  readonly maintenance: JobMaintenance;
+  readonly queries: JobQueries;
 
-  constructor(conn: Connection) {
+  constructor(
+    private readonly conn: Connection,
+    private readonly events: LifecycleSink | null = null,
+  ) {
     this.model = jobModel(conn);
-    this.guard = new RevisionGuard(conn);
-    this.fence = new JobFence(this.model, this.guard);
-    this.maintenance = new JobMaintenance(this);
+    this.queries = new JobQueries(this.model);
   }
 
   /** Creates the indexes (services call this at start). */
   async ensureIndexes(): Promise<void> {
     await this.model.createIndexes();
-    await this.guard.ensureIndexes();
   }
 
   private newDoc(input: NewJob, now: Date): JobDoc {
     const _id = new Types.ObjectId();
-    const due = input.runAt.getTime() <= now.getTime();
+    const status = initialStatus(input.runAt, now);
     return {
       _id,
-      rev: 0,
       type: input.type,
-      status: due ? 'queued' : 'scheduled',
+      status,
       priority: input.priority,
       owner: input.owner,
       ownerEmail: input.ownerEmail ?? null,
@@ -88,7 +91,7 @@ export class JobRepository {
       runAt: input.runAt,
       createdAt: now,
       updatedAt: now,
-      queuedAt: due ? now : null,
+      queuedAt: status === 'queued' ? now : null,
       publishedAt: null,
       startedAt: null,
       finishedAt: null,
@@ -103,34 +106,32 @@ export class JobRepository {
       idempotencyKey: input.idempotencyKey ?? null,
       scheduleId: input.scheduleId ?? null,
       correlationId: input.correlationId ?? randomUUID(),
+      batch: null,
     };
   }
 
   /**
-   * Inserts a job; with an idempotency key already used by this owner, returns the first job
-   * instead (`created: false`).
+   * Inserts jobs in one round trip and publishes the lifecycle event of each created one; a
+   * repeated idempotency key returns the first job instead (`created: false`).
    */
-  async create(input: NewJob): Promise<{ job: JobDoc; created: boolean }> {
-    const doc = this.newDoc(input, new Date());
-    try {
-      await this.model.collection.insertOne(doc);
-      return { job: doc, created: true };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const existing = await this.model.findOne({ dedupeKey: doc.dedupeKey }).lean<JobDoc>();
-      if (!existing) throw err;
-      return { job: existing, created: false };
-    }
-  }
-
-  /** Inserts many jobs in one round trip; duplicates of idempotency keys return the first job. */
   async createMany(inputs: NewJob[]): Promise<{ job: JobDoc; created: boolean }[]> {
     const now = new Date();
     const docs = inputs.map((i) => this.newDoc(i, now));
-    const failed = await insertManySkippingDuplicates(this.model.collection, docs);
+    let refused: Set<number>;
+    if (docs.length === 1) {
+      refused = new Set();
+      try {
+        await this.model.collection.insertOne(docs[0]!);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        refused.add(0);
+      }
+    } else {
+      refused = await insertManySkippingDuplicates(this.model.collection, docs);
+    }
     const out: { job: JobDoc; created: boolean }[] = [];
     for (const [i, doc] of docs.entries()) {
-      if (!failed.has(i)) {
+      if (!refused.has(i)) {
         out.push({ job: doc, created: true });
         continue;
       }
@@ -138,7 +139,14 @@ export class JobRepository {
       if (!existing) throw new Error(`job with key ${doc.idempotencyKey} vanished during insert`);
       out.push({ job: existing, created: false });
     }
+    for (const r of out) if (r.created) this.emit(r.job);
     return out;
+  }
+
+  /** {@link createMany} of one job. */
+  async create(input: NewJob): Promise<{ job: JobDoc; created: boolean }> {
+    const [res] = await this.createMany([input]);
+    return res!;
   }
 
   async get(id: string, owner?: string): Promise<JobDoc | null> {
@@ -157,243 +165,101 @@ export class JobRepository {
     return this.model.find(q).sort({ _id: -1 }).limit(f.limit).lean<JobDoc[]>();
   }
 
-  /** See {@link JobFence.write}. */
-  private transition(...args: Parameters<JobFence['write']>): ReturnType<JobFence['write']> {
-    return this.fence.write(...args);
+  /**
+   * Applies one transition of the table to one job as a single conditional write. Returns
+   * the job after the change, or null when the job is not in a state the transition accepts
+   * (another writer moved it, a stale message, a lost lease). Publishes the lifecycle event
+   * when the transition emits one.
+   */
+  async transition<N extends TransitionName>(
+    name: N,
+    id: Types.ObjectId | string,
+    args: TransitionArgs<N>,
+  ): Promise<JobDoc | null> {
+    if (typeof id === 'string' && !isJobId(id)) return null;
+    const _id = typeof id === 'string' ? oid(id) : id;
+    const { filter, update } = transitionWrite(name, _id, args, new Date());
+    const doc = await this.model
+      .findOneAndUpdate(filter, update, { returnDocument: 'after' })
+      .lean<JobDoc>();
+    if (doc && TRANSITIONS[name].emits) this.emit(doc);
+    return doc;
   }
 
   /**
-   * Marks confirmed dispatches published, in two round trips (guards, then one update).
-   * Jobs whose fence was lost moved on already (usually claimed by a worker).
+   * Applies a transition that emits no event to many jobs at once (one `updateMany`); returns
+   * how many moved. For the batch marks of the outbox.
    */
-  async markPublishedMany(jobs: JobDoc[]): Promise<void> {
-    const candidates = jobs.filter((j) => j.status === 'queued');
-    if (candidates.length === 0) return;
-    const claimed = Date.now();
-    const mine = await withStoreRetry(() => this.guard.acquireMany(candidates));
-    const won = candidates.filter((j) => mine.has(j._id.toHexString()));
-    if (won.length === 0) return;
-    const now = new Date();
-    await withStoreRetry(() => {
-      fenceStillOpen(won[0]!._id, claimed);
-      return this.model.updateMany(
-        { _id: { $in: won.map((j) => j._id) } },
-        { $set: { publishedAt: now, updatedAt: now }, $inc: { rev: 1 } },
-      );
-    });
+  async transitionMany<N extends 'markPublished'>(
+    name: N,
+    ids: Types.ObjectId[],
+    args: TransitionArgs<N>,
+  ): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { filter, update } = transitionWrite(name, { $in: ids }, args, new Date());
+    const res = await this.model.updateMany(filter, update);
+    return res.modifiedCount;
   }
 
   /**
-   * queued -> running for attempt `attempt`. Null when the job is not in that state. A due
-   * `scheduled` job is claimable too: the promoter publishes before its write lands (see
-   * promoteDue), and such a claim waits on the promoter's fence, then sees `queued`.
+   * Due scheduled jobs -> queued, one pass over at most `limit` of them, in chunks of
+   * `chunk`: per chunk one `updateMany` over its ids, conditional on each still being due and
+   * scheduled and tagged with this chunk's token, then one read of the jobs carrying the
+   * token — exactly the ones this replica moved, even with others promoting the same ids at
+   * the same moment. Each chunk's `queued` events are published and `onPromoted` (dispatch)
+   * runs before the next chunk, so a job waits unpublished for a moment only. Each replica
+   * starts at a random chunk, so replicas that found the same jobs mostly take different ones.
    */
-  async claim(
-    id: string,
-    attempt: number,
-    workerId: string,
-    leaseMs: number,
-  ): Promise<JobDoc | null> {
-    if (!isJobId(id)) return null;
-    return this.transition(
-      oid(id),
-      (d) =>
-        (d.status === 'queued' || dueScheduled(d)) &&
-        d.attempts === attempt - 1 &&
-        !d.cancelRequested,
-      () => {
-        const now = new Date();
-        return {
-          status: 'running',
-          attempts: attempt,
-          startedAt: now,
-          leaseToken: randomUUID(),
-          leaseUntil: new Date(now.getTime() + leaseMs),
-          workerId,
-          progress: null,
-        };
-      },
-    );
-  }
-
-  private holds = (leaseToken: string) => (d: JobDoc) =>
-    d.status === 'running' && d.leaseToken === leaseToken;
-
-  /**
-   * Extends the lease. Returns null when the lease was lost (reaped, finished elsewhere), else
-   * the job, whose `cancelRequested` is the backstop for a lost cancel broadcast.
-   */
-  async heartbeat(
-    id: Types.ObjectId,
-    leaseToken: string,
-    leaseMs: number,
-    known?: JobDoc,
-  ): Promise<JobDoc | null> {
-    const renew = () => ({ leaseUntil: new Date(Date.now() + leaseMs) });
-    return this.transition(id, this.holds(leaseToken), renew, known);
-  }
-
-  /**
-   * running -> queued again without spending the attempt (graceful shutdown gave up on it and
-   * requeues its message, which may claim it again).
-   */
-  async release(id: Types.ObjectId, leaseToken: string, known?: JobDoc): Promise<boolean> {
-    const now = new Date();
-    const doc = await this.transition(
-      id,
-      this.holds(leaseToken),
-      (d) => ({
-        status: 'queued',
-        attempts: d.attempts - 1,
-        queuedAt: now,
-        publishedAt: now,
-        ...LEASE_ENDED,
-      }),
-      known,
-    );
-    return doc !== null;
-  }
-
-  async saveProgress(
-    id: Types.ObjectId,
-    leaseToken: string,
-    progress: Progress,
-    known?: JobDoc,
-  ): Promise<JobDoc | null> {
-    return this.transition(id, this.holds(leaseToken), () => ({ progress }), known);
-  }
-
-  /** running -> succeeded; null when the fence rejects it (lease taken over). */
-  async succeed(
-    id: Types.ObjectId,
-    leaseToken: string,
-    result: unknown,
-    known?: JobDoc,
-    progressMessage?: string,
-  ): Promise<JobDoc | null> {
-    return this.transition(
-      id,
-      this.holds(leaseToken),
-      () => ({
-        status: 'succeeded',
-        result: JSON.stringify(result ?? null),
-        error: null,
-        finishedAt: new Date(),
-        ...LEASE_ENDED,
-        progress: { percent: 100, ...(progressMessage ? { message: progressMessage } : {}) },
-      }),
-      known,
-    );
-  }
-
-  /** running -> scheduled (retry at `retryAt`) or -> failed (no retry). Null when fenced out. */
-  async fail(
-    id: Types.ObjectId,
-    leaseToken: string,
-    error: JobError,
-    retryAt: Date | null,
-    known?: JobDoc,
-  ): Promise<JobDoc | null> {
-    return this.transition(
-      id,
-      this.holds(leaseToken),
-      () => ({
-        ...(retryAt
-          ? { status: 'scheduled' as const, runAt: retryAt, queuedAt: null, publishedAt: null }
-          : { status: 'failed' as const, finishedAt: new Date() }),
-        error,
-        ...LEASE_ENDED,
-      }),
-      known,
-    );
-  }
-
-  /** running -> cancelled, by the worker whose handler was aborted by a cancel request. */
-  async cancelRunning(
-    id: Types.ObjectId,
-    leaseToken: string,
-    known?: JobDoc,
-  ): Promise<JobDoc | null> {
-    return this.transition(
-      id,
-      this.holds(leaseToken),
-      () => ({
-        status: 'cancelled',
-        finishedAt: new Date(),
-        ...LEASE_ENDED,
-        error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
-      }),
-      known,
-    );
-  }
-
-  /**
-   * Cancel: scheduled/queued -> cancelled at once; running -> `cancelRequested` (the worker
-   * ends it as cancelled). Returns the job after the change, or null if it isn't cancellable.
-   */
-  async requestCancel(
-    id: string,
-    owner?: string,
-  ): Promise<{ job: JobDoc; immediate: boolean } | null> {
-    if (!isJobId(id)) return null;
-    let immediate = false;
-    const doc = await this.transition(
-      oid(id),
-      (d) =>
-        (owner === undefined || d.owner === owner) &&
-        ['scheduled', 'queued', 'running'].includes(d.status),
-      (d) => {
-        immediate = d.status !== 'running';
-        return immediate
-          ? {
-              status: 'cancelled',
-              finishedAt: new Date(),
-              cancelRequested: true,
-              error: { code: 'CANCELLED', message: 'job was cancelled', retryable: false },
-            }
-          : { cancelRequested: true };
-      },
-    );
-    return doc ? { job: doc, immediate } : null;
-  }
-
-  /**
-   * failed/cancelled -> queued with a fresh budget of attempts. `attempts` keeps counting up,
-   * so a stale dispatch of an earlier attempt can never claim the job again.
-   */
-  async retry(id: string, owner?: string): Promise<JobDoc | null> {
-    if (!isJobId(id)) return null;
-    return this.transition(
-      oid(id),
-      (d) =>
-        (owner === undefined || d.owner === owner) &&
-        (d.status === 'failed' || d.status === 'cancelled'),
-      (d) => {
-        const now = new Date();
-        return {
-          status: 'queued',
-          maxAttempts: d.attempts + d.attemptBudget,
-          runAt: now,
-          queuedAt: now,
-          publishedAt: null,
-          finishedAt: null,
-          error: null,
-          result: null,
-          progress: null,
-          cancelRequested: false,
-        };
-      },
-    );
+  async promoteDue(
+    now: Date,
+    limit: number,
+    onPromoted: (jobs: JobDoc[]) => Promise<void>,
+    chunk = 250,
+  ): Promise<{ found: number; promoted: JobDoc[] }> {
+    const due = await this.queries.findDue(now, limit);
+    const promoted: JobDoc[] = [];
+    const chunks = Math.ceil(due.length / chunk);
+    const first = Math.floor(Math.random() * chunks);
+    for (let k = 0; k < chunks; k++) {
+      const i = ((first + k) % chunks) * chunk;
+      const ids = due.slice(i, i + chunk).map((d) => d._id);
+      const batch = randomUUID();
+      const { filter, update } = transitionWrite('moveToQueued', { $in: ids }, { now, batch }, now);
+      const res = await this.model.updateMany(filter, update);
+      if (res.modifiedCount === 0) continue;
+      const mine = await this.model
+        .find({ _id: { $in: ids }, batch })
+        .lean<JobDoc[]>()
+        .exec();
+      for (const job of mine) this.emit(job);
+      await onPromoted(mine);
+      promoted.push(...mine);
+    }
+    return { found: due.length, promoted };
   }
 
   /** Deletes a finished job; null when missing, false when it has not finished. */
   async deleteFinished(id: string, owner?: string): Promise<JobDoc | null | false> {
     const job = await this.get(id, owner);
     if (!job) return null;
-    if (job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'cancelled')
-      return false;
-    if (!(await this.guard.acquire(job._id, job.rev))) return false;
-    await this.model.deleteOne({ _id: job._id });
-    return job;
+    const res = await this.model.deleteOne({
+      _id: job._id,
+      status: { $in: [...FINISHED_STATUSES] },
+    });
+    return res.deletedCount === 1 ? job : false;
+  }
+
+  /** Deletes finished jobs by id (retention) and what other services keep per job. */
+  async purge(ids: Types.ObjectId[], finishedBefore: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model.deleteMany({ _id: { $in: ids }, finishedAt: { $lt: finishedBefore } });
+    await this.conn
+      .collection<{ _id: string }>(COLLECTIONS.mailDeliveries)
+      .deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) } });
+  }
+
+  private emit(job: JobDoc): void {
+    // n.b. events are best effort (JobEvents counts failures); the document is the truth
+    if (this.events) void this.events.lifecycle(job);
   }
 }

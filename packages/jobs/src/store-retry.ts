@@ -1,13 +1,10 @@
 /**
- * Whether a store error is transient: the write did not happen and may simply be repeated.
- * FerretDB on SQLite answers "database is locked (SQLITE_BUSY)" when writers collide; network
- * errors and primary step-downs are transient on MongoDB.
+ * Whether a store error is transient: the write did not happen and may simply be repeated
+ * (network errors, a primary stepping down, the driver's retryable-write label).
  */
 export function isTransientStoreError(err: unknown): boolean {
-  const e = err as { message?: string; name?: string; code?: number; errorLabelSet?: Set<string> };
-  const message = e?.message ?? '';
+  const e = err as { name?: string; code?: number; errorLabelSet?: Set<string> };
   return (
-    /SQLITE_BUSY|database is locked/.test(message) ||
     e?.name === 'MongoNetworkError' ||
     e?.name === 'MongoNetworkTimeoutError' ||
     e?.errorLabelSet?.has?.('RetryableWriteError') === true
@@ -16,7 +13,7 @@ export function isTransientStoreError(err: unknown): boolean {
 
 /**
  * Runs `fn`, repeating it on transient store errors with a growing pause (about 10 s in all
- * by default). Use it for writes that must land once their fence was taken.
+ * by default). Only for idempotent operations.
  */
 export async function withStoreRetry<T>(fn: () => Promise<T>, tries = 12): Promise<T> {
   for (let i = 1; ; i++) {

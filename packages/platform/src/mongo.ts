@@ -13,7 +13,7 @@ export async function connectMongo(
   const conn = mongoose.createConnection(url, {
     appName: opts.appName,
     serverSelectionTimeoutMS: 10_000,
-    // FerretDB and small deployments: keep the pool modest, hot paths are short.
+    // Small deployments: keep the pool modest, hot paths are short.
     maxPoolSize: 20,
     autoIndex: false,
   });

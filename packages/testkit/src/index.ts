@@ -231,7 +231,7 @@ export async function infra(): Promise<Infra> {
 
 /**
  * `prefix` plus a random suffix, made only of `[a-z0-9_-]` and at most 48 characters, so
- * it is valid as a queue, exchange, MongoDB (and FerretDB) database or collection name.
+ * it is valid as a queue, exchange, MongoDB database or collection name.
  */
 export function uniqueName(prefix: string): string {
   const safe = prefix

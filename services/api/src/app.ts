@@ -73,9 +73,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
   // Schedules mount point: `scheduleRoutes` carries its own `/v1/schedules` prefix.
   const schedules = new Router();
   schedules.use(auth);
-  schedules.use(
-    scheduleRoutes({ repo: deps.schedules, jobs: deps.repo, dispatcher: deps.dispatcher }).routes(),
-  );
+  schedules.use(scheduleRoutes({ repo: deps.schedules, core: deps.core }).routes());
 
   for (const router of [open, probes, v1, schedules])
     app.use(router.routes()).use(router.allowedMethods());

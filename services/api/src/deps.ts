@@ -1,11 +1,10 @@
+import { BUCKETS, FileStore, ScheduleRepository, type JobRepository } from '@conveyor/jobs/store';
 import {
-  FileStore,
-  JobDispatcher,
-  JobEvents,
-  JobRepository,
-  reportFenceRepairs,
-  ScheduleRepository,
-} from '@conveyor/jobs';
+  createJobCore,
+  type JobCore,
+  type JobDispatcher,
+  type JobEvents,
+} from '@conveyor/jobs/dispatch';
 import type { ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
@@ -15,6 +14,8 @@ import { createApiMetrics, type ApiMetrics } from './http/metrics.js';
 export interface ApiDeps {
   runtime: ServiceRuntime;
   config: ApiConfig;
+  /** Submit, cancel and retry act on this; `repo`, `dispatcher` and `events` are its parts. */
+  core: JobCore;
   repo: JobRepository;
   schedules: ScheduleRepository;
   dispatcher: JobDispatcher;
@@ -28,8 +29,9 @@ export interface ApiDeps {
 
 /** Builds the API's collaborators on a booted runtime and starts the events consumer. */
 export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig): Promise<ApiDeps> {
-  const repo = new JobRepository(runtime.mongo);
-  reportFenceRepairs(repo.fence, runtime.registry, runtime.log);
+  // n.b. marks batched half a second after the confirm: see JobDispatcher
+  const core = createJobCore(runtime, { markDelayMs: 500 });
+  const { repo } = core;
   await repo.ensureIndexes();
   const schedules = new ScheduleRepository(runtime.mongo);
   await schedules.ensureIndexes();
@@ -38,13 +40,13 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   return {
     runtime,
     config,
+    core,
     repo,
     schedules,
-    // n.b. marks batched half a second after the confirm: see JobDispatcher
-    dispatcher: new JobDispatcher(runtime.amqp, runtime.topology, repo, runtime.log, 500),
-    events: new JobEvents(runtime.amqp, runtime.topology, runtime.log),
-    uploads: new FileStore(runtime.mongo, 'uploads'),
-    artifacts: new FileStore(runtime.mongo, 'artifacts'),
+    dispatcher: core.dispatcher,
+    events: core.events,
+    uploads: new FileStore(runtime.mongo, BUCKETS.uploads),
+    artifacts: new FileStore(runtime.mongo, BUCKETS.artifacts),
     hub,
     metrics: createApiMetrics(runtime.registry),
   };

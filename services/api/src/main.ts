@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   rt.lifecycle.onClose('stop http listener', () => http.stopAccepting());
   rt.lifecycle.onClose('end event streams', () => deps.hub.stop());
   rt.lifecycle.onClose('drain http requests', () => http.drain(config.SHUTDOWN_GRACE_MS));
-  rt.lifecycle.onClose('mark dispatched jobs published', () => deps.dispatcher.flush());
+  rt.lifecycle.onClose('mark dispatched jobs published', () => deps.core.flush());
   closeRuntime(rt);
   rt.lifecycle.handleSignals();
 }

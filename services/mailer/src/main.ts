@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       return mailerHandlers({
         transport,
         deliveries,
-        countJobs: (owner, since) => jobs.maintenance.digestCounts(owner, since),
+        countJobs: (owner, since) => jobs.queries.digestCounts(owner, since),
         config: config.mail,
         metrics: createMailerMetrics(rt.registry),
       });

@@ -53,13 +53,16 @@ async function job(
     runAt,
   });
   if (status !== 'failed') return;
-  const claimed = await h.jobs.claim(doc._id.toHexString(), 1, 'test', 10_000);
-  await h.jobs.fail(
-    doc._id,
-    claimed!.leaseToken!,
-    { code: 'BOOM', message: 'it broke', retryable: false },
-    null,
-  );
+  const claimed = await h.jobs.transition('moveToRunning', doc._id, {
+    attempt: 1,
+    workerId: 'test',
+    leaseToken: 'test-lease',
+    leaseMs: 10_000,
+  });
+  await h.jobs.transition('moveToFailed', doc._id, {
+    leaseToken: claimed!.leaseToken!,
+    error: { code: 'BOOM', message: 'it broke', retryable: false },
+  });
 }
 
 describe('daily digest', () => {
@@ -81,9 +84,9 @@ describe('daily digest', () => {
       MAIL_RATE_PER_SECOND: '0',
     });
     const fireAt = new Date();
-    expect(await queueDigests(h.jobs, h.dispatcher, fireAt)).toBe(2);
+    expect(await queueDigests(h.core, fireAt)).toBe(2);
     // Every replica may run the built-in: another run for the same fire time creates nothing.
-    expect(await queueDigests(h.jobs, h.dispatcher, fireAt)).toBe(0);
+    expect(await queueDigests(h.core, fireAt)).toBe(0);
 
     const mine = async () => {
       const res = await fetch(`${catcher}/api/messages`);

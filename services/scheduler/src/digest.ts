@@ -1,5 +1,6 @@
 import { emailDigest } from '@conveyor/contracts';
-import { nextFireTime, parseCron, type JobDispatcher, type JobRepository } from '@conveyor/jobs';
+import { nextFireTime, parseCron } from '@conveyor/jobs/store';
+import { submitJob, type JobCore } from '@conveyor/jobs/dispatch';
 import type { Logger } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 
@@ -13,50 +14,29 @@ const MAX_SLEEP_MS = 60_000;
  * ones in the last 24 h and a known address. The job is owned by that user (they see it) and
  * keyed `digest:<owner>:<fire time>`, so every replica may run this and each owner gets one.
  */
-export async function queueDigests(
-  repo: JobRepository,
-  dispatcher: JobDispatcher,
-  fireAt: Date,
-): Promise<number> {
+export async function queueDigests(core: JobCore, fireAt: Date): Promise<number> {
   const since = new Date(fireAt.getTime() - PERIOD_HOURS * 3600_000);
-  const interesting = {
-    ownerEmail: { $ne: null },
-    $or: [
-      { status: { $in: ['scheduled', 'queued'] } },
-      { status: 'failed', finishedAt: { $gte: since } },
-    ],
-  };
-  const owners = (await repo.model.collection.distinct('owner', interesting)) as string[];
   let created = 0;
-  for (const owner of owners) {
-    const latest = await repo.model.collection.findOne<{ ownerEmail: string | null }>(
-      { ...interesting, owner },
-      { projection: { ownerEmail: 1 }, sort: { _id: -1 } },
-    );
-    if (!latest?.ownerEmail) continue;
-    const res = await repo.create({
+  for (const { owner, email } of await core.repo.queries.digestRecipients(since)) {
+    const res = await submitJob(core, {
       type: emailDigest.name,
-      payload: { owner, to: latest.ownerEmail, periodHours: PERIOD_HOURS },
+      payload: { owner, to: email, periodHours: PERIOD_HOURS },
       priority: 'low',
       owner,
-      ownerEmail: latest.ownerEmail,
+      ownerEmail: email,
       maxAttempts: emailDigest.maxAttempts,
       timeoutMs: emailDigest.timeoutMs,
       runAt: fireAt,
       idempotencyKey: `digest:${owner}:${fireAt.toISOString()}`,
     });
-    if (res.created) {
-      created++;
-      await dispatcher.dispatch(res.job);
-    }
+    if (res.created) created++;
   }
   return created;
 }
 
 /** Runs {@link queueDigests} at each fire time of `cron` in `timezone`. */
 export function startDigest(deps: {
-  repo: JobRepository;
-  dispatcher: JobDispatcher;
+  core: JobCore;
   log: Logger;
   cron: string;
   timezone: string;
@@ -66,7 +46,7 @@ export function startDigest(deps: {
   return startLoop('digest', deps.log, async () => {
     const now = new Date();
     if (now.getTime() >= nextFire.getTime()) {
-      const n = await queueDigests(deps.repo, deps.dispatcher, nextFire);
+      const n = await queueDigests(deps.core, nextFire);
       deps.log.info({ fireAt: nextFire.toISOString(), digests: n }, 'digests queued');
       nextFire = nextFireTime(ct, deps.timezone, now);
     }

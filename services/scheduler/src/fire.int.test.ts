@@ -7,7 +7,7 @@ let firer: ScheduleFirer;
 
 beforeAll(async () => {
   h = await startHarness('sched-fire');
-  firer = new ScheduleFirer(h.schedules, h.jobs, h.dispatcher, h.log, { toleranceMs: 5000 });
+  firer = new ScheduleFirer(h.schedules, h.core, h.log, { toleranceMs: 5000 });
 });
 afterAll(async () => h?.teardown());
 
@@ -77,7 +77,7 @@ describe('ScheduleFirer with a fixed clock', () => {
 
   it('two replicas handling the same fire create one job', async () => {
     const s = await h.schedules.create(schedule({ nextFireAt: t('20:00') }));
-    const other = new ScheduleFirer(h.schedules, h.jobs, h.dispatcher, h.log);
+    const other = new ScheduleFirer(h.schedules, h.core, h.log);
     const [a, b] = await Promise.all([firer.fireDue(t('20:00')), other.fireDue(t('20:00'))]);
     expect(a.fired + b.fired).toBe(1);
     expect(await jobsOf(s._id.toHexString())).toHaveLength(1);

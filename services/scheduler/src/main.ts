@@ -1,13 +1,5 @@
-import {
-  FileStore,
-  JobDispatcher,
-  JobEvents,
-  JobHousekeeping,
-  JobRepository,
-  reportFenceRepairs,
-  ScheduleFirer,
-  ScheduleRepository,
-} from '@conveyor/jobs';
+import { BUCKETS, FileStore, ScheduleRepository } from '@conveyor/jobs/store';
+import { createJobCore, JobHousekeeping, ScheduleFirer } from '@conveyor/jobs/dispatch';
 import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
 import { schedulerConfig } from './config.js';
 import { startCronRunner } from './cron-runner.js';
@@ -22,26 +14,20 @@ import { startReaper } from './reaper.js';
 /**
  * The scheduler: promotes delayed jobs, fires cron schedules, sweeps the outbox, reaps
  * expired leases, queues digests and purges old jobs. Any number of replicas may run; every
- * step is a fenced update or an idempotent insert, so no leader is needed.
+ * step is a conditional update or an idempotent insert, so no leader is needed.
  */
 async function main(): Promise<void> {
   const config = schedulerConfig();
   const rt = await bootService('scheduler', config);
   const { log } = rt;
-  const jobs = new JobRepository(rt.mongo);
-  reportFenceRepairs(jobs.fence, rt.registry, log);
+  const core = createJobCore(rt);
+  const { repo: jobs, dispatcher } = core;
   const schedules = new ScheduleRepository(rt.mongo);
   await jobs.ensureIndexes();
   await schedules.ensureIndexes();
-  const dispatcher = new JobDispatcher(rt.amqp, rt.topology, jobs, log);
-  const housekeeping = new JobHousekeeping(
-    jobs,
-    dispatcher,
-    new JobEvents(rt.amqp, rt.topology, log),
-    log,
-  );
+  const housekeeping = new JobHousekeeping(jobs, dispatcher, log);
   const metrics = schedulerMetrics(rt.registry);
-  const firer = new ScheduleFirer(schedules, jobs, dispatcher, log, {
+  const firer = new ScheduleFirer(schedules, core, log, {
     toleranceMs: Math.max(5000, 2 * config.SCAN_INTERVAL_MS),
   });
 
@@ -67,8 +53,7 @@ async function main(): Promise<void> {
   if (config.DIGEST_CRON !== 'off') {
     loops.push(
       startDigest({
-        repo: jobs,
-        dispatcher,
+        core,
         log,
         cron: config.DIGEST_CRON,
         timezone: config.DIGEST_TIMEZONE,
@@ -78,7 +63,7 @@ async function main(): Promise<void> {
   loops.push(
     startPurge({
       repo: jobs,
-      artifacts: new FileStore(rt.mongo, 'artifacts'),
+      artifacts: new FileStore(rt.mongo, BUCKETS.artifacts),
       metrics,
       log,
       retentionDays: config.RETENTION_DAYS,
@@ -89,7 +74,7 @@ async function main(): Promise<void> {
   rt.lifecycle.onClose('stop scheduler loops', async () => {
     await Promise.all(loops.map((l) => l.stop()));
   });
-  rt.lifecycle.onClose('mark dispatched jobs published', () => dispatcher.flush());
+  rt.lifecycle.onClose('mark dispatched jobs published', () => core.flush());
   closeRuntime(rt);
   rt.lifecycle.handleSignals();
   log.info({ loops: loops.length }, 'scheduler started');

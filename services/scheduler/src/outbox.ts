@@ -17,7 +17,7 @@ export function startOutboxSweeper(deps: {
   intervalMs: number;
 }): TimerLoop {
   return startLoop('outbox', deps.log, async () => {
-    const n = await deps.housekeeping.sweepUnpublished(deps.graceMs);
+    const n = await deps.housekeeping.publishUnpublished(deps.graceMs);
     deps.metrics.outboxPublished.inc(n);
     if (deps.redispatchAfterMs > 0)
       deps.metrics.redispatched.inc(

@@ -10,11 +10,12 @@ beforeAll(async () => {
 afterAll(async () => h?.teardown());
 
 /**
- * 10,000 jobs due in the same second, three scheduler replicas. `SCHEDULER_LOAD_JOBS` changes
- * the size. The figures printed are the run's timing (not asserted: timing belongs to
- * benchmarks); the assertions are that every job is promoted and dispatched exactly once.
+ * 2,000 jobs due in the same second, three scheduler replicas racing for them.
+ * `SCHEDULER_LOAD_JOBS` changes the size. The assertions are that every job is promoted and
+ * dispatched exactly once; the figures printed are not asserted (timing belongs to the
+ * benchmark, `node services/scheduler/dist/bench/promotion.js`), and the wait is on progress.
  */
-const N = Number(process.env['SCHEDULER_LOAD_JOBS'] ?? 10_000);
+const N = Number(process.env['SCHEDULER_LOAD_JOBS'] ?? 2000);
 const CHUNK = 1000;
 
 describe('promoter under load', () => {
@@ -35,7 +36,6 @@ describe('promoter under load', () => {
     let lastReport = Date.now();
     await waitFor(
       async () => {
-        // n.b. one count a second: on the local store every count reads the whole collection
         const published = await h.jobs.model.countDocuments({
           status: 'queued',
           publishedAt: { $ne: null },
@@ -48,7 +48,7 @@ describe('promoter under load', () => {
         }
         return published === N;
       },
-      { timeoutMs: 170_000, intervalMs: 1000, what: 'all jobs promoted and published' },
+      { timeoutMs: 600_000, intervalMs: 1000, what: 'all jobs promoted and published' },
     );
     process.stdout.write(
       `promoter load: inserted ${N} in ${inserted - t0} ms; 3 replicas (boot included) promoted and published all in ${Date.now() - started} ms\n`,
@@ -56,5 +56,5 @@ describe('promoter under load', () => {
     // Settle, then the queue must hold exactly one message per job.
     await new Promise((r) => setTimeout(r, 1500));
     expect(await h.processorQueueDepth()).toBe(N);
-  }, 240_000);
+  }, 660_000);
 });

@@ -23,8 +23,7 @@ export function startPromoter(deps: {
   return startLoop('promoter', deps.log, async () => {
     // n.b. woken for a due time already known: promote at once; otherwise (the safety scan)
     // ask first, so an idle pass costs one query
-    let next =
-      known && known.getTime() <= Date.now() ? known : await deps.repo.maintenance.nextDue();
+    let next = known && known.getTime() <= Date.now() ? known : await deps.repo.queries.nextDue();
     known = undefined;
     let floor = 0;
     if (next && next.getTime() <= Date.now()) {
@@ -33,9 +32,9 @@ export function startPromoter(deps: {
       for (const job of promoted)
         deps.metrics.promotionLag.observe(Math.max(0, now.getTime() - job.runAt.getTime()) / 1000);
       // promoteDue returns once a batch came back short, so what is left is due later
-      next = await deps.repo.maintenance.nextDue();
+      next = await deps.repo.queries.nextDue();
       // n.b. due jobs this pass could not take are being promoted by another replica: back
-      // off instead of spinning on the same rows (on SQLite that starves everyone's writes)
+      // off a moment instead of re-reading the same rows
       floor = promoted.length > 0 ? 0 : BUSY_BACKOFF_MS;
     }
     known = next;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FileStore, MAIL_DELIVERIES_COLLECTION } from '@conveyor/jobs';
+import { COLLECTIONS, FileStore } from '@conveyor/jobs/store';
 import { testJob } from '@conveyor/jobs/testing';
-import { GUARD_RETENTION_MS, purgeExpired } from './purge.js';
+import { purgeExpired } from './purge.js';
 import { startHarness, type Harness } from './test-harness.js';
 
 let h: Harness;
@@ -40,7 +40,7 @@ describe('retention purge', () => {
     const recentArtifact = await write(recent);
 
     const deliveries = h.jobs.model.db.collection<{ _id: string; sentAt: Date }>(
-      MAIL_DELIVERIES_COLLECTION,
+      COLLECTIONS.mailDeliveries,
     );
     await deliveries.insertMany([
       { _id: oldDone, sentAt: now },
@@ -56,20 +56,5 @@ describe('retention purge', () => {
     expect(left).not.toContain(oldFailed);
     expect(await artifacts.find(oldArtifact)).toBeNull();
     expect(await artifacts.find(recentArtifact)).not.toBeNull();
-  });
-
-  it('deletes revision guards older than an hour, and only those', async () => {
-    const { job: j } = await h.jobs.create(job());
-    const revs = h.jobs.model.db.collection<{ _id: string; job: unknown; at: Date }>('job_revs');
-    await revs.insertOne({
-      _id: `${j._id.toHexString()}:old`,
-      job: j._id,
-      at: new Date(Date.now() - 2 * 3_600_000),
-    });
-    expect(await h.jobs.guard.acquire(j._id, 0)).toBe(true);
-    expect(await h.jobs.guard.purge(new Date(Date.now() - GUARD_RETENTION_MS))).toBe(1);
-    expect((await revs.find({ job: j._id }).toArray()).map((g) => g._id)).toEqual([
-      `${j._id.toHexString()}:0`,
-    ]);
   });
 });

@@ -3,9 +3,6 @@ import type { Logger } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 import type { SchedulerMetrics } from './metrics.js';
 
-/** Revision guards older than this are deleted (see RevisionGuard). */
-export const GUARD_RETENTION_MS = 3_600_000;
-
 /**
  * Deletes finished jobs that finished more than `retentionDays` before `now`, with the
  * artifacts they produced and the records other services keep per job (mail deliveries).
@@ -21,21 +18,18 @@ export async function purgeExpired(
   const before = new Date(now.getTime() - retentionDays * 86_400_000);
   let total = 0;
   for (;;) {
-    const ids = await repo.maintenance.purgeFinished(before, batch);
+    const ids = await repo.queries.findFinishedBefore(before, batch);
     if (ids.length === 0) break;
     // n.b. jobs first: an artifact left by a crash here is unreachable through the API anyway.
+    await repo.purge(ids, before);
     await artifacts.deleteByJobIds(ids.map((id) => id.toHexString()));
-    await repo.maintenance.deleteJobRecords(ids);
     total += ids.length;
     if (ids.length < batch) break;
   }
   return total;
 }
 
-/**
- * Every `intervalMs`: runs {@link purgeExpired} (unless retention is 0 = keep forever) and
- * deletes revision guards older than {@link GUARD_RETENTION_MS}.
- */
+/** Every `intervalMs`: runs {@link purgeExpired} (unless retention is 0 = keep forever). */
 export function startPurge(deps: {
   repo: JobRepository;
   artifacts: FileStore;
@@ -51,7 +45,6 @@ export function startPurge(deps: {
       if (n > 0)
         deps.log.info({ purged: n, retentionDays: deps.retentionDays }, 'purged finished jobs');
     }
-    await deps.repo.guard.purge(new Date(Date.now() - GUARD_RETENTION_MS));
     return deps.intervalMs;
   });
 }

@@ -11,7 +11,7 @@ export function startReaper(deps: {
   intervalMs: number;
 }): TimerLoop {
   return startLoop('reaper', deps.log, async () => {
-    const reaped = await deps.housekeeping.reapExpired();
+    const reaped = await deps.housekeeping.expireLeases();
     deps.metrics.jobsReaped.inc(reaped.length);
     return deps.intervalMs;
   });

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Topology } from '@conveyor/contracts';
-import { ScheduleRepository, type JobDispatcher, type JobRepository } from '@conveyor/jobs';
+import { ScheduleRepository, type JobRepository } from '@conveyor/jobs/store';
+import type { JobCore, JobDispatcher } from '@conveyor/jobs/dispatch';
 import { startJobStack } from '@conveyor/jobs/testing';
 import type { AmqpClient, Logger } from '@conveyor/platform';
 import type { Connection } from 'mongoose';
@@ -13,6 +14,7 @@ export interface Harness {
   amqp: AmqpClient;
   topo: Topology;
   log: Logger;
+  core: JobCore;
   jobs: JobRepository;
   schedules: ScheduleRepository;
   dispatcher: JobDispatcher;
@@ -36,6 +38,7 @@ export async function startHarness(name: string): Promise<Harness> {
     amqp: stack.amqp,
     topo: stack.topo,
     log: stack.log,
+    core: stack.core,
     jobs: stack.repo,
     schedules,
     dispatcher: stack.dispatcher,
@@ -55,8 +58,8 @@ export async function startHarness(name: string): Promise<Harness> {
     },
     processorQueueDepth: () => stack.queueDepth('processor'),
     async teardown() {
-      // n.b. SIGTERM and wait: dropping a database under a killed client's in-flight writes
-      // has crashed the local FerretDB (SQLite WAL), taking every other test down with it.
+      // n.b. SIGTERM and wait: a scheduler still running would write into the next test's
+      // view of a dropped database.
       await Promise.all(children.map((c) => stopGracefully(c)));
       await new Promise((r) => setTimeout(r, 1000));
       await stack.teardown();

@@ -1,9 +1,8 @@
 import type { CronTime } from 'cron';
 import { findJobType } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
-import type { JobDispatcher } from '../dispatch.js';
-import type { JobDoc } from '../job.model.js';
-import type { JobRepository } from '../job.repository.js';
+import type { JobCore } from '../core.js';
+import { submitJob, type Submitted } from '../use-cases/submit.js';
 import { dueFireTimes, nextFireTime, parseCron } from './cron.js';
 import { decideFire } from './fire-decision.js';
 import type { ScheduleDoc } from './schedule.model.js';
@@ -41,8 +40,7 @@ export class ScheduleFirer {
 
   constructor(
     private readonly schedules: ScheduleRepository,
-    private readonly jobs: JobRepository,
-    private readonly dispatcher: JobDispatcher,
+    private readonly core: JobCore,
     private readonly log: Logger,
     opts: ScheduleFirerOptions = {},
   ) {
@@ -87,7 +85,7 @@ export class ScheduleFirer {
     const onTime = this.onTimeFires(ct, s.timezone, expected, now);
     const active =
       s.overlapPolicy === 'skip'
-        ? await this.jobs.maintenance.hasActiveForSchedule(s._id.toHexString())
+        ? await this.core.repo.queries.hasActiveForSchedule(s._id.toHexString())
         : false;
     const decision = decideFire({
       due,
@@ -137,17 +135,13 @@ export class ScheduleFirer {
   }
 
   /**
-   * Submits the schedule's job for `fireAt` under `idempotencyKey` and dispatches it when this
-   * call created it. Also used by the API's manual trigger.
+   * Submits the schedule's job for `fireAt` under `idempotencyKey` (the submit use case:
+   * stored, announced, dispatched when this call created it). Also the API's manual trigger.
    */
-  async submit(
-    s: ScheduleDoc,
-    fireAt: Date,
-    idempotencyKey: string,
-  ): Promise<{ job: JobDoc; created: boolean }> {
+  async submit(s: ScheduleDoc, fireAt: Date, idempotencyKey: string): Promise<Submitted> {
     const t = s.jobTemplate;
     const def = findJobType(t.type);
-    const res = await this.jobs.create({
+    return submitJob(this.core, {
       type: t.type,
       payload: JSON.parse(t.payload) as unknown,
       priority: t.priority,
@@ -159,7 +153,5 @@ export class ScheduleFirer {
       idempotencyKey,
       scheduleId: s._id.toHexString(),
     });
-    if (res.created) await this.dispatcher.dispatch(res.job);
-    return res;
   }
 }

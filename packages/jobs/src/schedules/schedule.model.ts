@@ -1,3 +1,4 @@
+import { COLLECTIONS } from '../collections.js';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import {
   MISFIRE_POLICIES,
@@ -73,7 +74,7 @@ const scheduleSchema = new Schema<ScheduleDoc>(
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'schedules' },
+  { versionKey: false, collection: COLLECTIONS.schedules },
 );
 
 // Cron runner: `enabled = true AND nextFireAt <= now`, and the earliest nextFireAt for its timer.

@@ -15,9 +15,9 @@ import {
   type Logger,
 } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
-import { JobRepository, type NewJob } from '../job.repository.js';
-import { JobDispatcher } from '../dispatch.js';
-import { JobEvents } from '../events.js';
+import type { JobRepository, NewJob } from '../job.repository.js';
+import type { JobDispatcher } from '../dispatch.js';
+import { createJobCore, type JobCore } from '../core.js';
 import { JobHousekeeping } from '../housekeeping.js';
 
 /**
@@ -32,6 +32,8 @@ export interface JobStack {
   readonly amqp: AmqpClient;
   readonly topo: Topology;
   readonly log: Logger;
+  /** The job core as the API builds it: submit, cancel and retry act on it. */
+  readonly core: JobCore;
   readonly repo: JobRepository;
   readonly dispatcher: JobDispatcher;
   readonly housekeeping: JobHousekeeping;
@@ -73,24 +75,25 @@ export async function startJobStack(
     setup: (ch) => declareTopology(ch, topo),
   });
   await amqp.start();
-  const repo = new JobRepository(conn);
+  const core = createJobCore({ mongo: conn, amqp, topology: topo, log });
+  const { repo, dispatcher } = core;
   await repo.ensureIndexes();
-  const dispatcher = new JobDispatcher(amqp, topo, repo, log);
   return {
     env: { RABBITMQ_URL: rabbitmqUrl, MONGO_URL: dbUrl, CONVEYOR_PREFIX: prefix },
     conn,
     amqp,
     topo,
     log,
+    core,
     repo,
     dispatcher,
-    housekeeping: new JobHousekeeping(repo, dispatcher, new JobEvents(amqp, topo, log), log),
+    housekeeping: new JobHousekeeping(repo, dispatcher, log),
     queueDepth: (service, lane = 'standard') =>
       amqp.withChannel(
         async (ch) => (await ch.checkQueue(topo.queues.work(service, lane))).messageCount,
       ),
     async teardown() {
-      await dispatcher.flush();
+      await core.flush();
       await amqp.withChannel(async (ch) => {
         for (const service of WORKER_SERVICES)
           for (const lane of LANES) await ch.deleteQueue(topo.queues.work(service, lane));

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from '@conveyor/platform';
 
 /** Worker runtime metrics (`conveyor_jobs_*`). */
 export class WorkerMetrics {
-  /** Attempts finished, by type and outcome (succeeded, retry, failed, cancelled, fenced, released). */
+  /** Attempts finished, by type and outcome (see AttemptOutcome: succeeded, retry, failed, cancelled, lease-lost, released, no-handler). */
   readonly outcomes: Counter<'type' | 'outcome'>;
   readonly duration: Histogram<'type' | 'outcome'>;
   /** Dispatches whose claim was refused: duplicate, stale or for a cancelled job (acked and dropped). */

@@ -9,9 +9,8 @@ import {
   type ServiceRuntime,
 } from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
-import { JobRepository } from '../job.repository.js';
-import { reportFenceRepairs } from '../fence.js';
-import { JobEvents } from '../events.js';
+import { createJobCore } from '../core.js';
+import type { JobRepository } from '../job.repository.js';
 import { Worker } from './worker.js';
 
 /**
@@ -58,10 +57,9 @@ export async function startWorkerService(opts: {
 }): Promise<WorkerServiceHandle> {
   const { config } = opts;
   const rt = await bootService(opts.service, config, { extraChecks: opts.extraChecks ?? [] });
-  const repo = new JobRepository(rt.mongo);
+  const core = createJobCore(rt);
+  const { repo, events } = core;
   await repo.ensureIndexes();
-  reportFenceRepairs(repo.fence, rt.registry, rt.log);
-  const events = new JobEvents(rt.amqp, rt.topology, rt.log);
   const worker = new Worker({
     service: opts.service,
     handlers: await opts.handlers(rt),
@@ -82,6 +80,7 @@ export async function startWorkerService(opts: {
     const clean = await worker.drain(config.SHUTDOWN_GRACE_MS);
     if (!clean) rt.log.warn('grace period over: unfinished jobs were released back to the queue');
   });
+  rt.lifecycle.onClose('publish events in flight', () => core.flush());
   if (opts.closeHandlers) rt.lifecycle.onClose('close handler resources', opts.closeHandlers);
   closeRuntime(rt);
   return { runtime: rt, worker, repo, close: () => rt.lifecycle.close() };

@@ -27,6 +27,8 @@ import type { JobEvents } from '../events.js';
 import type { BackoffOptions } from '../backoff.js';
 import { WorkerMetrics } from './metrics.js';
 import { runAttempt } from './attempt.js';
+import { PriorityBuffer } from './priority-buffer.js';
+import { AttemptAbort, settlementOf, type AttemptOutcome } from './outcome.js';
 
 export interface WorkerOptions {
   service: WorkerService;
@@ -54,8 +56,6 @@ export interface WorkerOptions {
 }
 
 interface Pending {
-  rank: number;
-  seq: number;
   start: () => void;
   /** Gives the delivery back to the broker without running it (shutdown). */
   drop: () => void;
@@ -71,17 +71,19 @@ export class Worker {
   private readonly concurrency: number;
   private readonly handlers = new Map<string, HandlerRegistration>();
   private readonly consumers: Consumer[] = [];
-  private readonly running = new Map<string, AbortController>();
-  private readonly queue: Pending[] = [];
+  private readonly running = new Map<string, AttemptAbort>();
+  private readonly queue = new PriorityBuffer<Pending>();
   private active = 0;
-  private seq = 0;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly shutdown = new AbortController();
   private readonly metrics: WorkerMetrics;
   private readonly startedAt = new Date().toISOString();
 
+  private readonly ackEarlyAboveMs: number;
+
   constructor(private readonly o: WorkerOptions) {
     this.concurrency = o.concurrency ?? 8;
+    this.ackEarlyAboveMs = (o.consumerTimeoutMs ?? 1_800_000) * 0.8;
     for (const h of o.handlers) {
       if (h.type.service !== o.service)
         throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
@@ -163,25 +165,11 @@ export class Worker {
     delivery: Delivery,
   ): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.queue.push({
-        rank: priorityRank(env.data.priority),
-        seq: this.seq++,
+      this.queue.push(priorityRank(env.data.priority), {
         start: () => {
           this.active++;
           this.process(env, delivery)
-            .catch(async (err: unknown) => {
-              // n.b. usually the store failing: hold the slot a while before the requeue, so a
-              // short outage does not burn the message's delivery limit in a tight loop (if it
-              // is dead-lettered anyway, the scheduler republishes the job: redispatchStale)
-              const count = Number(delivery.message.properties.headers?.['x-delivery-count'] ?? 0);
-              const pauseMs = Math.min(10_000, 1000 * 2 ** count);
-              this.o.log.error(
-                { err, jobId: env.data.jobId, pauseMs },
-                'job processing failed; requeueing the message after a pause',
-              );
-              await sleepUnlessAborted(pauseMs, this.shutdown.signal);
-              delivery.nack(true);
-            })
+            .then(({ outcome, acked }) => this.settle(env.data.jobId, delivery, outcome, acked))
             .finally(() => {
               this.active--;
               resolve();
@@ -198,58 +186,90 @@ export class Worker {
   }
 
   private pump(): void {
-    while (
-      this.active < this.concurrency &&
-      this.queue.length > 0 &&
-      !this.shutdown.signal.aborted
-    ) {
-      let best = 0;
-      for (let i = 1; i < this.queue.length; i++) {
-        const a = this.queue[i]!;
-        const b = this.queue[best]!;
-        if (a.rank > b.rank || (a.rank === b.rank && a.seq < b.seq)) best = i;
-      }
-      const [next] = this.queue.splice(best, 1);
-      next!.start();
+    while (this.active < this.concurrency && !this.shutdown.signal.aborted) {
+      const next = this.queue.take();
+      if (!next) return;
+      next.start();
     }
   }
 
+  /** Runs one delivery to its outcome; never throws (a store failure is an outcome too). */
   private async process(
     env: Envelope<{ jobId: string; type: string; attempt: number }>,
     delivery: Delivery,
-  ): Promise<void> {
+  ): Promise<{ outcome: AttemptOutcome; acked: boolean }> {
     const { jobId, type, attempt } = env.data;
     const handler = this.handlers.get(type);
     if (!handler) {
       this.o.log.error({ jobId, type }, 'no handler for this job type here; dead-lettering');
-      this.metrics.invalid.inc({ reason: 'no-handler' });
-      delivery.nack(false);
-      return;
+      return { outcome: { kind: 'no-handler' }, acked: false };
     }
-    const ctl = new AbortController();
+    const abort = new AttemptAbort();
+    let acked = false;
     // n.b. registered before the claim so a cancel broadcast racing the claim is not missed
-    this.running.set(jobId, ctl);
+    this.running.set(jobId, abort);
+    const started = process.hrtime.bigint();
+    let outcome: AttemptOutcome;
     try {
-      await runAttempt({
+      outcome = await runAttempt({
         jobId,
         attempt,
         handler,
-        delivery,
-        ctl,
-        shutdown: this.shutdown.signal,
+        abort,
         workerId: this.id,
         repo: this.o.repo,
         events: this.o.events,
         log: this.o.log,
-        metrics: this.metrics,
         leaseMs: this.o.leaseMs ?? 30_000,
         backoff: this.o.backoff ?? {},
-        ackEarlyAboveMs: (this.o.consumerTimeoutMs ?? 1_800_000) * 0.8,
         progressIntervalMs: this.o.progressIntervalMs ?? 500,
         correlationId: env.correlationId,
+        onClaimed: (job) => {
+          // Long jobs are acked at the claim: held past the broker's consumer timeout, the
+          // delivery would close the channel. Their lease guards them from here on.
+          if (job.timeoutMs <= this.ackEarlyAboveMs) return false;
+          delivery.ack();
+          acked = true;
+          return true;
+        },
       });
+    } catch (error) {
+      outcome = { kind: 'store-error', error };
     } finally {
       this.running.delete(jobId);
+    }
+    if (outcome.kind !== 'rejected' && outcome.kind !== 'store-error') {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.outcomes.inc({ type, outcome: outcome.kind });
+      this.metrics.duration.observe({ type, outcome: outcome.kind }, seconds);
+    }
+    return { outcome, acked };
+  }
+
+  /** The one place a delivery is settled, from the attempt's outcome. */
+  private async settle(
+    jobId: string,
+    delivery: Delivery,
+    outcome: AttemptOutcome,
+    acked: boolean,
+  ): Promise<void> {
+    const type = delivery.message.fields.routingKey;
+    if (outcome.kind === 'rejected') this.metrics.claimRejected.inc({ type });
+    if (outcome.kind === 'no-handler') this.metrics.invalid.inc({ reason: 'no-handler' });
+    if (acked) return; // n.b. never settle a tag twice: the channel would close
+    const count = Number(delivery.message.properties.headers?.['x-delivery-count'] ?? 0);
+    const s = settlementOf(outcome, count);
+    if (s.action === 'ack') delivery.ack();
+    else if (s.action === 'dead-letter') delivery.nack(false);
+    else {
+      if (outcome.kind === 'store-error')
+        this.o.log.error(
+          { err: outcome.error, jobId, pauseMs: s.pauseMs },
+          'job processing failed; requeueing the message after a pause',
+        );
+      // (a store outage, if the message is dead-lettered anyway the scheduler republishes it)
+      if (s.pauseMs > 0) await sleepUnlessAborted(s.pauseMs, this.shutdown.signal);
+      delivery.nack(true);
     }
   }
 
@@ -294,7 +314,7 @@ export class Worker {
     this.shutdown.abort('shutdown');
     for (const ctl of this.running.values()) ctl.abort('shutdown');
     // Buffered, never started: let the broker redeliver them.
-    for (const pending of this.queue.splice(0)) pending.drop();
+    for (const pending of this.queue.drain()) pending.drop();
     await Promise.all(this.consumers.map((c) => c.drain(5000)));
     return clean;
   }

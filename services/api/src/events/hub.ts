@@ -8,6 +8,7 @@ import {
 import type { AmqpClient, Consumer, Logger } from '@conveyor/platform';
 import type { z } from 'zod';
 import { WorkerDirectory } from '../ops/workers.js';
+import { AttemptTracker } from './attempts.js';
 
 export type LifecycleEnvelope = Envelope<z.infer<typeof jobLifecycleEvent.data>>;
 export type ProgressEnvelope = Envelope<z.infer<typeof jobProgressEvent.data>>;
@@ -39,6 +40,9 @@ export class EventHub {
   private consumer: Consumer | null = null;
   /** Messages that were not JSON or failed their schema (dropped, not dead-lettered: they are events). */
   invalid = 0;
+  /** Events of an attempt older than one already seen, dropped. */
+  stale = 0;
+  private readonly attempts = new AttemptTracker();
 
   constructor(
     private readonly amqp: AmqpClient,
@@ -98,7 +102,12 @@ export class EventHub {
   }
 
   private publish(event: JobStreamEvent): void {
-    const { owner, jobId } = event.env.data;
+    const { owner, jobId, attempt } = event.env.data;
+    if (!this.attempts.observe(jobId, attempt)) {
+      // n.b. a worker that lost its lease reported progress after the next attempt started
+      this.stale++;
+      return;
+    }
     for (const s of this.subscribers) {
       if (s.filter.owner !== undefined && s.filter.owner !== owner) continue;
       if (s.filter.jobId !== undefined && s.filter.jobId !== jobId) continue;

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import { isTerminal } from '@conveyor/contracts';
-import { toJobResource } from '@conveyor/jobs';
+import { toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
 import type { ApiDeps } from '../deps.js';

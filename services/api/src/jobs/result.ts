@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { toJobResource, type FileStore, type JobDoc } from '@conveyor/jobs';
+import { toJobResource, type FileStore, type JobDoc } from '@conveyor/jobs/store';
 import { conflict, notFound } from '../http/problem.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
-import { jobCancel, envelope, submitBatchSchema } from '@conveyor/contracts';
-import { toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs';
-import { publishEnvelope } from '@conveyor/platform';
+import { submitBatchSchema } from '@conveyor/contracts';
+import { toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs/store';
+import { cancelJob, retryJob, submitJobs } from '@conveyor/jobs/dispatch';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
 import type { ApiDeps } from '../deps.js';
@@ -16,16 +16,14 @@ const invalid = (errors: FieldError[]) =>
 
 /** `/v1/jobs`: submit, batch, read, list, cancel, retry, delete, result. */
 export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
-  const { repo, dispatcher, events, metrics } = deps;
+  const { repo, core, metrics } = deps;
   const router = new Router();
 
-  /** Announces and dispatches freshly created jobs; a dispatch left unconfirmed is the sweeper's. */
-  async function afterCreate(jobs: JobDoc[]): Promise<void> {
-    for (const job of jobs) metrics.submitted.inc({ type: job.type });
-    await Promise.all(jobs.map((j) => events.lifecycle(j)));
-    const queued = jobs.filter((j) => j.status === 'queued');
-    if (queued.length === 1) await dispatcher.dispatch(queued[0]!);
-    else if (queued.length > 1) await dispatcher.dispatchMany(queued);
+  /** Stores, announces and dispatches (see submitJobs); counts what was created. */
+  async function submit(inputs: NewJob[]): Promise<{ job: JobDoc; created: boolean }[]> {
+    const results = await submitJobs(core, inputs);
+    for (const r of results) if (r.created) metrics.submitted.inc({ type: r.job.type });
+    return results;
   }
 
   router.post('/', async (ctx) => {
@@ -33,8 +31,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     const checked = await checkSubmission(ctx.request.body, user, deps.uploads);
     if (!checked.ok) throw invalid(checked.errors);
     limiter.take(user.sub);
-    const { job, created } = await repo.create(checked.job);
-    if (created) await afterCreate([job]);
+    const [{ job, created }] = (await submit([checked.job])) as [{ job: JobDoc; created: boolean }];
     ctx.status = created ? 202 : 200;
     ctx.body = toJobResource(job);
   });
@@ -51,8 +48,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     }
     if (errors.length > 0) throw invalid(errors);
     limiter.take(user.sub, valid.length);
-    const results = await repo.createMany(valid);
-    await afterCreate(results.filter((r) => r.created).map((r) => r.job));
+    const results = await submit(valid);
     ctx.status = 202;
     ctx.body = { jobs: results.map((r) => toJobResource(r.job)) };
   });
@@ -83,38 +79,23 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
   router.post('/:id/cancel', async (ctx) => {
     const owner = ownerScope(currentUser(ctx));
     const id = ctx.params['id'] ?? '';
-    const res = await repo.requestCancel(id, owner);
-    if (!res) {
+    const res = await cancelJob(core, id, owner);
+    if (res.kind === 'not-cancellable') {
       if (!(await repo.get(id, owner))) throw notFound('job');
       throw conflict('the job has already finished');
     }
-    if (res.immediate) await events.lifecycle(res.job);
-    else {
-      // n.b. the running worker may be any replica: broadcast; its heartbeat also sees the flag.
-      const env = envelope(jobCancel, { jobId: id }, { correlationId: res.job.correlationId });
-      await publishEnvelope(
-        deps.runtime.amqp,
-        jobCancel,
-        deps.runtime.topology.exchanges.control,
-        '',
-        env,
-        { mandatory: false },
-      );
-    }
-    ctx.status = res.immediate ? 200 : 202;
+    ctx.status = res.kind === 'cancelled' ? 200 : 202;
     ctx.body = toJobResource(res.job);
   });
 
   router.post('/:id/retry', async (ctx) => {
     const owner = ownerScope(currentUser(ctx));
     const id = ctx.params['id'] ?? '';
-    const job = await repo.retry(id, owner);
+    const job = await retryJob(core, id, owner);
     if (!job) {
       if (!(await repo.get(id, owner))) throw notFound('job');
       throw conflict('only failed or cancelled jobs can be retried');
     }
-    await events.lifecycle(job);
-    await dispatcher.dispatch(job);
     ctx.status = 202;
     ctx.body = toJobResource(job);
   });

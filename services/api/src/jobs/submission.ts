@@ -1,5 +1,5 @@
 import { findJobType, prioritySchema, submitJobSchema, type Priority } from '@conveyor/contracts';
-import type { FileStore, NewJob } from '@conveyor/jobs';
+import type { FileStore, NewJob } from '@conveyor/jobs/store';
 import type { AuthUser } from '../auth/user.js';
 import { fieldErrors, type FieldError } from '../http/problem.js';
 

@@ -1,5 +1,5 @@
 import { Router } from '@koa/router';
-import { JOB_STATUSES, LANES, WORKER_SERVICES, jobTypeCatalogue } from '@conveyor/contracts';
+import { LANES, WORKER_SERVICES, jobTypeCatalogue } from '@conveyor/contracts';
 import { mongoHealthy } from '@conveyor/platform';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
@@ -49,16 +49,8 @@ export function opsRoutes(deps: ApiDeps): Router {
         return { name, messages: q.messageCount, consumers: q.consumerCount };
       }),
     );
-    const counts = await Promise.all(
-      JOB_STATUSES.map(async (status) => {
-        const n = await deps.repo.model.countDocuments({
-          status,
-          ...(owner !== undefined ? { owner } : {}),
-        });
-        return [status, n] as const;
-      }),
-    );
-    ctx.body = { queues, jobs: Object.fromEntries(counts) };
+    const counts = await deps.repo.queries.countByStatus(owner);
+    ctx.body = { queues, jobs: counts };
   });
 
   router.get('/workers', (ctx) => {

@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { topology } from '@conveyor/contracts';
-import { JobDispatcher, JobRepository, ScheduleRepository } from '@conveyor/jobs';
+import { ScheduleRepository } from '@conveyor/jobs/store';
+import { createJobCore, type JobCore } from '@conveyor/jobs/dispatch';
 import { AmqpClient, connectMongo, createLogger, declareTopology } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { authenticate } from '../auth/middleware.js';
@@ -22,7 +23,7 @@ let amqp: AmqpClient;
 let server: Server;
 let base: string;
 let prefix: string;
-let dispatcher: JobDispatcher;
+let core: JobCore;
 
 beforeAll(async () => {
   const env = await infra();
@@ -39,12 +40,11 @@ beforeAll(async () => {
     setup: (ch) => declareTopology(ch, topo),
   });
   await amqp.start();
-  const jobs = new JobRepository(conn);
+  core = createJobCore({ mongo: conn, amqp, topology: topo, log });
   const repo = new ScheduleRepository(conn);
-  await jobs.ensureIndexes();
+  await core.repo.ensureIndexes();
   await repo.ensureIndexes();
-  dispatcher = new JobDispatcher(amqp, topo, jobs, log);
-  const router = scheduleRoutes({ repo, jobs, dispatcher });
+  const router = scheduleRoutes({ repo, core });
   const app = new Koa();
   app.use(problemMiddleware(log));
   // n.b. the bearer token is the user's name: this test is about schedules, not JWTs.
@@ -58,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
-  await dispatcher?.flush();
+  await core?.flush();
   const topo = topology(prefix);
   await amqp?.withChannel(async (ch) => {
     for (const q of ['mailer', 'processor'] as const) {

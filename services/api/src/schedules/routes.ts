@@ -7,17 +7,15 @@ import {
 } from '@conveyor/contracts';
 import {
   InvalidCronError,
-  ScheduleFirer,
   nextFireTime,
   parseCron,
   toJobResource,
   toScheduleResource,
-  type JobDispatcher,
-  type JobRepository,
   type JobTemplateDoc,
   type SchedulePatch,
   type ScheduleRepository,
-} from '@conveyor/jobs';
+} from '@conveyor/jobs/store';
+import { ScheduleFirer, type JobCore } from '@conveyor/jobs/dispatch';
 import { createLogger } from '@conveyor/platform';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
@@ -71,18 +69,9 @@ function listQuery(q: Record<string, unknown>): { limit: number; before?: string
  * `/v1/schedules`: create, list, read, update, delete and trigger cron schedules. Expects the
  * authenticated caller on `ctx.state.user`; another owner's schedule is a 404 (admins see all).
  */
-export function scheduleRoutes(deps: {
-  repo: ScheduleRepository;
-  jobs: JobRepository;
-  dispatcher: JobDispatcher;
-}): Router {
+export function scheduleRoutes(deps: { repo: ScheduleRepository; core: JobCore }): Router {
   const { repo } = deps;
-  const firer = new ScheduleFirer(
-    repo,
-    deps.jobs,
-    deps.dispatcher,
-    createLogger('api-schedules', 'warn'),
-  );
+  const firer = new ScheduleFirer(repo, deps.core, createLogger('api-schedules', 'warn'));
   const router = new Router({ prefix: '/v1/schedules' });
 
   router.get('/', async (ctx) => {

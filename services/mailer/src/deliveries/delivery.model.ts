@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { MAIL_DELIVERIES_COLLECTION } from '@conveyor/jobs';
+import { COLLECTIONS } from '@conveyor/jobs/store';
 
 /** Job counts a digest reported, kept so a skipped duplicate can return the same result. */
 export interface DeliveryCounts {
@@ -16,7 +16,7 @@ export interface DeliveryCounts {
  * `.` or `$`, nothing from user payloads.
  */
 export interface Delivery {
-  /** = jobId (a bare _id filter is what FerretDB looks up by index). */
+  /** = jobId: one record per job, looked up by the _id index. */
   _id?: string;
   /** The job that sent it; at most one delivery per job. */
   jobId: string;
@@ -34,7 +34,7 @@ export interface Delivery {
   sentAt: Date;
 }
 
-export const DELIVERY_COLLECTION = MAIL_DELIVERIES_COLLECTION;
+export const DELIVERY_COLLECTION = COLLECTIONS.mailDeliveries;
 const MODEL_NAME = 'MailDelivery';
 
 const countsSchema = new Schema<DeliveryCounts>(
@@ -49,7 +49,7 @@ const countsSchema = new Schema<DeliveryCounts>(
 
 const deliverySchema = new Schema<Delivery>(
   {
-    // n.b. _id = jobId: FerretDB looks up only a bare _id filter by index.
+    // n.b. _id = jobId: one record per job, found by the _id index.
     _id: { type: String, required: true },
     jobId: { type: String, required: true },
     jobType: { type: String, required: true },
@@ -67,7 +67,7 @@ const deliverySchema = new Schema<Delivery>(
 // _id (= jobId) serves the lookup before every send and makes a concurrent second insert for
 // the same job fail with a duplicate-key error; this index keeps jobId unique on its own too.
 deliverySchema.index({ jobId: 1 }, { unique: true, name: 'jobId_unique' });
-// Serves the retention purge deleteMany({ sentAt: { $lt: cutoff } }) (no TTL index on FerretDB).
+// Serves the retention purge deleteMany({ sentAt: { $lt: cutoff } }) (a scheduled purge, not a TTL index: the local server has none).
 deliverySchema.index({ sentAt: 1 }, { name: 'sentAt' });
 
 /** The delivery model on `conn` (compiled once per connection). */

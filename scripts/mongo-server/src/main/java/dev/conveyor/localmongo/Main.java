@@ -9,7 +9,8 @@ import de.bwaldvogel.mongo.MongoVersion;
 /**
  * Starts mongo-java-server's in-memory backend for local development and CI.
  *
- * <p>Usage: {@code java -cp ... dev.conveyor.localmongo.Main [--host 127.0.0.1] [--port 27017]}
+ * <p>Usage: {@code java -cp ... dev.conveyor.localmongo.Main [--host 127.0.0.1] [--port 27017] [--oplog]}
+ * ({@code --oplog} enables change streams, at the cost of keeping every write in memory).
  *
  * <p>The backend is {@link PushdownMemoryBackend}: upstream's in-memory backend whose
  * queries are narrowed by a unique index whenever the filter names all of its keys.
@@ -37,8 +38,13 @@ public final class Main {
     public static void main(String[] args) throws InterruptedException {
         String host = "127.0.0.1";
         int port = 27017;
+        boolean oplog = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
+            if (arg.equals("--oplog")) {
+                oplog = true;
+                continue;
+            }
             if (i + 1 >= args.length) {
                 usage("missing value for " + arg);
             }
@@ -53,8 +59,11 @@ public final class Main {
         PushdownMemoryBackend backend = new PushdownMemoryBackend();
         backend.version(REPORTED_VERSION);
         MongoServer server = new MongoServer(backend);
-        // Change streams read the oplog; it is off by default.
-        server.enableOplog();
+        // n.b. change streams need the oplog, which keeps every write in memory for good;
+        // Conveyor does not use them, so it stays off unless asked for.
+        if (oplog) {
+            server.enableOplog();
+        }
         server.bind(host, port);
         System.out.println("conveyor-local-mongo: listening on " + host + ":" + port
             + " (in-memory: data is lost when the process stops)");
@@ -83,7 +92,7 @@ public final class Main {
 
     private static void usage(String problem) {
         System.err.println("conveyor-local-mongo: " + problem);
-        System.err.println("usage: Main [--host 127.0.0.1] [--port 27017]");
+        System.err.println("usage: Main [--host 127.0.0.1] [--port 27017] [--oplog]");
         System.exit(2);
     }
 }

@@ -1,0 +1,16 @@
+/**
+ * Every MongoDB collection Conveyor uses, in one frozen list (like the AMQP topology):
+ * renaming one is a data migration. GridFS buckets name `<bucket>.files` / `<bucket>.chunks`.
+ */
+export const COLLECTIONS = Object.freeze({
+  jobs: 'jobs',
+  schedules: 'schedules',
+  /** The mailer's record of each sent message, keyed by job id (see the mailer). */
+  mailDeliveries: 'mail_deliveries',
+});
+
+/** GridFS buckets: uploaded data sources and the artifacts jobs produce. */
+export const BUCKETS = Object.freeze({
+  uploads: 'uploads',
+  artifacts: 'artifacts',
+});

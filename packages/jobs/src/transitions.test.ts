@@ -1,0 +1,101 @@
+import { describe, expect, it } from '@jest/globals';
+import { JOB_STATUSES } from '@conveyor/contracts';
+import { initialStatus, TRANSITIONS, transitionWrite, type TransitionName } from './transitions.js';
+
+const now = new Date('2026-01-01T00:00:00Z');
+
+describe('the transition table', () => {
+  it('names only real states, and every transition out of running is fenced by the lease', () => {
+    for (const [name, t] of Object.entries(TRANSITIONS)) {
+      for (const s of t.from) expect(JOB_STATUSES).toContain(s);
+      if (t.from.includes('running') && name !== 'requestCancel')
+        expect(Object.keys(t.when({ leaseToken: 'L' } as never))).toContain('leaseToken');
+    }
+  });
+
+  it('builds one conditional write: id, expected state and the fence in the filter', () => {
+    const w = transitionWrite(
+      'moveToRunning',
+      'job-1',
+      { attempt: 2, workerId: 'w', leaseToken: 'L', leaseMs: 1000 },
+      now,
+    );
+    expect(w.filter).toEqual({
+      _id: 'job-1',
+      status: 'queued',
+      attempts: 1,
+      cancelRequested: false,
+    });
+    expect(w.update).toEqual({
+      $set: expect.objectContaining({
+        status: 'running',
+        leaseToken: 'L',
+        leaseUntil: new Date(now.getTime() + 1000),
+        workerId: 'w',
+      }),
+      $inc: { attempts: 1 },
+    });
+    const cancel = transitionWrite('cancelWaiting', 'job-1', { owner: 'alice' }, now);
+    expect(cancel.filter).toEqual({
+      _id: 'job-1',
+      status: { $in: ['scheduled', 'queued'] },
+      owner: 'alice',
+    });
+  });
+
+  it('moves to the state its name says, and only final states set finishedAt', () => {
+    const args: { [N in TransitionName]: unknown } = {
+      moveToQueued: { now, batch: 'b' },
+      moveToRunning: { attempt: 1, workerId: 'w', leaseToken: 'L', leaseMs: 1 },
+      renewLease: { leaseToken: 'L', leaseMs: 1 },
+      recordProgress: { leaseToken: 'L', progress: { percent: 1 } },
+      moveToSucceeded: { leaseToken: 'L', result: 1 },
+      moveToRetry: {
+        leaseToken: 'L',
+        error: { code: 'E', message: '', retryable: true },
+        retryAt: now,
+      },
+      moveToFailed: { leaseToken: 'L', error: { code: 'E', message: '', retryable: false } },
+      moveRunningToCancelled: { leaseToken: 'L' },
+      releaseToQueued: { leaseToken: 'L', redelivery: 'broker' },
+      expireLease: { leaseToken: 'L', cancelRequested: false, to: 'failed', workerId: null },
+      cancelWaiting: {},
+      requestCancel: {},
+      retryFinished: { attempts: 1, attemptBudget: 3 },
+      markPublished: { at: now },
+    };
+    const target: Partial<Record<TransitionName, string>> = {
+      moveToQueued: 'queued',
+      moveToRunning: 'running',
+      moveToSucceeded: 'succeeded',
+      moveToRetry: 'scheduled',
+      moveToFailed: 'failed',
+      moveRunningToCancelled: 'cancelled',
+      releaseToQueued: 'queued',
+      expireLease: 'failed',
+      cancelWaiting: 'cancelled',
+      retryFinished: 'queued',
+    };
+    for (const name of Object.keys(TRANSITIONS) as TransitionName[]) {
+      const { update } = transitionWrite(name, 'x', args[name] as never, now);
+      const set = update.$set as Record<string, unknown>;
+      expect([name, set['status']]).toEqual([name, target[name]]);
+      const final = ['succeeded', 'failed', 'cancelled'].includes(String(set['status']));
+      expect([name, 'finishedAt' in set && set['finishedAt'] !== null]).toEqual([name, final]);
+      // only status changes announce themselves
+      expect([name, TRANSITIONS[name].emits]).toEqual([name, target[name] !== undefined]);
+    }
+  });
+
+  it('retrying a finished job grants a fresh budget on top of the attempts spent', () => {
+    const w = transitionWrite('retryFinished', 'x', { attempts: 3, attemptBudget: 3 }, now);
+    expect(w.filter).toMatchObject({ status: { $in: ['failed', 'cancelled'] }, attempts: 3 });
+    expect(w.update.$set).toMatchObject({ status: 'queued', maxAttempts: 6, error: null });
+  });
+
+  it('starts a job scheduled only when runAt is in the future', () => {
+    expect(initialStatus(new Date(now.getTime() + 1), now)).toBe('scheduled');
+    expect(initialStatus(now, now)).toBe('queued');
+    expect(initialStatus(new Date(0), now)).toBe('queued');
+  });
+});
