@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Priority } from './priority.js';
 import type { WorkerService } from './topology.js';
 
 /**
@@ -20,6 +21,18 @@ export interface JobTypeDefinition<
   readonly timeoutMs: number;
   /** Default number of attempts (a job's `maxAttempts` overrides it). */
   readonly maxAttempts: number;
+  /**
+   * The priority a payload asks for itself (email payloads carry one), used when the
+   * submission names none. @default none: `normal`
+   */
+  readonly priorityOf?: (payload: z.infer<P>) => Priority | undefined;
+  /**
+   * The uploads a payload reads, with the payload field that names each: the API checks
+   * that they belong to the submitter. @default none
+   */
+  readonly uploadsOf?: (payload: z.infer<P>) => { field: string; uploadId: string }[];
+  /** The artifact a result names (downloaded by `/result`, deleted with the job). @default none */
+  readonly artifactOf?: (result: z.infer<R>) => string | undefined;
 }
 
 export type PayloadOf<T extends JobTypeDefinition> = z.infer<T['payload']>;

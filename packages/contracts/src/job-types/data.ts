@@ -135,4 +135,7 @@ export const dataProcess = defineJobType({
   maxAttempts: 3,
   payload: dataProcessPayload,
   result: dataProcessResult,
+  uploadsOf: (p) =>
+    'uploadId' in p.source ? [{ field: 'source.uploadId', uploadId: p.source.uploadId }] : [],
+  artifactOf: (r) => r.artifactId,
 });

@@ -58,6 +58,7 @@ export const emailSend = defineJobType({
   maxAttempts: 8,
   payload: emailSendPayload,
   result: emailResultSchema,
+  priorityOf: (p) => p.priority,
 });
 
 const url = z.url({ protocol: /^https?$/ }).max(2048);
@@ -134,6 +135,7 @@ export const emailTemplate = defineJobType({
   maxAttempts: 8,
   payload: emailTemplatePayload,
   result: emailResultSchema,
+  priorityOf: (p) => p.priority,
 });
 
 /** `email.digest` — the periodic summary of one owner's pending and failed jobs. */

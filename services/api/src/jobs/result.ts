@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { findJobType } from '@conveyor/contracts';
 import { toJobResource, type FileStore, type JobDoc } from '@conveyor/jobs/store';
 import { conflict, notFound } from '../http/problem.js';
 
@@ -14,8 +15,8 @@ export async function sendJobResult(
   if (job.status !== 'succeeded')
     throw conflict(`the job is ${job.status}; only succeeded jobs have a result`);
   const result = toJobResource(job).result;
-  const artifactId = (result as { artifactId?: unknown } | null)?.artifactId;
-  if (typeof artifactId !== 'string') {
+  const artifactId = artifactOf(job);
+  if (artifactId === undefined) {
     ctx.type = 'application/json';
     ctx.body = JSON.stringify(result);
     return;
@@ -26,4 +27,12 @@ export async function sendJobResult(
   ctx.length = file.length;
   ctx.attachment(file.filename);
   ctx.body = artifacts.openRead(artifactId);
+}
+
+/** The artifact a succeeded job's result names, by its job type's definition. */
+export function artifactOf(job: JobDoc): string | undefined {
+  const def = findJobType(job.type);
+  if (!def?.artifactOf || job.result === null) return undefined;
+  const parsed = def.result.safeParse(JSON.parse(job.result));
+  return parsed.success ? def.artifactOf(parsed.data) : undefined;
 }

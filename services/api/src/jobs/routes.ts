@@ -9,7 +9,7 @@ import type { SubmissionLimiter } from '../http/rate-limit.js';
 import { conflict, notFound, parseOr400, ProblemError, type FieldError } from '../http/problem.js';
 import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
-import { sendJobResult } from './result.js';
+import { artifactOf, sendJobResult } from './result.js';
 
 const invalid = (errors: FieldError[]) =>
   new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', errors);
@@ -105,8 +105,8 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     const job = await repo.deleteFinished(ctx.params['id'] ?? '', owner);
     if (job === null) throw notFound('job');
     if (job === false) throw conflict('only finished jobs can be deleted');
-    const artifactId = (toJobResource(job).result as { artifactId?: unknown } | null)?.artifactId;
-    if (typeof artifactId === 'string') await deps.artifacts.delete(artifactId);
+    const artifactId = artifactOf(job);
+    if (artifactId !== undefined) await deps.artifacts.delete(artifactId);
     ctx.status = 204;
   });
 

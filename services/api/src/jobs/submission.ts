@@ -1,4 +1,4 @@
-import { findJobType, prioritySchema, submitJobSchema, type Priority } from '@conveyor/contracts';
+import { findJobType, submitJobSchema } from '@conveyor/contracts';
 import type { FileStore, NewJob } from '@conveyor/jobs/store';
 import type { AuthUser } from '../auth/user.js';
 import { fieldErrors, type FieldError } from '../http/problem.js';
@@ -7,15 +7,6 @@ import { fieldErrors, type FieldError } from '../http/problem.js';
 export type CheckedSubmission = { ok: true; job: NewJob } | { ok: false; errors: FieldError[] };
 
 const join = (prefix: string, field: string) => (prefix ? `${prefix}.${field}` : field);
-
-/** Email jobs carry their own `priority` in the payload; it is the job's default priority. */
-function defaultPriority(type: string, payload: unknown): Priority {
-  if (type.startsWith('email.') && typeof payload === 'object' && payload !== null) {
-    const parsed = prioritySchema.safeParse((payload as { priority?: unknown }).priority);
-    if (parsed.success) return parsed.data;
-  }
-  return 'normal';
-}
 
 /**
  * Validates one submission: the strict envelope (`submitJobSchema`, so `status`, `owner`,
@@ -44,15 +35,12 @@ export async function checkSubmission(
   if (!payload.success)
     return { ok: false, errors: fieldErrors(payload.error, join(prefix, 'payload')) };
 
-  const uploadId = referencedUpload(payload.data);
-  if (
-    uploadId !== undefined &&
-    !(await uploads.find(uploadId, user.admin ? undefined : user.sub))
-  ) {
-    return {
-      ok: false,
-      errors: [{ field: join(prefix, 'payload.source.uploadId'), message: 'no such upload' }],
-    };
+  for (const { field, uploadId } of def.uploadsOf?.(payload.data) ?? []) {
+    if (!(await uploads.find(uploadId, user.admin ? undefined : user.sub)))
+      return {
+        ok: false,
+        errors: [{ field: join(prefix, `payload.${field}`), message: 'no such upload' }],
+      };
   }
 
   const runAt =
@@ -66,7 +54,7 @@ export async function checkSubmission(
     job: {
       type: def.name,
       payload: payload.data,
-      priority: body.priority ?? defaultPriority(def.name, payload.data),
+      priority: body.priority ?? def.priorityOf?.(payload.data) ?? 'normal',
       owner: user.sub,
       ownerEmail: user.email,
       maxAttempts: body.maxAttempts ?? def.maxAttempts,
@@ -75,11 +63,4 @@ export async function checkSubmission(
       idempotencyKey: body.idempotencyKey ?? null,
     },
   };
-}
-
-/** The upload a `data.process` payload reads from, if any. */
-function referencedUpload(payload: unknown): string | undefined {
-  const source = (payload as { source?: unknown } | null)?.source;
-  const id = (source as { uploadId?: unknown } | null | undefined)?.uploadId;
-  return typeof id === 'string' ? id : undefined;
 }
