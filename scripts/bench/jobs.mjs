@@ -4,6 +4,7 @@
 //
 //   node scripts/bench/jobs.mjs demo 2000      # N demo.count {to:0} jobs
 //   node scripts/bench/jobs.mjs csv 1000000    # one data.process job over an N-row CSV upload
+//   node scripts/bench/jobs.mjs rate 200 10    # demo jobs offered at 200/s for 10 s, one per request
 //
 // Prints throughput, latency percentiles and the peak RSS of every service (sampled from
 // their /metrics while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
@@ -16,8 +17,13 @@ import {
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const SERVICES = { api: 9100, mailer: 9101, processor: 9102, scheduler: 9103 };
-const [mode = 'demo', nArg] = process.argv.slice(2);
-const N = Number(nArg ?? (mode === 'csv' ? 1_000_000 : 2000));
+const [mode = 'demo', nArg, secondsArg] = process.argv.slice(2);
+const RATE = Number(nArg ?? 200);
+const SECONDS = Number(secondsArg ?? 10);
+const N =
+  mode === 'rate'
+    ? Math.round(RATE * SECONDS)
+    : Number(nArg ?? (mode === 'csv' ? 1_000_000 : 2000));
 
 const token = await signToken(
   { sub: `bench-${Date.now()}`, email: 'bench@example.com' },
@@ -131,17 +137,7 @@ async function demo() {
   const finished = await finishedAll;
   void watching;
   // Once all are done, read their timestamps (one pass over the list).
-  const latencies = [];
-  let cursor;
-  do {
-    const page = await api(
-      'GET',
-      `/v1/jobs?status=succeeded&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    for (const j of page.items) latencies.push(Date.parse(j.finishedAt) - Date.parse(j.createdAt));
-    cursor = page.nextCursor;
-  } while (cursor);
-  latencies.sort((a, b) => a - b);
+  const { start, finish: latencies } = await timings();
   console.log(`demo.count {to:0} x ${N} through the API (batches of ${BATCH}, 4 in flight)`);
   console.log(
     `  submit: ${(N / ((submitted - t0) / 1000)).toFixed(0)} jobs/s (${((submitted - t0) / 1000).toFixed(1)} s)`,
@@ -152,6 +148,61 @@ async function demo() {
   console.log(
     `  end-to-end latency (createdAt -> finishedAt): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`,
   );
+  console.log(`  submit -> start: p50 ${pct(start, 50)} ms, p99 ${pct(start, 99)} ms`);
+}
+
+/** Reads every succeeded job of this run's owner: submit->start and submit->finish, sorted. */
+async function timings() {
+  const start = [];
+  const finish = [];
+  let cursor;
+  do {
+    const page = await api(
+      'GET',
+      `/v1/jobs?status=succeeded&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    for (const j of page.items) {
+      start.push(Date.parse(j.startedAt) - Date.parse(j.createdAt));
+      finish.push(Date.parse(j.finishedAt) - Date.parse(j.createdAt));
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { start: start.sort((a, b) => a - b), finish: finish.sort((a, b) => a - b) };
+}
+
+/** Offers demo jobs at a fixed rate, one request each, and reports the latency they saw. */
+async function rate() {
+  const ids = [];
+  let allDone;
+  const finishedAll = new Promise((r) => (allDone = r));
+  const watching = watchSucceeded(ids, () => allDone(performance.now()));
+  await new Promise((r) => setTimeout(r, 200));
+  const t0 = performance.now();
+  const inFlight = new Set();
+  let sent = 0;
+  while (sent < N) {
+    const due = Math.min(N, Math.floor(((performance.now() - t0) / 1000) * RATE) + 1);
+    for (; sent < due; sent++) {
+      const p = api('POST', '/v1/jobs', { type: 'demo.count', payload: { to: 0 } }).then((j) => {
+        ids.push(j.id);
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(inFlight);
+  const offeredS = (performance.now() - t0) / 1000;
+  await finishedAll;
+  void watching;
+  const t = await timings();
+  console.log(
+    `demo.count {to:0} offered at ${RATE}/s for ${SECONDS} s, one job per request: ${N} jobs in ${offeredS.toFixed(1)} s (${(N / offeredS).toFixed(0)}/s offered)`,
+  );
+  console.log(
+    `  submit -> start: p50 ${pct(t.start, 50)} ms, p99 ${pct(t.start, 99)} ms, max ${t.start.at(-1)} ms`,
+  );
+  console.log(`  submit -> succeeded: p50 ${pct(t.finish, 50)} ms, p99 ${pct(t.finish, 99)} ms`);
 }
 
 async function csv() {
@@ -202,6 +253,7 @@ async function csv() {
 await sampleRss();
 try {
   if (mode === 'csv') await csv();
+  else if (mode === 'rate') await rate();
   else await demo();
 } finally {
   await sampleRss();
