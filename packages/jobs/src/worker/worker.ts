@@ -177,8 +177,8 @@ export class Worker {
             });
         },
         drop: () => {
-          delivery.nack(true);
-          resolve();
+          // n.b. never started: nothing was recorded, the broker redelivers it
+          void this.settle(env.data.jobId, delivery, { kind: 'released' }, false).finally(resolve);
         },
       });
       this.pump();
