@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// The same no-op workload through Conveyor and through BullMQ, one after the other in one run,
+// printing both throughputs, latencies and the ratio.
+//
+//   pnpm bench:bullmq [N] [--concurrency C] [--redis-port P]
+//
+// Conveyor: N `demo.count {to:0}` jobs through the API of services started the README way
+// (`pnpm infra:up`, then `RATE_LIMIT_PER_MINUTE=0 pnpm dev`; API_URL, default
+// http://127.0.0.1:3000), the same run as `node scripts/bench/jobs.mjs demo N`.
+// BullMQ: N jobs added with Queue.addBulk in the same batches, run by a Worker in a process of
+// its own with the same concurrency as the Conveyor workers that run demo.count (read from
+// /v1/workers unless --concurrency says), doing the same no-op (report 100%, return a result),
+// on a Redis this script starts (Debian `redis-server`, AOF with `appendfsync everysec`, a
+// temporary directory, stopped afterwards) — or on REDIS_URL when set.
+// Both: submit -> a worker runs it -> completed is recorded durably; the figures are from
+// first submit to last completion, latency from each job's creation to its finish time.
+import { fork, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { conveyorClient, pct, runDemo } from '../../scripts/bench/conveyor-demo.mjs';
+import { redisCommand, startRedis } from './redis.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BATCH = 100;
+const IN_FLIGHT = 4;
+
+function parseArgs(argv) {
+  const args = { n: 2000, concurrency: undefined, redisPort: Number(process.env.REDIS_PORT ?? 0) };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--concurrency') args.concurrency = Number(argv[++i]);
+    else if (a === '--redis-port') args.redisPort = Number(argv[++i]);
+    else if (/^\d+$/.test(a)) args.n = Number(a);
+    else {
+      console.error(
+        `unknown argument ${a}\nusage: pnpm bench:bullmq [N] [--concurrency C] [--redis-port P]`,
+      );
+      process.exit(2);
+    }
+  }
+  for (const [k, v] of Object.entries(args))
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+      console.error(`${k} must be a non-negative integer`);
+      process.exit(2);
+    }
+  return args;
+}
+
+/** Concurrency of the live Conveyor workers that run demo.count, waiting up to 15 s for a heartbeat. */
+async function conveyorConcurrency(client) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { items } = await client.api('GET', '/v1/workers');
+    const demo = items.filter((w) => w.jobTypes.includes('demo.count'));
+    if (demo.length > 0)
+      return { concurrency: demo.reduce((s, w) => s + w.concurrency, 0), workers: demo.length };
+    if (Date.now() > deadline)
+      throw new Error('no Conveyor worker runs demo.count (is the processor running?)');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function figures(n, submitMs, totalMs, latencies) {
+  return {
+    throughput: n / (totalMs / 1000),
+    submitRate: n / (submitMs / 1000),
+    totalS: totalMs / 1000,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+  };
+}
+
+async function runBullmq(n, concurrency, redis) {
+  // n.b. BullMQ 6 under ESM takes constructed clients, one per queue object
+  const connect = () =>
+    new Redis({ host: redis.host, port: redis.port, maxRetriesPerRequest: null });
+  const clients = [connect(), connect()];
+  const name = `conveyor-compare-${Date.now()}`;
+  const worker = fork(join(here, 'worker.mjs'), [
+    redis.host,
+    String(redis.port),
+    name,
+    String(concurrency),
+  ]);
+  const queue = new Queue(name, { connection: clients[0] });
+  const events = new QueueEvents(name, { connection: clients[1] });
+  try {
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('exit', (code) => reject(new Error(`the BullMQ worker exited (${code})`)));
+    });
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    let completed = 0;
+    let allDone;
+    const finishedAll = new Promise((r) => (allDone = r));
+    events.on('completed', () => {
+      completed += 1;
+      if (completed === n) allDone(performance.now());
+    });
+    events.on('failed', ({ jobId, failedReason }) =>
+      console.error(`BullMQ job ${jobId} failed: ${failedReason}`),
+    );
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < n) {
+          const size = Math.min(BATCH, n - next);
+          next += size;
+          await queue.addBulk(
+            Array.from({ length: size }, () => ({
+              name: 'demo.count',
+              data: { to: 0 },
+              opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+            })),
+          );
+        }
+      }),
+    );
+    const submitted = performance.now();
+    const finished = await finishedAll;
+    const jobs = await queue.getJobs(['completed'], 0, -1);
+    if (jobs.length !== n)
+      throw new Error(`BullMQ: ${jobs.length} completed jobs stored, expected ${n}`);
+    const latencies = jobs.map((j) => j.finishedOn - j.timestamp).sort((a, b) => a - b);
+    return figures(n, submitted - t0, finished - t0, latencies);
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => {});
+    await Promise.allSettled([events.close(), queue.close()]);
+    for (const c of clients) c.disconnect();
+    if (worker.exitCode === null) {
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
+
+function commit() {
+  try {
+    return execFileSync('git', ['-C', here, 'log', '-1', '--format=%h %cs %s'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const args = parseArgs(process.argv.slice(2));
+const client = await conveyorClient();
+let found;
+try {
+  found = await conveyorConcurrency(client);
+} catch (error) {
+  console.error(
+    `Conveyor is not ready at ${client.apiUrl}: ${error.cause?.message ?? error.message}\n` +
+      'start it with `pnpm infra:up` and `RATE_LIMIT_PER_MINUTE=0 pnpm dev` (or set API_URL)',
+  );
+  process.exit(2);
+}
+const concurrency = args.concurrency || found.concurrency;
+console.log(`Conveyor ${commit()}`);
+console.log(
+  `workload: ${args.n} no-op jobs, batches of ${BATCH} with ${IN_FLIGHT} in flight, ` +
+    `${concurrency} concurrent handlers (Conveyor: ${found.workers} worker(s), concurrency ${found.concurrency})`,
+);
+
+console.log('running Conveyor (demo.count {to:0} through the API)…');
+const c = await runDemo(client, args.n, { batch: BATCH, inFlight: IN_FLIGHT });
+const conveyor = figures(args.n, c.submitMs, c.totalMs, c.latencies);
+
+const redis = process.env.REDIS_URL
+  ? (() => {
+      const u = new URL(process.env.REDIS_URL);
+      return { host: u.hostname, port: Number(u.port || 6379), stop: async () => {} };
+    })()
+  : await startRedis(args.redisPort);
+let bullmq;
+try {
+  const fsync = (await redisCommand(redis, 'CONFIG', 'GET', 'appendfsync')).split('\r\n')[4];
+  const aof = (await redisCommand(redis, 'CONFIG', 'GET', 'appendonly')).split('\r\n')[4];
+  const version = /redis_version:([^\r\n]+)/.exec(await redisCommand(redis, 'INFO', 'server'))?.[1];
+  console.log(
+    `running BullMQ (Redis ${version ?? '?'} on ${redis.host}:${redis.port}, appendonly ${aof}, appendfsync ${fsync})…`,
+  );
+  bullmq = await runBullmq(args.n, concurrency, redis);
+} finally {
+  await redis.stop();
+}
+
+const row = (name, f) =>
+  `${name.padEnd(9)} ${f.throughput.toFixed(0).padStart(8)} jobs/s  (${f.totalS.toFixed(1)} s)` +
+  `   submit ${f.submitRate.toFixed(0).padStart(6)} jobs/s   latency p50 ${String(f.p50).padStart(6)} ms  p99 ${String(f.p99).padStart(6)} ms`;
+console.log(`\nsubmit -> completed, ${args.n} jobs:`);
+console.log(row('Conveyor', conveyor));
+console.log(row('BullMQ', bullmq));
+console.log(
+  `ratio Conveyor/BullMQ: throughput ${(conveyor.throughput / bullmq.throughput).toFixed(2)}x, ` +
+    `p50 latency ${(conveyor.p50 / Math.max(1, bullmq.p50)).toFixed(2)}x, p99 latency ${(conveyor.p99 / Math.max(1, bullmq.p99)).toFixed(2)}x`,
+);
+process.exit(0);
