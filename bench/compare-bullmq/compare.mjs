@@ -15,6 +15,7 @@
 // Both: submit -> a worker runs it -> completed is recorded durably; the figures are from
 // first submit to last completion, latency from each job's creation to its finish time.
 import { fork, execFileSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
@@ -161,7 +162,9 @@ try {
   process.exit(2);
 }
 const concurrency = args.concurrency || found.concurrency;
+const load = () => loadavg()[0].toFixed(1);
 console.log(`Conveyor ${commit()}`);
+console.log(`machine: ${availableParallelism()} cores, load average ${load()} at start`);
 console.log(
   `workload: ${args.n} no-op jobs, batches of ${BATCH} with ${IN_FLIGHT} in flight, ` +
     `${concurrency} concurrent handlers (Conveyor: ${found.workers} worker(s), concurrency ${found.concurrency})`,
@@ -193,7 +196,7 @@ try {
 const row = (name, f) =>
   `${name.padEnd(9)} ${f.throughput.toFixed(0).padStart(8)} jobs/s  (${f.totalS.toFixed(1)} s)` +
   `   submit ${f.submitRate.toFixed(0).padStart(6)} jobs/s   latency p50 ${String(f.p50).padStart(6)} ms  p99 ${String(f.p99).padStart(6)} ms`;
-console.log(`\nsubmit -> completed, ${args.n} jobs:`);
+console.log(`\nsubmit -> completed, ${args.n} jobs (load average ${load()} at the end):`);
 console.log(row('Conveyor', conveyor));
 console.log(row('BullMQ', bullmq));
 console.log(
