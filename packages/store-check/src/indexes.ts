@@ -15,7 +15,7 @@ export const requiredIndexesCreated: StoreCheck = {
     for (const index of required) {
       const coll = ctx.db.collection(index.collection);
       try {
-        await coll.createIndex({ ...index.key }, index.unique ? { unique: true } : {});
+        await coll.createIndex({ ...index.key }, { ...index.options, unique: index.unique });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         problems.push(`create ${index.collection} {${keySignature(index.key)}}: ${message}`);

@@ -53,7 +53,12 @@ describe('store check against the test MongoDB-wire server', () => {
 
   it('checks the indexes the job models declare, the unique dedupe key among them', () => {
     const indexes = requiredIndexes();
-    expect(indexes).toContainEqual({ collection: 'jobs', key: { dedupeKey: 1 }, unique: true });
+    expect(indexes).toContainEqual({
+      collection: 'jobs',
+      key: { dedupeKey: 1 },
+      unique: true,
+      options: {},
+    });
     expect(indexes.some((i) => i.collection === 'schedules')).toBe(true);
   });
 
