@@ -1,5 +1,5 @@
 import mongoose, { type IndexDirection, type mongo } from 'mongoose';
-import { jobModel, scheduleModel } from '@conveyor/jobs';
+import { jobModel, scheduleModel } from '@conveyor/jobs/store';
 
 /** An index Conveyor declares on one of its collections. */
 export interface RequiredIndex {
@@ -22,7 +22,7 @@ const PASSED_OPTIONS = ['sparse', 'partialFilterExpression', 'expireAfterSeconds
 
 /**
  * The indexes Conveyor's job store declares, read from its mongoose models (`schema.indexes()`
- * of the jobs and schedules models in `@conveyor/jobs`), so this list cannot drift from them.
+ * of the jobs and schedules models in `@conveyor/jobs/store`), so this list cannot drift from them.
  */
 export function requiredIndexes(): RequiredIndex[] {
   // n.b. an unconnected connection: models are only built to read their schemas
