@@ -2,7 +2,7 @@
 // The same no-op workload through Conveyor and through BullMQ, one after the other in one run,
 // printing both throughputs, latencies and the ratio.
 //
-//   pnpm bench:bullmq [N] [--concurrency C] [--redis-port P]
+//   pnpm bench:bullmq [N] [--concurrency C] [--redis-port P] [--repeat R]
 //
 // Conveyor: N `demo.count {to:0}` jobs through the API of services started the README way
 // (`pnpm infra:up`, then `RATE_LIMIT_PER_MINUTE=0 pnpm dev`; API_URL, default
@@ -14,6 +14,7 @@
 // temporary directory, stopped afterwards) — or on REDIS_URL when set.
 // Both: submit -> a worker runs it -> completed is recorded durably; the figures are from
 // first submit to last completion, latency from each job's creation to its finish time.
+// --repeat R alternates R runs of each side (one fresh owner / queue per run) and adds medians.
 import { fork, execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,15 +29,21 @@ const BATCH = 100;
 const IN_FLIGHT = 4;
 
 function parseArgs(argv) {
-  const args = { n: 2000, concurrency: undefined, redisPort: Number(process.env.REDIS_PORT ?? 0) };
+  const args = {
+    n: 2000,
+    concurrency: undefined,
+    redisPort: Number(process.env.REDIS_PORT ?? 0),
+    repeat: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--concurrency') args.concurrency = Number(argv[++i]);
     else if (a === '--redis-port') args.redisPort = Number(argv[++i]);
+    else if (a === '--repeat') args.repeat = Number(argv[++i]);
     else if (/^\d+$/.test(a)) args.n = Number(a);
     else {
       console.error(
-        `unknown argument ${a}\nusage: pnpm bench:bullmq [N] [--concurrency C] [--redis-port P]`,
+        `unknown argument ${a}\nusage: pnpm bench:bullmq [N] [--concurrency C] [--redis-port P] [--repeat R]`,
       );
       process.exit(2);
     }
@@ -46,6 +53,10 @@ function parseArgs(argv) {
       console.error(`${k} must be a non-negative integer`);
       process.exit(2);
     }
+  if (args.n < 1 || args.repeat < 1) {
+    console.error('N and --repeat must be at least 1');
+    process.exit(2);
+  }
   return args;
 }
 
@@ -170,37 +181,60 @@ console.log(
     `${concurrency} concurrent handlers (Conveyor: ${found.workers} worker(s), concurrency ${found.concurrency})`,
 );
 
-console.log('running Conveyor (demo.count {to:0} through the API)…');
-const c = await runDemo(client, args.n, { batch: BATCH, inFlight: IN_FLIGHT });
-const conveyor = figures(args.n, c.submitMs, c.totalMs, c.latencies);
-
 const redis = process.env.REDIS_URL
   ? (() => {
       const u = new URL(process.env.REDIS_URL);
       return { host: u.hostname, port: Number(u.port || 6379), stop: async () => {} };
     })()
   : await startRedis(args.redisPort);
-let bullmq;
+const row = (name, f) =>
+  `${name.padEnd(9)} ${f.throughput.toFixed(0).padStart(8)} jobs/s  (${f.totalS.toFixed(1)} s)` +
+  `   submit ${f.submitRate.toFixed(0).padStart(6)} jobs/s   latency p50 ${String(f.p50).padStart(6)} ms  p99 ${String(f.p99).padStart(6)} ms`;
+const ratios = (c, b) =>
+  `throughput ${(c.throughput / b.throughput).toFixed(2)}x, ` +
+  `p50 latency ${(c.p50 / Math.max(1, b.p50)).toFixed(2)}x, p99 latency ${(c.p99 / Math.max(1, b.p99)).toFixed(2)}x`;
+const runs = [];
 try {
   const fsync = (await redisCommand(redis, 'CONFIG', 'GET', 'appendfsync')).split('\r\n')[4];
   const aof = (await redisCommand(redis, 'CONFIG', 'GET', 'appendonly')).split('\r\n')[4];
   const version = /redis_version:([^\r\n]+)/.exec(await redisCommand(redis, 'INFO', 'server'))?.[1];
   console.log(
-    `running BullMQ (Redis ${version ?? '?'} on ${redis.host}:${redis.port}, appendonly ${aof}, appendfsync ${fsync})…`,
+    `BullMQ on Redis ${version ?? '?'} at ${redis.host}:${redis.port}, appendonly ${aof}, appendfsync ${fsync}`,
   );
-  bullmq = await runBullmq(args.n, concurrency, redis);
+  // n.b. alternating runs see the same background load, which a busy machine varies a lot
+  for (let i = 1; i <= args.repeat; i++) {
+    const run = args.repeat > 1 ? ` (run ${i} of ${args.repeat})` : '';
+    console.log(`running Conveyor${run}: demo.count {to:0} through the API…`);
+    const c = await runDemo(await conveyorClient(client.apiUrl), args.n, {
+      batch: BATCH,
+      inFlight: IN_FLIGHT,
+    });
+    const conveyor = figures(args.n, c.submitMs, c.totalMs, c.latencies);
+    console.log(`running BullMQ${run}…`);
+    const bullmq = await runBullmq(args.n, concurrency, redis);
+    console.log(`\nsubmit -> completed, ${args.n} jobs (load average ${load()}):`);
+    console.log(row('Conveyor', conveyor));
+    console.log(row('BullMQ', bullmq));
+    console.log(`ratio Conveyor/BullMQ: ${ratios(conveyor, bullmq)}\n`);
+    runs.push({ conveyor, bullmq });
+  }
 } finally {
   await redis.stop();
 }
-
-const row = (name, f) =>
-  `${name.padEnd(9)} ${f.throughput.toFixed(0).padStart(8)} jobs/s  (${f.totalS.toFixed(1)} s)` +
-  `   submit ${f.submitRate.toFixed(0).padStart(6)} jobs/s   latency p50 ${String(f.p50).padStart(6)} ms  p99 ${String(f.p99).padStart(6)} ms`;
-console.log(`\nsubmit -> completed, ${args.n} jobs (load average ${load()} at the end):`);
-console.log(row('Conveyor', conveyor));
-console.log(row('BullMQ', bullmq));
-console.log(
-  `ratio Conveyor/BullMQ: throughput ${(conveyor.throughput / bullmq.throughput).toFixed(2)}x, ` +
-    `p50 latency ${(conveyor.p50 / Math.max(1, bullmq.p50)).toFixed(2)}x, p99 latency ${(conveyor.p99 / Math.max(1, bullmq.p99)).toFixed(2)}x`,
-);
+if (runs.length > 1) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const m = (side) => ({
+    throughput: median(runs.map((r) => r[side].throughput)),
+    submitRate: median(runs.map((r) => r[side].submitRate)),
+    totalS: median(runs.map((r) => r[side].totalS)),
+    p50: median(runs.map((r) => r[side].p50)),
+    p99: median(runs.map((r) => r[side].p99)),
+  });
+  const c = m('conveyor');
+  const b = m('bullmq');
+  console.log(`median of ${runs.length} runs:`);
+  console.log(row('Conveyor', c));
+  console.log(row('BullMQ', b));
+  console.log(`ratio Conveyor/BullMQ: ${ratios(c, b)}`);
+}
 process.exit(0);
