@@ -225,7 +225,14 @@ export class JobRepository {
       const i = ((first + k) % chunks) * chunk;
       const ids = due.slice(i, i + chunk).map((d) => d._id);
       const batch = randomUUID();
-      const { filter, update } = transitionWrite('moveToQueued', { $in: ids }, { now, batch }, now);
+      // n.b. `now` decides what is due; the write's own time stamps queuedAt, or a long pass
+      // would hand later chunks to the outbox sweeper as long unpublished
+      const { filter, update } = transitionWrite(
+        'moveToQueued',
+        { $in: ids },
+        { now, batch },
+        new Date(),
+      );
       const res = await this.jobs.updateMany(filter, update);
       if (res.modifiedCount === 0) continue;
       const mine = await this.jobs.find({ _id: { $in: ids }, batch }).toArray();
