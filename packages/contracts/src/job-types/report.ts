@@ -80,4 +80,5 @@ export const reportGenerate = defineJobType({
     path: ['chart'],
   }),
   result: reportGenerateResult,
+  artifactOf: (r) => r.artifactId,
 });

@@ -4,7 +4,7 @@ import {
   type FileStore,
   type JobRepository,
 } from '@conveyor/jobs';
-import type { EmailAttachment } from '@conveyor/contracts';
+import { findJobType, type EmailAttachment } from '@conveyor/contracts';
 import type { MailAttachment } from './outgoing-mail.js';
 
 /** Where attachments come from. */
@@ -35,9 +35,11 @@ export async function loadAttachments(
     let artifactId: string;
     if ('jobId' in ref) {
       const job = await src.jobs.get(ref.jobId, owner);
+      const def = job ? findJobType(job.type) : undefined;
+      // n.b. each job type says which artifact its result names (see JobTypeDefinition)
       const id =
-        job?.status === 'succeeded'
-          ? (JSON.parse(job.result ?? 'null') as { artifactId?: unknown } | null)?.artifactId
+        job?.status === 'succeeded' && job.result !== null && def?.artifactOf
+          ? def.artifactOf(JSON.parse(job.result) as never)
           : undefined;
       if (typeof id !== 'string')
         throw new PermanentJobError(
