@@ -1,3 +1,4 @@
+import { COLLECTIONS } from '../collections.js';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 /**
@@ -24,7 +25,7 @@ const callbackSchema = new Schema<CallbackDoc>(
     state: { type: String, enum: ['pending'], required: true },
     createdAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'job_callbacks' },
+  { versionKey: false, collection: COLLECTIONS.jobCallbacks },
 );
 
 // The sweep: pending callbacks, oldest first (their jobs are checked for a final state).

@@ -1,3 +1,4 @@
+import { COLLECTIONS } from '../collections.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
@@ -25,7 +26,7 @@ const webhookSecretSchema = new Schema<WebhookSecretDoc>(
     updatedAt: { type: Date, required: true },
   },
   // n.b. looked up by _id (the owner) only: no other index
-  { versionKey: false, collection: 'webhook_secrets' },
+  { versionKey: false, collection: COLLECTIONS.webhookSecrets },
 );
 
 export type WebhookSecretModel = Model<WebhookSecretDoc>;
