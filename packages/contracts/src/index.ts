@@ -9,4 +9,6 @@ export * from './json-schema.js';
 export * from './job-types/demo.js';
 export * from './job-types/email.js';
 export * from './job-types/data.js';
+export * from './job-types/webhook.js';
+export * from './job-types/report.js';
 export * from './schedule.js';

@@ -45,6 +45,9 @@ export type Progress = z.infer<typeof progressSchema>;
  * What a client may send to create a job. Unknown keys are rejected, so `status`, `owner`,
  * `attempts` or `_id` can never be smuggled in.
  */
+/** Idempotency-key prefixes Conveyor's own jobs use. */
+export const RESERVED_KEY_PREFIX = /^(schedule|digest|callback|report):/;
+
 export const submitJobSchema = z
   .strictObject({
     type: z.string().min(1).max(100),
@@ -59,12 +62,21 @@ export const submitJobSchema = z
       .min(1)
       .max(JOB_LIMITS.idempotencyKeyLength)
       .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-      // n.b. schedule fires and digests key their jobs `schedule:…` / `digest:…`; a client key
-      // with those prefixes could take a fire's place
+      // n.b. schedule fires, digests, completion callbacks and mailed reports key their jobs
+      // `schedule:…` / `digest:…` / `callback:…` / `report:…`; a client key with those
+      // prefixes could take their place
       .refine(
-        (k) => !/^(schedule|digest):/.test(k),
-        'the prefixes schedule: and digest: are reserved',
+        (k) => !RESERVED_KEY_PREFIX.test(k),
+        'the prefixes schedule:, digest:, callback: and report: are reserved',
       )
+      .optional(),
+    /**
+     * When the job reaches a final state, its resource is POSTed here as a signed
+     * `webhook.deliver` job of its own (see the webhook job type).
+     */
+    callbackUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
       .optional(),
   })
   .refine((j) => !(j.runAt !== undefined && j.delayMs !== undefined), {

@@ -3,6 +3,8 @@ import type { WorkerService } from './topology.js';
 import { demoCount } from './job-types/demo.js';
 import { emailDigest, emailSend, emailTemplate } from './job-types/email.js';
 import { dataProcess } from './job-types/data.js';
+import { webhookDeliver } from './job-types/webhook.js';
+import { reportGenerate } from './job-types/report.js';
 
 /** Every job type Conveyor runs, by name. */
 export const jobTypes = Object.freeze({
@@ -10,6 +12,8 @@ export const jobTypes = Object.freeze({
   [emailTemplate.name]: emailTemplate,
   [emailDigest.name]: emailDigest,
   [dataProcess.name]: dataProcess,
+  [reportGenerate.name]: reportGenerate,
+  [webhookDeliver.name]: webhookDeliver,
   [demoCount.name]: demoCount,
 } as const);
 

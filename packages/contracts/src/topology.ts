@@ -40,6 +40,8 @@ export interface Topology {
     work(service: WorkerService, lane: Lane): string;
     /** Poison messages: rejected, invalid, or past the delivery limit. */
     readonly dead: string;
+    /** Final-state lifecycle events for completion callbacks, shared by scheduler replicas. */
+    readonly callbacks: string;
   };
 }
 
@@ -63,6 +65,7 @@ export function topology(prefix: string = DEFAULT_PREFIX): Topology {
       work: (service: WorkerService, lane: Lane) =>
         lane === 'standard' ? `${prefix}.${service}` : `${prefix}.${service}.priority`,
       dead: `${prefix}.dead`,
+      callbacks: `${prefix}.callbacks`,
     }),
   });
 }

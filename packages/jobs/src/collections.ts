@@ -7,6 +7,10 @@ export const COLLECTIONS = Object.freeze({
   schedules: 'schedules',
   /** The mailer's record of each sent message, keyed by job id (see the mailer). */
   mailDeliveries: 'mail_deliveries',
+  /** Owners' webhook signing secrets, keyed by owner. */
+  webhookSecrets: 'webhook_secrets',
+  /** Completion callbacks waiting for their job's final state, keyed by job id. */
+  jobCallbacks: 'job_callbacks',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

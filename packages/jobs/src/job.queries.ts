@@ -1,4 +1,6 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
+
+const { ObjectId } = Types;
 import { JOB_STATUSES, type JobStatus } from '@conveyor/contracts';
 import type { JobDoc, JobModel } from './job.model.js';
 import { FINISHED_STATUSES } from './transitions.js';
@@ -64,6 +66,50 @@ export class JobQueries {
       .limit(limit)
       .lean<{ _id: Types.ObjectId }[]>();
     return old.map((o) => o._id);
+  }
+
+  /** Of `ids`, the jobs that are finished (by `_id`), for the completion-callback sweep. */
+  findFinishedAmong(ids: Types.ObjectId[]): Promise<JobDoc[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.model
+      .find({ _id: { $in: ids }, status: { $in: [...FINISHED_STATUSES] } })
+      .lean<JobDoc[]>()
+      .exec();
+  }
+
+  /** Of `ids`, those that still name a job. */
+  async existingAmong(ids: Types.ObjectId[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const found = await this.model
+      .find({ _id: { $in: ids } }, { _id: 1 })
+      .lean<{ _id: Types.ObjectId }[]>();
+    return new Set(found.map((f) => f._id.toHexString()));
+  }
+
+  /**
+   * An owner's jobs created in `[from, to]`, as a cursor (index `owner, _id`: the id holds the
+   * creation second), for reports over a period. Only the fields a report needs.
+   */
+  ownerJobsCreatedBetween(
+    owner: string,
+    from: Date,
+    to: Date,
+  ): AsyncIterable<
+    Pick<JobDoc, '_id' | 'type' | 'status' | 'createdAt' | 'startedAt' | 'finishedAt'>
+  > {
+    return this.model
+      .find(
+        {
+          owner,
+          _id: {
+            $gte: ObjectId.createFromTime(Math.floor(from.getTime() / 1000)),
+            $lt: ObjectId.createFromTime(Math.floor(to.getTime() / 1000) + 1),
+          },
+        },
+        { type: 1, status: 1, createdAt: 1, startedAt: 1, finishedAt: 1 },
+      )
+      .lean<Pick<JobDoc, '_id' | 'type' | 'status' | 'createdAt' | 'startedAt' | 'finishedAt'>>()
+      .cursor();
   }
 
   /** Jobs per status, of one owner or of everyone. */

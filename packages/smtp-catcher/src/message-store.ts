@@ -29,6 +29,17 @@ export interface CaughtMessage {
   headers: Record<string, string>;
   text: string | null;
   html: string | null;
+  /** Attached files (content not included; it is in the raw message). */
+  attachments: CaughtAttachment[];
+}
+
+/** One attachment of a caught message. */
+export interface CaughtAttachment {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  /** MD5 of the decoded content, hex. */
+  md5: string;
 }
 
 /**

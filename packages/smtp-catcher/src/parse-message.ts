@@ -39,5 +39,11 @@ export async function parseMessage(raw: Buffer, envelope: CaughtEnvelope): Promi
     headers: headerRecord(parsed.headerLines),
     text: parsed.text ?? null,
     html: typeof parsed.html === 'string' ? parsed.html : null,
+    attachments: parsed.attachments.map((a) => ({
+      filename: a.filename ?? null,
+      contentType: a.contentType,
+      size: a.size,
+      md5: a.checksum,
+    })),
   };
 }

@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi/document.js';
 import { opsRoutes, probeRoutes } from './ops/routes.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { uploadRoutes } from './uploads/routes.js';
+import { webhookSecretRoutes } from './webhooks/routes.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -75,7 +76,12 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
   schedules.use(auth);
   schedules.use(scheduleRoutes({ repo: deps.schedules, core: deps.core }).routes());
 
-  for (const router of [open, probes, v1, schedules])
+  // Webhook secrets: `webhookSecretRoutes` carries its own `/v1/webhooks/secret` prefix.
+  const webhooks = new Router();
+  webhooks.use(auth);
+  webhooks.use(webhookSecretRoutes(deps).routes());
+
+  for (const router of [open, probes, v1, schedules, webhooks])
     app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -5,6 +5,7 @@ import {
   type JobDispatcher,
   type JobEvents,
 } from '@conveyor/jobs/dispatch';
+import { JobCallbacks, WebhookSecretRepository } from '@conveyor/jobs/webhooks';
 import type { ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
@@ -25,6 +26,10 @@ export interface ApiDeps {
   /** The process's one events consumer: SSE fan-out and the worker directory. */
   hub: EventHub;
   metrics: ApiMetrics;
+  /** Owners' webhook signing secrets. */
+  webhookSecrets: WebhookSecretRepository;
+  /** Completion callbacks registered at submit (fired by the scheduler). */
+  callbacks: JobCallbacks;
 }
 
 /** Builds the API's collaborators on a booted runtime and starts the events consumer. */
@@ -35,6 +40,8 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   await repo.ensureIndexes();
   const schedules = new ScheduleRepository(runtime.mongo);
   await schedules.ensureIndexes();
+  const callbacks = new JobCallbacks(runtime.mongo, core, runtime.log);
+  await callbacks.ensureIndexes();
   const hub = new EventHub(runtime.amqp, runtime.topology, runtime.log);
   await hub.start();
   return {
@@ -49,5 +56,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
     artifacts: new FileStore(runtime.mongo, BUCKETS.artifacts),
     hub,
     metrics: createApiMetrics(runtime.registry),
+    webhookSecrets: new WebhookSecretRepository(runtime.mongo),
+    callbacks,
   };
 }

@@ -1,4 +1,4 @@
-import { JobRepository, startWorkerService } from '@conveyor/jobs';
+import { FileStore, JobRepository, startWorkerService } from '@conveyor/jobs';
 import { ConfigError } from '@conveyor/platform';
 import { mailerConfig } from './config.js';
 import { MailConfigError } from './mail/config.js';
@@ -36,6 +36,11 @@ async function main(): Promise<void> {
         countJobs: (owner, since) => jobs.queries.digestCounts(owner, since),
         config: config.mail,
         metrics: createMailerMetrics(rt.registry),
+        attachments: {
+          jobs,
+          artifacts: new FileStore(rt.mongo, 'artifacts'),
+          limitBytes: config.mail.attachmentLimitBytes,
+        },
       });
     },
     closeHandlers: () => transport.close(),

@@ -1,19 +1,39 @@
 import { FileStore, startWorkerService } from '@conveyor/jobs';
+import { createJobCore, type JobCore } from '@conveyor/jobs/dispatch';
+import { WebhookSecretRepository } from '@conveyor/jobs/webhooks';
 import { ConfigError } from '@conveyor/platform';
 import { processorConfig } from './config.js';
 import { processorHandlers } from './handlers/index.js';
+import { AddressPolicy } from './webhooks/address-policy.js';
+import { DestinationLimiter } from './webhooks/destination-limiter.js';
 
 /** The processor service: data, report, webhook and demo jobs. */
 async function main(): Promise<void> {
   const config = processorConfig();
+  let core: JobCore | null = null;
   const svc = await startWorkerService({
     service: 'processor',
     config,
-    handlers: (rt) =>
-      processorHandlers({
+    handlers: (rt) => {
+      // n.b. reports that mail themselves submit an email.send job
+      core = createJobCore(rt);
+      return processorHandlers({
         uploads: new FileStore(rt.mongo, 'uploads'),
         artifacts: new FileStore(rt.mongo, 'artifacts'),
-      }),
+        jobs: core.repo,
+        core,
+        webhooks: {
+          secrets: new WebhookSecretRepository(rt.mongo),
+          policy: new AddressPolicy(config.WEBHOOK_ALLOW_CIDRS),
+          limiter: new DestinationLimiter(config.WEBHOOK_DESTINATION_CONCURRENCY),
+          maxRetryAfterMs: config.WEBHOOK_MAX_RETRY_AFTER_MS,
+          busyRetryMs: config.WEBHOOK_BUSY_RETRY_MS,
+        },
+      });
+    },
+    closeHandlers: async () => {
+      await core?.flush();
+    },
   });
   svc.runtime.lifecycle.handleSignals();
 }

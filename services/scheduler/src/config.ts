@@ -16,6 +16,8 @@ import { isTimeZone } from '@conveyor/contracts';
  * - `DIGEST_TIMEZONE` (`UTC`): the zone `DIGEST_CRON` is read in.
  * - `RETENTION_DAYS` (14): finished jobs older than this are purged with their artifacts; 0 keeps them forever.
  * - `PURGE_INTERVAL_MS` (3600000): how often the retention purge runs.
+ * - `CALLBACK_SWEEP_MS` (5000): how often completion callbacks whose lifecycle event was
+ *   missed are looked for (and how old a pending callback must be to count).
  */
 export function schedulerConfig(source: Env = process.env) {
   const config = loadConfig(
@@ -30,6 +32,7 @@ export function schedulerConfig(source: Env = process.env) {
       DIGEST_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
       RETENTION_DAYS: env.nonNegativeInt.default(14),
       PURGE_INTERVAL_MS: env.positiveInt.default(3_600_000),
+      CALLBACK_SWEEP_MS: env.positiveInt.default(5000),
     },
     source,
   );

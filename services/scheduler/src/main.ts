@@ -1,6 +1,8 @@
 import { BUCKETS, FileStore, ScheduleRepository } from '@conveyor/jobs/store';
 import { createJobCore, JobHousekeeping, ScheduleFirer } from '@conveyor/jobs/dispatch';
+import { JobCallbacks } from '@conveyor/jobs/webhooks';
 import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
+import { startCallbacks } from './callbacks.js';
 import { schedulerConfig } from './config.js';
 import { startCronRunner } from './cron-runner.js';
 import { startDigest } from './digest.js';
@@ -68,6 +70,17 @@ async function main(): Promise<void> {
       log,
       retentionDays: config.RETENTION_DAYS,
       intervalMs: config.PURGE_INTERVAL_MS,
+    }),
+  );
+  const callbacks = new JobCallbacks(rt.mongo, core, log);
+  await callbacks.ensureIndexes();
+  loops.push(
+    await startCallbacks({
+      callbacks,
+      amqp: rt.amqp,
+      topology: rt.topology,
+      log,
+      sweepIntervalMs: config.CALLBACK_SWEEP_MS,
     }),
   );
   // n.b. timers stop first: a pass in flight finishes before channels and Mongo close.

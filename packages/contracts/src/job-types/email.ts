@@ -8,7 +8,25 @@ export const EMAIL_LIMITS = Object.freeze({
   recipients: 50,
   subjectLength: 998,
   bodyBytes: 512 * 1024,
+  attachments: 5,
 });
+
+const artifactRef = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex id');
+const attachmentName = headerTextSchema(200)
+  .pipe(z.string().min(1))
+  .refine((n) => !/[\\/]/.test(n), 'must be a file name without slashes');
+
+/**
+ * A stored artifact of the sender's to attach: a succeeded job's result artifact (`jobId`), or
+ * an artifact by id. The mailer checks ownership, size (`MAIL_ATTACHMENT_LIMIT_BYTES`) and
+ * takes the content type the artifact was stored with.
+ */
+export const emailAttachmentSchema = z.union([
+  z.strictObject({ jobId: artifactRef, filename: attachmentName.optional() }),
+  z.strictObject({ artifactId: artifactRef, filename: attachmentName.optional() }),
+]);
+export type EmailAttachment = z.infer<typeof emailAttachmentSchema>;
+const attachments = z.array(emailAttachmentSchema).max(EMAIL_LIMITS.attachments).optional();
 
 const recipients = z.array(emailAddressSchema).min(1).max(EMAIL_LIMITS.recipients);
 const body = z
@@ -36,6 +54,7 @@ export const emailSendPayload = z
     html: body.optional(),
     replyTo: emailAddressSchema.optional(),
     priority: prioritySchema.optional(),
+    attachments,
   })
   .refine((p) => p.text !== undefined || p.html !== undefined, {
     message: 'needs text, html or both',
@@ -116,6 +135,7 @@ const templateVariant = <T extends TemplateName>(template: T) =>
     data: templateDataSchemas[template],
     replyTo: emailAddressSchema.optional(),
     priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+    attachments,
   });
 
 export const emailTemplatePayload = z.discriminatedUnion('template', [

@@ -10,6 +10,7 @@ import { conflict, notFound, parseOr400, ProblemError, type FieldError } from '.
 import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
 import { artifactOf, sendJobResult } from './result.js';
+import { needsSigningSecret, registerCallbacks } from '../webhooks/submit-hooks.js';
 
 const invalid = (errors: FieldError[]) =>
   new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', errors);
@@ -30,8 +31,11 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     const user = currentUser(ctx);
     const checked = await checkSubmission(ctx.request.body, user, deps.uploads);
     if (!checked.ok) throw invalid(checked.errors);
+    const missing = await needsSigningSecret(deps, user, [checked]);
+    if (missing.length > 0) throw invalid(missing);
     limiter.take(user.sub);
     const [{ job, created }] = (await submit([checked.job])) as [{ job: JobDoc; created: boolean }];
+    if (created) await registerCallbacks(deps, [{ job, url: checked.callbackUrl }]);
     ctx.status = created ? 202 : 200;
     ctx.body = toJobResource(job);
   });
@@ -40,15 +44,29 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     const user = currentUser(ctx);
     const { jobs } = parseOr400(submitBatchSchema, ctx.request.body);
     const valid: NewJob[] = [];
+    const callbackUrls: (string | null)[] = [];
     const errors: FieldError[] = [];
     for (const [i, input] of jobs.entries()) {
       const checked = await checkSubmission(input, user, deps.uploads, `jobs.${i}`);
-      if (checked.ok) valid.push(checked.job);
-      else errors.push(...checked.errors);
+      if (checked.ok) {
+        valid.push(checked.job);
+        callbackUrls.push(checked.callbackUrl);
+      } else errors.push(...checked.errors);
     }
     if (errors.length > 0) throw invalid(errors);
+    const missing = await needsSigningSecret(
+      deps,
+      user,
+      valid.map((job, i) => ({ job, callbackUrl: callbackUrls[i] ?? null })),
+      true,
+    );
+    if (missing.length > 0) throw invalid(missing);
     limiter.take(user.sub, valid.length);
     const results = await submit(valid);
+    await registerCallbacks(
+      deps,
+      results.map((r, i) => ({ job: r.job, url: r.created ? (callbackUrls[i] ?? null) : null })),
+    );
     ctx.status = 202;
     ctx.body = { jobs: results.map((r) => toJobResource(r.job)) };
   });

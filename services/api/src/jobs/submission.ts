@@ -4,7 +4,8 @@ import type { AuthUser } from '../auth/user.js';
 import { fieldErrors, type FieldError } from '../http/problem.js';
 
 /** A submission checked against the contract and its job type, or every field error it has. */
-export type CheckedSubmission = { ok: true; job: NewJob } | { ok: false; errors: FieldError[] };
+export type CheckedSubmission =
+  { ok: true; job: NewJob; callbackUrl: string | null } | { ok: false; errors: FieldError[] };
 
 const join = (prefix: string, field: string) => (prefix ? `${prefix}.${field}` : field);
 
@@ -62,5 +63,6 @@ export async function checkSubmission(
       runAt,
       idempotencyKey: body.idempotencyKey ?? null,
     },
+    callbackUrl: body.callbackUrl ?? null,
   };
 }

@@ -6,6 +6,7 @@ import {
   submitJobSchema,
 } from '@conveyor/contracts';
 import { listJobsQuerySchema } from '../jobs/list-query.js';
+import { webhookSecretPaths } from '../webhooks/openapi.js';
 
 /** The problem document every error answers with (RFC 9457). */
 export const problemSchema = z.object({
@@ -208,6 +209,7 @@ export function openApiDocument(version = '0.1.0'): Schema {
         },
       },
     },
+    ...webhookSecretPaths(problem),
     '/v1/job-types': {
       get: {
         summary: 'Job type catalogue with payload JSON Schemas',

@@ -3,12 +3,18 @@ import { defineHandler, type HandlerRegistration } from '@conveyor/jobs';
 import { messageIdForJob } from '../mail/message-id.js';
 import type { MailerMailConfig } from '../mail/config.js';
 import type { TemplateData, TemplateRenderer } from '../templates/renderer.js';
+import type { AttachmentSources } from '../mail/attachments.js';
 import { deliverOnce, type DeliverDeps } from './deliver-once.js';
+import { attachmentsOf } from './email-send.handler.js';
 import { mailAddress, validatedPayload } from './payload.js';
 
 /** `email.template`: renders the named template (text + HTML) and sends it. */
 export function emailTemplateHandler(
-  deps: DeliverDeps & { config: MailerMailConfig; renderer: TemplateRenderer },
+  deps: DeliverDeps & {
+    config: MailerMailConfig;
+    renderer: TemplateRenderer;
+    attachments?: AttachmentSources | undefined;
+  },
 ): HandlerRegistration<typeof emailTemplate> {
   return defineHandler(emailTemplate, async (ctx) => {
     const template = templateOf(ctx.job.payload);
@@ -25,6 +31,7 @@ export function emailTemplateHandler(
           text: rendered.text,
           html: rendered.html,
           messageId: messageIdForJob(ctx.job.id, deps.config.messageIdDomain),
+          attachments: await attachmentsOf(p.attachments, ctx.job.owner, deps, ctx.signal),
         },
       };
     });

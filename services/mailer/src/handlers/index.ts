@@ -3,6 +3,7 @@ import type { MailTransport } from '../mail/transport.js';
 import type { MailerMailConfig } from '../mail/config.js';
 import type { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import type { MailerMetrics } from '../metrics.js';
+import type { AttachmentSources } from '../mail/attachments.js';
 import { createRateLimiter } from '../mail/rate-limiter.js';
 import { createTemplateRenderer } from '../templates/renderer.js';
 import { emailSendHandler } from './email-send.handler.js';
@@ -18,6 +19,8 @@ export interface MailerHandlerDeps {
   readonly countJobs: CountJobs;
   readonly config: MailerMailConfig;
   readonly metrics: MailerMetrics;
+  /** Artifacts that `email.send` / `email.template` may attach; without it they refuse attachments. */
+  readonly attachments?: AttachmentSources | undefined;
 }
 
 /**

@@ -15,6 +15,7 @@ import { mailerHandlers, type CountJobs } from './index.js';
 import { parseMailConfig } from '../mail/config.js';
 import { createMailTransport, type MailTransport } from '../mail/transport.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import type { AttachmentSources } from '../mail/attachments.js';
 import { createMailerMetrics } from '../metrics.js';
 import {
   startSmtpTestServer,
@@ -61,7 +62,7 @@ export const DIGEST_FIXTURE: Awaited<ReturnType<CountJobs>> = {
 export class TestRigs {
   private cleanups: (() => Promise<void>)[] = [];
 
-  constructor(private readonly conn: Connection) {}
+  constructor(readonly conn: Connection) {}
 
   async smtpServer(options: SmtpTestServerOptions = {}): Promise<SmtpTestServer> {
     const server = await startSmtpTestServer(options);
@@ -69,7 +70,11 @@ export class TestRigs {
     return server;
   }
 
-  async rig(smtpUrl: string, env: Record<string, string> = {}): Promise<Rig> {
+  async rig(
+    smtpUrl: string,
+    env: Record<string, string> = {},
+    attachments?: AttachmentSources,
+  ): Promise<Rig> {
     const config = parseMailConfig({ SMTP_URL: smtpUrl, MAIL_RATE_PER_SECOND: '0', ...env });
     const transport = createMailTransport(config, { connectTimeoutMs: 2_000 });
     this.cleanups.push(() => transport.close());
@@ -82,7 +87,14 @@ export class TestRigs {
       countJobsCalls.push({ owner, since });
       return DIGEST_FIXTURE;
     };
-    const handlers = mailerHandlers({ transport, deliveries, countJobs, config, metrics });
+    const handlers = mailerHandlers({
+      transport,
+      deliveries,
+      countJobs,
+      config,
+      metrics,
+      attachments,
+    });
     return { transport, deliveries, registry, handlers, countJobsCalls };
   }
 

@@ -19,6 +19,7 @@ import { DEFAULT_SUBJECTS } from '../templates/subjects.js';
  * | `SMTP_POOL_SIZE` | `5` | Pooled SMTP connections kept open (1–100). |
  * | `MAIL_FROM` | `Conveyor <no-reply@conveyor.local>` | Sender of every message; its domain also names Message-IDs (`<job-ID@domain>`). |
  * | `MAIL_RATE_PER_SECOND` | `50` | Messages per second for the whole process, shared by all concurrent sends; `0` = unlimited. Fractions allowed (`0.5` = one every 2 s). |
+ * | `MAIL_ATTACHMENT_LIMIT_BYTES` | `10485760` | Total size of the artifacts one message may attach (10 MiB); a job over it fails for good. |
  * | `MAIL_SUBJECT_WELCOME` | `Welcome to {{#if product}}{{product}}{{else}}Conveyor{{/if}}` | Subject of the `welcome` template. |
  * | `MAIL_SUBJECT_PASSWORD_RESET` | `Reset your password` | Subject of the `password-reset` template. |
  * | `MAIL_SUBJECT_NOTIFICATION` | `{{title}}` | Subject of the `notification` template. |
@@ -38,6 +39,8 @@ export interface MailerMailConfig {
   readonly messageIdDomain: string;
   /** `MAIL_RATE_PER_SECOND`, default 50; 0 = unlimited. */
   readonly ratePerSecond: number;
+  /** `MAIL_ATTACHMENT_LIMIT_BYTES`, default 10 MiB: attachments of one message together. */
+  readonly attachmentLimitBytes: number;
   /** Handlebars source of each template's subject. */
   readonly subjects: Readonly<Record<TemplateName, string>>;
 }
@@ -57,6 +60,8 @@ export class MailConfigError extends Error {
 export const DEFAULT_MAIL_FROM = 'Conveyor <no-reply@conveyor.local>';
 /** `MAIL_RATE_PER_SECOND` when unset. */
 export const DEFAULT_RATE_PER_SECOND = 50;
+/** `MAIL_ATTACHMENT_LIMIT_BYTES` when unset. */
+export const DEFAULT_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;
 /** `SMTP_POOL_SIZE` when unset. */
 export const DEFAULT_POOL_SIZE = 5;
 
@@ -108,6 +113,15 @@ export function parseMailConfig(env: Record<string, string | undefined>): Mailer
     throw new MailConfigError('MAIL_RATE_PER_SECOND', 'must be a number >= 0 (0 = unlimited)');
   }
 
+  const attachmentLimitBytes = number(
+    env,
+    'MAIL_ATTACHMENT_LIMIT_BYTES',
+    DEFAULT_ATTACHMENT_LIMIT_BYTES,
+  );
+  if (!Number.isInteger(attachmentLimitBytes) || attachmentLimitBytes < 0) {
+    throw new MailConfigError('MAIL_ATTACHMENT_LIMIT_BYTES', 'must be an integer >= 0');
+  }
+
   const subjects = {} as Record<TemplateName, string>;
   for (const template of TEMPLATE_NAMES) {
     const variable = subjectVariable(template);
@@ -122,6 +136,7 @@ export function parseMailConfig(env: Record<string, string | undefined>): Mailer
     from,
     messageIdDomain,
     ratePerSecond,
+    attachmentLimitBytes,
     subjects: Object.freeze(subjects),
   });
 }

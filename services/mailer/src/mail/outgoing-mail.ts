@@ -15,6 +15,14 @@ export interface OutgoingMail {
   readonly html?: string | undefined;
   /** `<job-ID@domain>`, the same on every attempt of a job. */
   readonly messageId: string;
+  readonly attachments?: readonly MailAttachment[] | undefined;
+}
+
+/** A file attached to a message, read into memory (bounded by `MAIL_ATTACHMENT_LIMIT_BYTES`). */
+export interface MailAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Buffer;
 }
 
 /** What the SMTP server said about a message it took. */

@@ -72,6 +72,15 @@ export function createMailTransport(
           ...(mail.text !== undefined ? { text: mail.text } : {}),
           ...(mail.html !== undefined ? { html: mail.html } : {}),
           messageId: mail.messageId,
+          ...(mail.attachments?.length
+            ? {
+                attachments: mail.attachments.map((a) => ({
+                  filename: a.filename,
+                  contentType: a.contentType,
+                  content: a.content,
+                })),
+              }
+            : {}),
           // n.b. content is always an in-memory string; never let it name a file or URL to read
           disableFileAccess: true,
           disableUrlAccess: true,

@@ -1,11 +1,21 @@
 import type { FileStore, HandlerRegistration } from '@conveyor/jobs';
 import { dataProcessHandler } from './data-process.js';
 import { demoCountHandler } from './demo-count.js';
+import { webhookDeliverHandler, type WebhookDeliverDeps } from '../webhooks/webhook-deliver.js';
+import { reportGenerateHandler, type ReportDeps } from '../reports/report-generate.js';
 
 /** Every job handler the processor serves, for the worker runtime to register. */
-export function processorHandlers(deps: {
-  uploads: FileStore;
-  artifacts: FileStore;
-}): HandlerRegistration[] {
-  return [dataProcessHandler(deps), demoCountHandler()];
+export function processorHandlers(
+  deps: {
+    uploads: FileStore;
+    artifacts: FileStore;
+    webhooks: WebhookDeliverDeps;
+  } & Omit<ReportDeps, 'artifacts'>,
+): HandlerRegistration[] {
+  return [
+    dataProcessHandler(deps),
+    demoCountHandler(),
+    webhookDeliverHandler(deps.webhooks),
+    reportGenerateHandler(deps),
+  ];
 }
