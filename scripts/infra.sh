@@ -567,6 +567,7 @@ main() {
     rabbitmqctl) rabbitmqctl_cmd "$@" ;;
     start-rabbitmq) start_rabbitmq ;;
     stop-rabbitmq) stop_rabbitmq ;;
+    build-mongo) mkdir -p "$BIN" && build_mongo ;;
     start-mongo) start_mongo ;;
     stop-mongo) stop_mongo ;;
     start-smtp-catcher) start_smtp_catcher ;;

@@ -17,7 +17,14 @@ export async function connectMongo(
     maxPoolSize: 20,
     autoIndex: false,
   });
-  conn.on('disconnected', () => log.warn('mongodb disconnected'));
+  // n.b. mongoose emits `disconnecting` only when close() is called, so the `disconnected`
+  // that follows a clean shutdown is no warning; one without it is a lost connection.
+  let closing = false;
+  conn.on('disconnecting', () => (closing = true));
+  conn.on('disconnected', () => {
+    if (closing) log.debug('mongodb disconnected');
+    else log.warn('mongodb disconnected');
+  });
   conn.on('reconnected', () => log.info('mongodb reconnected'));
   await conn.asPromise();
   await conn.db!.admin().ping();
