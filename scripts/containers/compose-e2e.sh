@@ -100,7 +100,10 @@ health_ticker &
 ticker_pid=$!
 
 step "compose up (all healthy)"
+# A previous run's volumes would keep its credentials (the brokers' users are created on a
+# fresh data directory only): start from none.
 compose down -v --remove-orphans >/dev/null 2>&1 || true
+for volume in $(pm volume ls -q | grep "^${PROJECT}_" || true); do pm volume rm -f "$volume" >/dev/null; done
 compose up -d --no-build
 # depends_on: service_healthy has ordered the start; now wait for the services themselves.
 wait_healthy() { # service count timeout-seconds

@@ -13,11 +13,14 @@ export function createLogger(
   level: string = 'info',
   options: LoggerOptions = {},
 ): Logger {
-  return pino({
-    level,
-    base: { service, pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    ...options,
-  }, stdoutDestination());
+  return pino(
+    {
+      level,
+      base: { service, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      ...options,
+    },
+    stdoutDestination(),
+  );
 }

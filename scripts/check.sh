@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The one test command for a fresh machine (`npm run check`; CI's .ci/run calls exactly
+# this): installs pnpm, the dependencies and the local servers (RabbitMQ from apt, the local
+# MongoDB-wire server built with Maven, with Java 17 and Maven from apt if missing, the SMTP
+# catcher), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
+# servers it started again. Then, on a Debian machine as root (CI), the container checks:
+# docker-compose.yml end to end and the Testcontainers path, both under podman
+# (CONVEYOR_CHECK_CONTAINERS=0 skips them, =1 forces them elsewhere).
+# Exit status: that of the first step that failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/env.sh
+
+RUN_STARTED=$SECONDS
+PHASE_STARTED=$SECONDS
+phase() {
+  echo "==> [$(date -u +%Y-%m-%dT%H:%M:%SZ)] (+$((SECONDS - RUN_STARTED))s, previous phase $((SECONDS - PHASE_STARTED))s) $*"
+  PHASE_STARTED=$SECONDS
+}
+
+phase "tools: node $(node --version), npm $(npm --version), $(java -version 2>&1 | head -n1 || echo 'java missing'), $( (PATH="$PATH:/usr/local/go/bin" go version) 2>/dev/null || echo 'go missing')"
+
+phase "pnpm"
+ensure_pnpm
+echo "pnpm $(pnpm --version)"
+
+phase "poppler-utils (pdftotext / pdftoppm, for the report tests)"
+if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends poppler-utils ||
+    { apt-get update && apt-get install -y --no-install-recommends poppler-utils; }
+fi
+pdftotext -v 2>&1 | head -n1
+
+phase "pnpm install --frozen-lockfile"
+pnpm install --frozen-lockfile
+
+infra_down() {
+  local status=$?
+  phase "pnpm infra:down"
+  pnpm infra:down || echo "infra:down failed (status $?); continuing" >&2
+  phase "done, exit status $status"
+  exit "$status"
+}
+# Registered before `up` so a half-started infrastructure is stopped as well.
+trap infra_down EXIT
+
+phase "pnpm infra:up"
+pnpm infra:up
+
+phase "pnpm test"
+pnpm test
+
+containers="${CONVEYOR_CHECK_CONTAINERS:-}"
+if [ -z "$containers" ]; then
+  if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then containers=1; else containers=0; fi
+fi
+if [ "$containers" = 1 ]; then
+  phase "containers: docker-compose.yml end to end (podman)"
+  bash scripts/containers/compose-e2e.sh
+  phase "containers: Testcontainers path (podman)"
+  bash scripts/containers/testcontainers.sh
+else
+  phase "containers: not run here (CONVEYOR_CHECK_CONTAINERS=1 runs scripts/containers/compose-e2e.sh and testcontainers.sh)"
+fi
