@@ -3,9 +3,10 @@
 # this): installs pnpm, the dependencies and the local servers (RabbitMQ from apt, the local
 # MongoDB-wire server built with Maven, with Java 17 and Maven from apt if missing, the SMTP
 # catcher), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
-# servers it started again. Then, on a Debian machine as root (CI), the container checks:
-# docker-compose.yml end to end and the Testcontainers path, both under podman
-# (CONVEYOR_CHECK_CONTAINERS=0 skips them, =1 forces them elsewhere).
+# servers it started again. With CONVEYOR_CHECK_CONTAINERS=1 (Debian, root) it then runs the
+# container checks under podman: docker-compose.yml end to end and the Testcontainers path.
+# They are not part of CI yet: they have passed by hand, not yet often enough on a loaded
+# machine to be trusted as a CI step (README, Exercising the containers without Docker).
 # Exit status: that of the first step that failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,11 +52,7 @@ pnpm infra:up
 phase "pnpm test"
 pnpm test
 
-containers="${CONVEYOR_CHECK_CONTAINERS:-}"
-if [ -z "$containers" ]; then
-  if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then containers=1; else containers=0; fi
-fi
-if [ "$containers" = 1 ]; then
+if [ "${CONVEYOR_CHECK_CONTAINERS:-0}" = 1 ]; then
   phase "containers: docker-compose.yml end to end (podman)"
   bash scripts/containers/compose-e2e.sh
   phase "containers: Testcontainers path (podman)"
