@@ -19,7 +19,7 @@ phase() {
   PHASE_STARTED=$SECONDS
 }
 
-phase "tools: node $(node --version), npm $(npm --version), $(java -version 2>&1 | head -n1 || echo 'java missing'), $( (PATH="$PATH:/usr/local/go/bin" go version) 2>/dev/null || echo 'go missing')"
+phase "tools: node $(node --version), npm $(npm --version), $( (java -version 2>&1 || echo 'java missing') | sed -n 1p), $( (PATH="$PATH:/usr/local/go/bin" go version) 2>/dev/null || echo 'go missing')"
 
 phase "pnpm"
 ensure_pnpm
@@ -31,7 +31,9 @@ if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>
   apt-get install -y --no-install-recommends poppler-utils ||
     { apt-get update && apt-get install -y --no-install-recommends poppler-utils; }
 fi
-pdftotext -v 2>&1 | head -n1
+# n.b. sed, not head: head exits after one line and, under pipefail, the writer's SIGPIPE
+# (status 141) would end the run.
+pdftotext -v 2>&1 | sed -n 1p
 
 phase "pnpm install --frozen-lockfile"
 pnpm install --frozen-lockfile

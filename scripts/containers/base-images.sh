@@ -25,8 +25,8 @@ PREFIX=localhost/conveyor-local
 WORK="$PODMAN_ROOT/base"
 mkdir -p "$WORK"
 # The Debian mirror this machine's apt already uses.
-mirror="$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | awk '{print $2}')"
-[ -n "$mirror" ] || mirror="$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $2}')"
+mirror="$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'NR==1 {print $2}')"
+[ -n "$mirror" ] || mirror="$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk 'NR==1 {print $2}')"
 [ -n "$mirror" ] || cdie "cannot find the Debian mirror in /etc/apt/sources.list*"
 
 timed() { # name command...
