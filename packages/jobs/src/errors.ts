@@ -35,6 +35,23 @@ export class RetryableJobError extends JobError {
   }
 }
 
+/**
+ * The job cannot run now for a reason outside it (say, its destination already has its limit
+ * of deliveries in flight): it is scheduled again after `deferMs` and the attempt is not
+ * spent, so a busy neighbour never uses up a job's attempts.
+ */
+export class DeferJobError extends JobError {
+  override readonly name = 'DeferJobError';
+  readonly code: string;
+  readonly retryable = true;
+  readonly deferMs: number;
+  constructor(message: string, code: string, deferMs: number) {
+    super(message);
+    this.code = code;
+    this.deferMs = deferMs;
+  }
+}
+
 /** The attempt ran past its `timeoutMs`. Retryable: the next attempt may be faster. */
 export class JobTimeoutError extends JobError {
   override readonly name = 'JobTimeoutError';
@@ -61,6 +78,8 @@ export function classifyError(err: unknown): {
   message: string;
   retryable: boolean;
   retryAfterMs?: number;
+  /** Set for a {@link DeferJobError}: run again after this long, without spending the attempt. */
+  deferMs?: number;
 } {
   if (
     err &&
@@ -74,12 +93,14 @@ export function classifyError(err: unknown): {
       message?: unknown;
       retryable: boolean;
       retryAfterMs?: unknown;
+      deferMs?: unknown;
     };
     return {
       code: String(e.code),
       message: String(e.message ?? ''),
       retryable: e.retryable,
       ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
+      ...(typeof e.deferMs === 'number' ? { deferMs: e.deferMs } : {}),
     };
   }
   const message = err instanceof Error ? err.message : String(err);

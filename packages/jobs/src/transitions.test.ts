@@ -56,6 +56,7 @@ describe('the transition table', () => {
         retryAt: now,
       },
       moveToFailed: { leaseToken: 'L', error: { code: 'E', message: '', retryable: false } },
+      deferToScheduled: { leaseToken: 'L', runAt: now },
       moveRunningToCancelled: { leaseToken: 'L' },
       releaseToQueued: { leaseToken: 'L', redelivery: 'broker' },
       expireLease: { leaseToken: 'L', cancelRequested: false, to: 'failed', workerId: null },
@@ -70,6 +71,7 @@ describe('the transition table', () => {
       moveToSucceeded: 'succeeded',
       moveToRetry: 'scheduled',
       moveToFailed: 'failed',
+      deferToScheduled: 'scheduled',
       moveRunningToCancelled: 'cancelled',
       releaseToQueued: 'queued',
       expireLease: 'failed',
@@ -85,6 +87,15 @@ describe('the transition table', () => {
       // only status changes announce themselves
       expect([name, TRANSITIONS[name].emits]).toEqual([name, target[name] !== undefined]);
     }
+  });
+
+  it('a deferral gives the attempt back and records no error', () => {
+    const runAt = new Date(now.getTime() + 5000);
+    const w = transitionWrite('deferToScheduled', 'x', { leaseToken: 'L', runAt }, now);
+    expect(w.filter).toEqual({ _id: 'x', status: 'running', leaseToken: 'L' });
+    expect(w.update.$inc).toEqual({ attempts: -1 });
+    expect(w.update.$set).toMatchObject({ status: 'scheduled', runAt, leaseToken: null });
+    expect('error' in (w.update.$set as object)).toBe(false);
   });
 
   it('retrying a finished job grants a fresh budget on top of the attempts spent', () => {

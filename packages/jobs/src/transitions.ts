@@ -122,6 +122,27 @@ export const TRANSITIONS = Object.freeze({
     emits: true,
   }),
 
+  /**
+   * running -> scheduled at `runAt`, giving the attempt back: the handler deferred the job
+   * (it could not run now for a reason outside it, see DeferJobError).
+   */
+  deferToScheduled: define<{ leaseToken: string; runAt: Date }>({
+    from: ['running'],
+    when: ({ leaseToken }) => ({ leaseToken }),
+    change: ({ runAt }, now) => ({
+      $set: {
+        status: 'scheduled',
+        runAt,
+        queuedAt: null,
+        publishedAt: null,
+        ...LEASE_ENDED,
+        updatedAt: now,
+      },
+      $inc: { attempts: -1 },
+    }),
+    emits: true,
+  }),
+
   /** running -> failed: the attempt failed for good (permanent, or no attempt left). */
   moveToFailed: define<{ leaseToken: string; error: JobError }>({
     from: ['running'],

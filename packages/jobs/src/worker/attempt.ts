@@ -170,6 +170,14 @@ async function record(
   }
   if (!run.ok) {
     const info = classifyError(run.error);
+    if (info.deferMs !== undefined) {
+      log.info({ code: info.code, deferMs: info.deferMs }, 'attempt deferred; not spent');
+      const done = await a.repo.transition('deferToScheduled', job._id, {
+        leaseToken,
+        runAt: new Date(Date.now() + info.deferMs),
+      });
+      return done ? { kind: 'deferred', job: done } : leaseLost(log);
+    }
     log.warn({ code: info.code, err: info.message, retryable: info.retryable }, 'attempt failed');
     return recordFailure(a, job, errorInfo(run.error), info.retryAfterMs);
   }

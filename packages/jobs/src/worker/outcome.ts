@@ -32,6 +32,8 @@ export type AttemptOutcome =
   /** Failed; another attempt is scheduled. */
   | { kind: 'retry'; job: JobDoc }
   | { kind: 'failed'; job: JobDoc }
+  /** The handler deferred the job: scheduled again, the attempt given back. */
+  | { kind: 'deferred'; job: JobDoc }
   | { kind: 'cancelled'; job: JobDoc }
   /** Shutdown stopped the handler; the job is queued again without spending the attempt. */
   | { kind: 'released' }

@@ -3,6 +3,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { Webhook } from 'standardwebhooks';
 import { webhookDeliver, type WebhookDeliverPayload } from '@conveyor/contracts';
 import {
+  DeferJobError,
   PermanentJobError,
   RetryableJobError,
   WebhookSecretRepository,
@@ -82,11 +83,18 @@ function run(
   return webhookDeliverHandler(d).handle(ctx);
 }
 
-async function failure(p: Promise<unknown>): Promise<PermanentJobError | RetryableJobError> {
+async function failure(
+  p: Promise<unknown>,
+): Promise<PermanentJobError | RetryableJobError | DeferJobError> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof PermanentJobError || err instanceof RetryableJobError) return err;
+    if (
+      err instanceof PermanentJobError ||
+      err instanceof RetryableJobError ||
+      err instanceof DeferJobError
+    )
+      return err;
     throw err;
   }
   throw new Error('expected the delivery to fail');
@@ -288,8 +296,10 @@ describe('webhook.deliver against a real receiver', () => {
     const b = run({ url: receiver.url, body: {} }, d);
     while (receiver.requests.length < 2) await new Promise((r) => setTimeout(r, 20));
     const busy = await failure(run({ url: receiver.url, body: {} }, d));
+    // Deferred, not failed: the job is scheduled again without spending an attempt.
+    expect(busy).toBeInstanceOf(DeferJobError);
     expect(busy).toMatchObject({ code: 'WEBHOOK_DESTINATION_BUSY', retryable: true });
-    expect(busy instanceof RetryableJobError && busy.retryAfterMs).toBeGreaterThanOrEqual(1000);
+    expect(busy instanceof DeferJobError && busy.deferMs).toBeGreaterThanOrEqual(1000);
     for (const release of held) release();
     await Promise.all([a, b]);
     receiver.reply = (_req, res) => res.writeHead(200).end();

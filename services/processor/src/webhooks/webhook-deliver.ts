@@ -1,5 +1,6 @@
 import { webhookDeliver, WEBHOOK_LIMITS, type WebhookDeliverResult } from '@conveyor/contracts';
 import {
+  DeferJobError,
   defineHandler,
   PermanentJobError,
   RetryableJobError,
@@ -106,10 +107,10 @@ async function withSlot(
 ): Promise<ReceiverReply> {
   const release = deps.limiter.tryAcquire(dest.key);
   if (!release)
-    throw new RetryableJobError(
+    throw new DeferJobError(
       `${dest.key} already has its limit of deliveries in flight from this worker`,
       'WEBHOOK_DESTINATION_BUSY',
-      { retryAfterMs: Math.round(deps.busyRetryMs * (1 + Math.random())) },
+      Math.round(deps.busyRetryMs * (1 + Math.random())),
     );
   try {
     return await post();

@@ -130,6 +130,51 @@ describe('webhooks end to end (processor + scheduler processes, real receiver)',
     }
   });
 
+  it('defers deliveries over the per-destination limit without spending their attempts', async () => {
+    // The receiver holds every /slow request: two fill the processor's limit for this
+    // destination (WEBHOOK_DESTINATION_CONCURRENCY, 2), the others must wait their turn.
+    const held: (() => void)[] = [];
+    const answer = receiver.reply;
+    receiver.reply = (req, res, n) => {
+      if (req.path === '/slow') held.push(() => res.writeHead(200).end('ok'));
+      else answer(req, res, n);
+    };
+    try {
+      const jobs = await Promise.all(
+        [1, 2, 3, 4].map((i) =>
+          submit({
+            type: 'webhook.deliver',
+            payload: { url: `${receiver.url}/slow`, body: { i } },
+            maxAttempts: 1,
+          }),
+        ),
+      );
+      const ids = jobs.map((j) => j._id);
+      // Deferred: back to scheduled with the attempt given back, while two are held.
+      await waitFor(
+        async () => {
+          const docs = await stack.repo.model.find({ _id: { $in: ids } }).lean<JobDoc[]>();
+          const deferred = docs.filter((d) => d.status === 'scheduled' && d.attempts === 0);
+          return held.length === 2 && deferred.length > 0;
+        },
+        { timeoutMs: 45_000, intervalMs: 50, what: 'two deliveries held and one deferred' },
+      );
+      for (const release of held.splice(0)) release();
+      receiver.reply = (req, res, n) => {
+        if (req.path === '/slow') res.writeHead(200).end('ok');
+        else answer(req, res, n);
+      };
+      for (const j of jobs) {
+        const done = await final(j._id);
+        // maxAttempts 1: a busy destination spending attempts would have failed these
+        expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+      }
+      expect(byPath('/slow')).toHaveLength(4);
+    } finally {
+      receiver.reply = answer;
+    }
+  });
+
   it('delivers completion callbacks with the job resource on success and on failure', async () => {
     const ok = await submit({ type: 'demo.count', payload: { to: 2 } });
     // n.b. an invalid payload straight into the store: the worker fails it for good
