@@ -92,6 +92,8 @@ export const jobLifecycleEvent = defineMessage(
     attempt: z.int(),
     error: jobErrorSchema.optional(),
     runAt: z.string().optional(),
+    /** The worker running the attempt (on `running` and the outcome of a run). */
+    workerId: z.string().optional(),
   }),
 );
 
@@ -121,6 +123,8 @@ export const workerHeartbeat = defineMessage(
     active: z.int(),
     jobTypes: z.array(z.string()),
     startedAt: z.string(),
+    /** The worker's software version (Conveyor's release), shown by the dashboard. */
+    version: z.string().optional(),
   }),
 );
 

@@ -35,6 +35,7 @@ export class JobEvents {
         attempt: job.attempts,
         ...(job.error ? { error: job.error } : {}),
         ...(job.status === 'scheduled' ? { runAt: job.runAt.toISOString() } : {}),
+        ...(job.workerId ? { workerId: job.workerId } : {}),
       },
       { correlationId: job.correlationId },
     );

@@ -3,6 +3,7 @@ import { Router } from '@koa/router';
 import { koaBody } from 'koa-body';
 import { authenticate } from './auth/middleware.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
+import { registerDashboard } from './dashboard/register.js';
 import type { ApiDeps } from './deps.js';
 import { allEventRoutes, jobEventRoutes } from './events/routes.js';
 import { problemMiddleware } from './http/errors.js';
@@ -66,6 +67,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
   const auth = authenticate(verifier);
   const v1 = new Router({ prefix: '/v1' });
   v1.use(auth);
+  registerDashboard(app, v1, deps);
   v1.use('/jobs', jobRoutes(deps, limiter).routes(), jobEventRoutes(deps).routes());
   v1.use('/events', allEventRoutes(deps).routes());
   v1.use('/uploads', uploadRoutes(deps).routes());

@@ -18,6 +18,9 @@ export const DEFAULT_JWT_AUDIENCE = 'conveyor-api';
  * - `RATE_LIMIT_PER_MINUTE` (600): job submissions per owner per minute, per API replica; 0 = off.
  * - `BODY_LIMIT_BYTES` (10 MiB): largest JSON body.
  * - `UPLOAD_LIMIT_BYTES` (512 MiB): largest uploaded file.
+ * - `RABBITMQ_MANAGEMENT_URL` (unset): RabbitMQ's management API, e.g.
+ *   `http://guest:guest@127.0.0.1:15672`; gives the dashboard ready/unacked counts and rates.
+ * - `DASHBOARD_DIR` (the `@conveyor/dashboard` build): the files served at `/ui`.
  */
 export const apiConfigShape = {
   ...baseConfigShape,
@@ -30,6 +33,8 @@ export const apiConfigShape = {
   RATE_LIMIT_PER_MINUTE: env.nonNegativeInt.default(600),
   BODY_LIMIT_BYTES: env.positiveInt.default(10 * 1024 * 1024),
   UPLOAD_LIMIT_BYTES: env.positiveInt.default(512 * 1024 * 1024),
+  RABBITMQ_MANAGEMENT_URL: env.url(['https', 'http']).optional(),
+  DASHBOARD_DIR: z.string().min(1).optional(),
 };
 
 export type ApiConfig = ReturnType<typeof apiConfig>;

@@ -10,6 +10,8 @@ import type { ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApiMetrics, type ApiMetrics } from './http/metrics.js';
+import { BrokerQueues, vhostOf } from './stats/broker-queues.js';
+import { TimelineStore } from './timeline/timeline.store.js';
 
 /** Everything the HTTP app needs; tests build one in-process with {@link createApiDeps}. */
 export interface ApiDeps {
@@ -30,6 +32,10 @@ export interface ApiDeps {
   webhookSecrets: WebhookSecretRepository;
   /** Completion callbacks registered at submit (fired by the scheduler). */
   callbacks: JobCallbacks;
+  /** Lifecycle events kept per job (the dashboard's timelines), fed by `hub`. */
+  timeline: TimelineStore;
+  /** Queue figures for the dashboard (management API when configured). */
+  brokerQueues: BrokerQueues;
 }
 
 /** Builds the API's collaborators on a booted runtime and starts the events consumer. */
@@ -43,6 +49,9 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   const callbacks = new JobCallbacks(runtime.mongo, core, runtime.log);
   await callbacks.ensureIndexes();
   const hub = new EventHub(runtime.amqp, runtime.topology, runtime.log);
+  const timeline = new TimelineStore(runtime.mongo, runtime.log);
+  await timeline.ensureIndexes();
+  timeline.attach(hub);
   await hub.start();
   return {
     runtime,
@@ -58,5 +67,12 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
     metrics: createApiMetrics(runtime.registry),
     webhookSecrets: new WebhookSecretRepository(runtime.mongo),
     callbacks,
+    timeline,
+    brokerQueues: new BrokerQueues(
+      runtime.amqp,
+      runtime.topology,
+      vhostOf(config.RABBITMQ_URL),
+      config.RABBITMQ_MANAGEMENT_URL,
+    ),
   };
 }

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   rt.log.info({ port: http.port }, 'api listening');
   rt.lifecycle.onClose('stop http listener', () => http.stopAccepting());
   rt.lifecycle.onClose('end event streams', () => deps.hub.stop());
+  rt.lifecycle.onClose('write buffered timeline events', () => deps.timeline.close());
   rt.lifecycle.onClose('drain http requests', () => http.drain(config.SHUTDOWN_GRACE_MS));
   rt.lifecycle.onClose('mark dispatched jobs published', () => deps.core.flush());
   closeRuntime(rt);

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import {
@@ -29,6 +30,10 @@ import { WorkerMetrics } from './metrics.js';
 import { runAttempt } from './attempt.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { AttemptAbort, settlementOf, type AttemptOutcome } from './outcome.js';
+
+/** The version heart-beaten by workers: `@conveyor/jobs`'s, i.e. the release they run. */
+const WORKER_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string })
+  .version;
 
 export interface WorkerOptions {
   service: WorkerService;
@@ -283,6 +288,7 @@ export class Worker {
       active: this.active,
       jobTypes: [...this.handlers.keys()],
       startedAt: this.startedAt,
+      version: WORKER_VERSION,
     });
     await publishEnvelope(
       this.o.amqp,

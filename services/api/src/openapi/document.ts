@@ -7,6 +7,7 @@ import {
 } from '@conveyor/contracts';
 import { listJobsQuerySchema } from '../jobs/list-query.js';
 import { webhookSecretPaths } from '../webhooks/openapi.js';
+import { dashboardPaths } from './dashboard-paths.js';
 
 /** The problem document every error answers with (RFC 9457). */
 export const problemSchema = z.object({
@@ -247,7 +248,7 @@ export function openApiDocument(version = '0.1.0'): Schema {
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    paths,
+    paths: { ...paths, ...dashboardPaths() },
     components: {
       schemas,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

@@ -52,6 +52,7 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
   const baseUrl = `http://127.0.0.1:${http.port}`;
   rt.lifecycle.onClose('stop http listener', () => http.stopAccepting());
   rt.lifecycle.onClose('end event streams', () => deps.hub.stop());
+  rt.lifecycle.onClose('write buffered timeline events', () => deps.timeline.close());
   rt.lifecycle.onClose('drain http requests', () => http.drain(1000));
   rt.lifecycle.onClose('delete test topology', () =>
     rt.amqp.withChannel(async (ch) => {

@@ -1,0 +1,95 @@
+import { Router } from '@koa/router';
+import { Types } from 'mongoose';
+import { z } from 'zod';
+import { jobStatusSchema } from '@conveyor/contracts';
+import { toJobResource, type JobDoc } from '@conveyor/jobs';
+import { currentUser } from '../auth/middleware.js';
+import type { ApiDeps } from '../deps.js';
+import { parseOr400 } from '../http/problem.js';
+
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .or(z.iso.date().transform((s) => new Date(`${s}T00:00:00Z`)));
+
+/**
+ * `GET /v1/jobs/search` query: the list's filters plus `owner` (admins only), a creation-time
+ * range and free text. Single strings only, like the list: no operator object reaches a query.
+ */
+export const searchJobsQuerySchema = z.strictObject({
+  status: jobStatusSchema.optional(),
+  type: z.string().min(1).max(100).optional(),
+  owner: z.string().min(1).max(200).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.int().min(1).max(200))
+    .default(50),
+  cursor: z
+    .string()
+    .regex(/^[a-f0-9]{24}$/, 'must be the id of the last job of the previous page')
+    .optional(),
+});
+export type SearchJobsQuery = z.infer<typeof searchJobsQuerySchema>;
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The MongoDB filter of a search. The time range is a range on `_id` (an ObjectId starts with
+ * its creation second), so every search walks an `{owner, [status|type,] _id}` index newest
+ * first and stops after `limit` matches; free text matches the id exactly, the idempotency key
+ * or error code exactly, or the error message case-insensitively.
+ */
+export function searchFilter(
+  q: SearchJobsQuery,
+  scope: string | undefined,
+): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  const owner = scope ?? q.owner;
+  if (owner !== undefined) filter['owner'] = owner;
+  if (q.status) filter['status'] = q.status;
+  if (q.type) filter['type'] = q.type;
+  const id: Record<string, Types.ObjectId> = {};
+  if (q.cursor) id['$lt'] = new Types.ObjectId(q.cursor);
+  if (q.to) {
+    const to = Types.ObjectId.createFromTime(Math.floor(q.to.getTime() / 1000) + 1);
+    if (!id['$lt'] || to.toHexString() < id['$lt'].toHexString()) id['$lt'] = to;
+  }
+  if (q.from) id['$gte'] = Types.ObjectId.createFromTime(Math.floor(q.from.getTime() / 1000));
+  if (Object.keys(id).length > 0) filter['_id'] = id;
+  if (q.q !== undefined) {
+    const text = q.q;
+    filter['$or'] = /^[a-f0-9]{24}$/.test(text)
+      ? [{ _id: new Types.ObjectId(text) }, { idempotencyKey: text }]
+      : [
+          { idempotencyKey: text },
+          { 'error.code': text },
+          { 'error.message': { $regex: escapeRegex(text), $options: 'i' } },
+        ];
+  }
+  return filter;
+}
+
+/** `GET /v1/jobs/search`: filtered, cursor-paged job list for the dashboard, newest first. */
+export function jobSearchRoutes(deps: ApiDeps): Router {
+  const router = new Router();
+  router.get('/search', async (ctx) => {
+    const user = currentUser(ctx);
+    const q = parseOr400(searchJobsQuerySchema, ctx.query, '', 'Invalid query');
+    const docs = await deps.repo.model
+      .find(searchFilter(q, user.admin ? undefined : user.sub))
+      .sort({ _id: -1 })
+      .limit(q.limit)
+      .lean<JobDoc[]>();
+    const last = docs.at(-1);
+    ctx.body = {
+      items: docs.map(toJobResource),
+      nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
+    };
+  });
+  return router;
+}

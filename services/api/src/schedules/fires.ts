@@ -1,0 +1,74 @@
+import { Router } from '@koa/router';
+import { z } from 'zod';
+import {
+  InvalidCronError,
+  nextFireTimes,
+  parseCron,
+  toJobResource,
+  type JobDoc,
+} from '@conveyor/jobs';
+import { currentUser } from '../auth/middleware.js';
+import { ownerScope } from '../auth/user.js';
+import type { ApiDeps } from '../deps.js';
+import { notFound, parseOr400, ProblemError } from '../http/problem.js';
+
+const previewQuery = z.strictObject({
+  cron: z.string().min(1).max(200),
+  timezone: z.string().min(1).max(100).default('UTC'),
+  count: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.int().min(1).max(20))
+    .default(5),
+});
+
+const firesQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.int().min(1).max(100))
+    .default(10),
+});
+
+/**
+ * `GET /v1/cron/preview?cron=&timezone=&count=`: the next fire times of an expression in a zone
+ * (what a schedule with it would do), or a 400 naming the wrong field. `GET
+ * /v1/schedules/:id/fires`: the jobs the schedule created, newest first (its recent fires).
+ */
+export function scheduleFireRoutes(deps: ApiDeps): Router {
+  const router = new Router();
+  router.get('/cron/preview', (ctx) => {
+    currentUser(ctx);
+    const q = parseOr400(previewQuery, ctx.query, '', 'Invalid query');
+    try {
+      const cron = parseCron(q.cron, q.timezone);
+      ctx.body = {
+        cron: q.cron,
+        timezone: q.timezone,
+        next: nextFireTimes(cron, q.timezone, new Date(), q.count).map((d) => d.toISOString()),
+      };
+    } catch (err) {
+      if (!(err instanceof InvalidCronError)) throw err;
+      throw new ProblemError(400, 'Invalid query', 'The cron expression is invalid.', [
+        { field: err.field, message: err.message },
+      ]);
+    }
+  });
+
+  router.get('/schedules/:id/fires', async (ctx) => {
+    const owner = ownerScope(currentUser(ctx));
+    const id = ctx.params['id'] ?? '';
+    const q = parseOr400(firesQuery, ctx.query, '', 'Invalid query');
+    if (!(await deps.schedules.get(id, owner))) throw notFound('schedule');
+    // n.b. the {scheduleId, status} index narrows to this schedule's jobs
+    const jobs = await deps.repo.model
+      .find({ scheduleId: id })
+      .sort({ _id: -1 })
+      .limit(q.limit)
+      .lean<JobDoc[]>();
+    ctx.body = { items: jobs.map(toJobResource) };
+  });
+  return router;
+}

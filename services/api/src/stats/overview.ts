@@ -1,0 +1,166 @@
+import { Router } from '@koa/router';
+import {
+  JOB_STATUSES,
+  LANES,
+  PRIORITIES,
+  SERVICE_BINDINGS,
+  WORKER_SERVICES,
+  laneOf,
+  type Lane,
+  type WorkerService,
+} from '@conveyor/contracts';
+import { toJobResource, type JobDoc } from '@conveyor/jobs';
+import { currentUser } from '../auth/middleware.js';
+import { ownerScope } from '../auth/user.js';
+import type { ApiDeps } from '../deps.js';
+
+/** Width of one bucket of the last-hour series. */
+export const SERIES_BUCKET_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+/** The job-type pattern of a service's bindings (`email.#` -> `^(email)\.`). */
+function typePattern(service: WorkerService): string {
+  const roots = SERVICE_BINDINGS[service].map((b) => b.replace(/\.#$/, ''));
+  return `^(${roots.join('|')})\\.`;
+}
+
+/** Per-minute counts of jobs that finished in the last hour, by outcome, oldest first. */
+export interface ThroughputPoint {
+  at: string;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+async function series(
+  deps: ApiDeps,
+  owner: string | undefined,
+  now: Date,
+): Promise<ThroughputPoint[]> {
+  // Buckets aligned to the minute: the last one is the minute in progress.
+  const end = Math.floor(now.getTime() / SERIES_BUCKET_MS) * SERIES_BUCKET_MS + SERIES_BUCKET_MS;
+  const since = new Date(end - HOUR_MS);
+  const rows = await deps.repo.model.aggregate<{
+    _id: { m: number; s: string };
+    n: number;
+  }>([
+    // n.b. served by the finishedAt index; at most one hour of finished jobs is read
+    { $match: { finishedAt: { $gte: since }, ...(owner !== undefined ? { owner } : {}) } },
+    {
+      $group: {
+        _id: {
+          m: { $floor: { $divide: [{ $subtract: ['$finishedAt', since] }, SERIES_BUCKET_MS] } },
+          s: '$status',
+        },
+        n: { $sum: 1 },
+      },
+    },
+  ]);
+  const points: ThroughputPoint[] = Array.from({ length: HOUR_MS / SERIES_BUCKET_MS }, (_, i) => ({
+    at: new Date(since.getTime() + i * SERIES_BUCKET_MS).toISOString(),
+    succeeded: 0,
+    failed: 0,
+    cancelled: 0,
+  }));
+  for (const r of rows) {
+    const p = points[r._id.m];
+    if (p && (r._id.s === 'succeeded' || r._id.s === 'failed' || r._id.s === 'cancelled'))
+      p[r._id.s] += r.n;
+  }
+  return points;
+}
+
+/** The oldest queued job of a lane: how long the head of that queue has waited. */
+async function oldestQueued(
+  deps: ApiDeps,
+  owner: string | undefined,
+  service: WorkerService,
+  lane: Lane,
+): Promise<Date | null> {
+  const doc = await deps.repo.model
+    .findOne({
+      status: 'queued',
+      type: { $regex: typePattern(service) },
+      priority: { $in: PRIORITIES.filter((p) => laneOf(p) === lane) },
+      ...(owner !== undefined ? { owner } : {}),
+    })
+    .sort({ queuedAt: 1 })
+    .select({ queuedAt: 1, createdAt: 1 })
+    .lean<Pick<JobDoc, 'queuedAt' | 'createdAt'>>();
+  return doc ? (doc.queuedAt ?? doc.createdAt) : null;
+}
+
+/**
+ * `GET /v1/stats/overview`: jobs per status now, the last hour's throughput and failures per
+ * minute, per-lane queue depth and oldest queued job, running jobs and recent failures — all
+ * of the caller's jobs (an admin's: everyone's). Counts are aggregations on indexed fields;
+ * lists are capped at 10.
+ */
+export function overviewRoutes(deps: ApiDeps): Router {
+  const router = new Router();
+  router.get('/stats/overview', async (ctx) => {
+    const owner = ownerScope(currentUser(ctx));
+    const now = new Date();
+    const scope = owner !== undefined ? { owner } : {};
+    const [grouped, points, running, failures, lanes] = await Promise.all([
+      deps.repo.model.aggregate<{ _id: string; n: number }>([
+        { $match: scope },
+        { $group: { _id: '$status', n: { $sum: 1 } } },
+      ]),
+      series(deps, owner, now),
+      deps.repo.model
+        .find({ ...scope, status: 'running' })
+        .sort({ _id: -1 })
+        .limit(10)
+        .lean<JobDoc[]>(),
+      deps.repo.model
+        .find({ ...scope, status: 'failed' })
+        .sort({ _id: -1 })
+        .limit(10)
+        .lean<JobDoc[]>(),
+      Promise.all(
+        WORKER_SERVICES.flatMap((service) =>
+          LANES.map(async (lane) => {
+            const queue = deps.runtime.topology.queues.work(service, lane);
+            const [depth, oldest] = await Promise.all([
+              deps.runtime.amqp
+                .withChannel((ch) => ch.checkQueue(queue))
+                .then((q) => ({ messages: q.messageCount, consumers: q.consumerCount })),
+              oldestQueued(deps, owner, service, lane),
+            ]);
+            return {
+              service,
+              lane,
+              queue,
+              ...depth,
+              oldestQueuedAt: oldest ? oldest.toISOString() : null,
+              oldestAgeMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : null,
+            };
+          }),
+        ),
+      ),
+    ]);
+    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<string, number>;
+    for (const g of grouped) if (g._id in counts) counts[g._id] = g.n;
+    const finished = points.reduce(
+      (a, p) => ({ ok: a.ok + p.succeeded, failed: a.failed + p.failed }),
+      { ok: 0, failed: 0 },
+    );
+    ctx.body = {
+      at: now.toISOString(),
+      counts,
+      lastHour: {
+        bucketMs: SERIES_BUCKET_MS,
+        succeeded: finished.ok,
+        failed: finished.failed,
+        failureRate:
+          finished.ok + finished.failed > 0 ? finished.failed / (finished.ok + finished.failed) : 0,
+        series: points,
+      },
+      lanes,
+      running: running.map(toJobResource),
+      recentFailures: failures.map(toJobResource),
+    };
+  });
+  return router;
+}

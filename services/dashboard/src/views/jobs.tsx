@@ -1,0 +1,325 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import {
+  api,
+  ApiError,
+  request,
+  withQuery,
+  type JobResource,
+  type JobType,
+  type Page,
+} from '../api';
+import { Notice } from '../components/notice';
+import { Status } from '../components/status';
+import { ago, localToIso } from '../format';
+import { follow } from '../sse';
+import type { Session } from '../session';
+import { SubmitJob } from './submit-job';
+
+const STATUSES = ['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+interface Filters {
+  status: string;
+  type: string;
+  owner: string;
+  from: string;
+  to: string;
+  q: string;
+}
+
+interface LifecycleData {
+  jobId: string;
+  status: JobResource['status'];
+  attempt: number;
+  error?: JobResource['error'];
+}
+interface ProgressData {
+  jobId: string;
+  progress: { percent: number; message?: string };
+}
+
+function initialFilters(query: URLSearchParams): Filters {
+  return {
+    status: query.get('status') ?? '',
+    type: query.get('type') ?? '',
+    owner: '',
+    from: '',
+    to: '',
+    q: '',
+  };
+}
+
+/**
+ * The jobs table: filters, cursor paging (a stack of cursors for "Previous"), live updates from
+ * `/v1/events` (rows change in place; new jobs appear on the first page), bulk retry / cancel.
+ */
+export function Jobs({ session, query }: { session: Session; query: URLSearchParams }) {
+  const [filters, setFilters] = useState<Filters>(() => initialFilters(query));
+  const [applied, setApplied] = useState<Filters>(filters);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [page, setPage] = useState<Page<JobResource> | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [types, setTypes] = useState<JobType[]>([]);
+  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const cursor = cursors.at(-1);
+  const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const path = useMemo(
+    () =>
+      withQuery('/v1/jobs/search', {
+        status: applied.status,
+        type: applied.type,
+        owner: session.admin ? applied.owner : undefined,
+        from: localToIso(applied.from),
+        to: localToIso(applied.to),
+        q: applied.q.trim(),
+        limit: 25,
+        cursor,
+      }),
+    [applied, cursor, session.admin],
+  );
+
+  async function load() {
+    try {
+      setPage(await api<Page<JobResource>>(path));
+    } catch (err) {
+      setNotice({
+        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        error: true,
+      });
+    }
+  }
+
+  useEffect(() => {
+    void load();
+  }, [path]);
+
+  useEffect(() => {
+    void api<JobType[]>('/v1/job-types').then(setTypes, () => undefined);
+  }, []);
+
+  // Live updates: patch rows in place; a job we do not show yet reloads the first page.
+  useEffect(() => {
+    const ctl = new AbortController();
+    void follow(
+      '/v1/events',
+      ({ event, data }) => {
+        if (event === 'lifecycle') {
+          const d = data as LifecycleData;
+          let known = false;
+          setPage((p) => {
+            if (!p) return p;
+            known = p.items.some((j) => j.id === d.jobId);
+            return {
+              ...p,
+              items: p.items.map((j) =>
+                j.id === d.jobId
+                  ? { ...j, status: d.status, attempts: d.attempt, error: d.error ?? j.error }
+                  : j,
+              ),
+            };
+          });
+          if (!known && cursor === undefined) {
+            if (refetchTimer.current) clearTimeout(refetchTimer.current);
+            refetchTimer.current = setTimeout(() => void load(), 400);
+          }
+        } else if (event === 'progress') {
+          const d = data as ProgressData;
+          setPage((p) =>
+            p
+              ? {
+                  ...p,
+                  items: p.items.map((j) =>
+                    j.id === d.jobId ? { ...j, progress: d.progress } : j,
+                  ),
+                }
+              : p,
+          );
+        }
+      },
+      ctl.signal,
+    );
+    return () => ctl.abort();
+  }, [path]);
+
+  function apply(e: Event) {
+    e.preventDefault();
+    setCursors([undefined]);
+    setSelected(new Set());
+    setApplied(filters);
+  }
+
+  async function bulk(action: 'retry' | 'cancel') {
+    const ids = [...selected];
+    const results = await Promise.allSettled(
+      ids.map((id) => request(`/v1/jobs/${id}/${action}`, { method: 'POST' })),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.length - ok;
+    const verb = action === 'retry' ? 'retried' : 'cancelled';
+    setNotice({
+      text: `${ok} ${ok === 1 ? 'job' : 'jobs'} ${verb}${refused ? `, ${refused} refused (not in a state that allows it)` : ''}.`,
+      error: refused > 0 && ok === 0,
+    });
+    setSelected(new Set());
+    void load();
+  }
+
+  const field = (k: keyof Filters) => ({
+    value: filters[k],
+    onInput: (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value }),
+  });
+  const items = page?.items ?? [];
+  const allChecked = items.length > 0 && items.every((j) => selected.has(j.id));
+
+  return (
+    <section aria-labelledby="jobs-title">
+      <h1 id="jobs-title">Jobs</h1>
+      <SubmitJob types={types} />
+      <form class="filters card" onSubmit={apply} aria-label="Filter jobs">
+        <div>
+          <label for="f-status">Status</label>
+          <select id="f-status" {...field('status')} onChange={field('status').onInput}>
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="f-type">Type</label>
+          <select id="f-type" {...field('type')} onChange={field('type').onInput}>
+            <option value="">any</option>
+            {types.map((t) => (
+              <option key={t.name}>{t.name}</option>
+            ))}
+          </select>
+        </div>
+        {session.admin && (
+          <div>
+            <label for="f-owner">Owner</label>
+            <input id="f-owner" type="text" placeholder="any owner" {...field('owner')} />
+          </div>
+        )}
+        <div>
+          <label for="f-from">Created from</label>
+          <input id="f-from" type="datetime-local" {...field('from')} />
+        </div>
+        <div>
+          <label for="f-to">Created to</label>
+          <input id="f-to" type="datetime-local" {...field('to')} />
+        </div>
+        <div class="grow">
+          <label for="f-q">Search id, error or idempotency key</label>
+          <input id="f-q" type="search" {...field('q')} />
+        </div>
+        <div class="end">
+          <button type="submit">Apply filters</button>
+        </div>
+      </form>
+
+      <div class="toolbar">
+        <button type="button" disabled={selected.size === 0} onClick={() => void bulk('retry')}>
+          Retry selected ({selected.size})
+        </button>
+        <button type="button" disabled={selected.size === 0} onClick={() => void bulk('cancel')}>
+          Cancel selected ({selected.size})
+        </button>
+        <Notice text={notice?.text ?? null} error={notice?.error ?? false} />
+      </div>
+
+      <table class="jobs" aria-describedby="jobs-caption">
+        <caption id="jobs-caption">
+          {page ? `${items.length} jobs on this page, newest first. Updates live.` : 'Loading…'}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">
+              <input
+                type="checkbox"
+                aria-label="Select all jobs on this page"
+                checked={allChecked}
+                onChange={() =>
+                  setSelected(allChecked ? new Set() : new Set(items.map((j) => j.id)))
+                }
+              />
+            </th>
+            <th scope="col">Job</th>
+            <th scope="col">Type</th>
+            <th scope="col">Status</th>
+            <th scope="col">Progress</th>
+            <th scope="col" class="num">
+              Attempts
+            </th>
+            {session.admin && <th scope="col">Owner</th>}
+            <th scope="col">Created</th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((j) => (
+            <tr key={j.id} data-job-id={j.id}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Select job ${j.id}`}
+                  checked={selected.has(j.id)}
+                  onChange={() => {
+                    const next = new Set(selected);
+                    if (next.has(j.id)) next.delete(j.id);
+                    else next.add(j.id);
+                    setSelected(next);
+                  }}
+                />
+              </td>
+              <td>
+                <a href={`#/jobs/${j.id}`}>
+                  <code>{j.id}</code>
+                </a>
+              </td>
+              <td>{j.type}</td>
+              <td>
+                <Status status={j.status} />
+              </td>
+              <td>
+                {j.progress ? (
+                  <progress
+                    max={100}
+                    value={j.progress.percent}
+                    aria-label={`Progress of job ${j.id}`}
+                  >
+                    {j.progress.percent}%
+                  </progress>
+                ) : (
+                  '—'
+                )}
+              </td>
+              <td class="num">
+                {j.attempts}/{j.maxAttempts}
+              </td>
+              {session.admin && <td>{j.owner}</td>}
+              <td>{ago(j.createdAt)}</td>
+              <td class="error-cell">{j.error ? `${j.error.code}: ${j.error.message}` : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <nav class="pager" aria-label="Pages">
+        <button
+          type="button"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          Previous page
+        </button>
+        <span>Page {cursors.length}</span>
+        <button
+          type="button"
+          disabled={!page?.nextCursor}
+          onClick={() => page?.nextCursor && setCursors([...cursors, page.nextCursor])}
+        >
+          Next page
+        </button>
+      </nav>
+    </section>
+  );
+}
