@@ -143,7 +143,10 @@ describe('dashboard in Chromium', () => {
       what: 'succeeded badge',
     });
     expect(await read()).toBe(100);
-    expect(await page.getByLabel('Result JSON').innerText()).toContain('"counted": 40');
+    await waitFor(
+      async () => (await page.getByLabel('Result JSON').innerText()).includes('"counted": 40'),
+      { timeoutMs: 15_000, what: 'the result on the page' },
+    );
     await checkView(page, 'job-detail');
   });
 

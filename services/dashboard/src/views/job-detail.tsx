@@ -49,7 +49,8 @@ export function JobDetail({ id }: { id: string; session: Session }) {
         } else if (event === 'lifecycle') {
           const d = data as { status: JobResource['status'] };
           setJob((j) => (j ? { ...j, status: d.status } : j));
-          // n.b. the timeline store writes events in 250 ms batches
+          void reload();
+          // n.b. the timeline store writes events in 250 ms batches: read it again after one
           setTimeout(() => void reload(), 600);
         }
       },

@@ -7,7 +7,8 @@ function describe(e: TimelineItem, prev: TimelineItem | undefined): string {
   switch (e.status) {
     case 'scheduled':
       if (e.error && e.runAt) {
-        const wait = new Date(e.runAt).getTime() - new Date(e.occurredAt).getTime();
+        // n.b. the event is sent just after the write, so a tiny backoff can read as negative
+        const wait = Math.max(0, new Date(e.runAt).getTime() - new Date(e.occurredAt).getTime());
         return `Attempt ${e.attempt} failed (${e.error.code}: ${e.error.message}); retry in ${duration(wait)}, at ${dateTime(e.runAt)}`;
       }
       return e.runAt ? `Scheduled to run at ${dateTime(e.runAt)}` : 'Scheduled';
