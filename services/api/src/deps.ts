@@ -10,6 +10,7 @@ import type { ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApiMetrics, type ApiMetrics } from './http/metrics.js';
+import { ensureSearchIndexes } from './jobs/search.js';
 import { BrokerQueues, vhostOf } from './stats/broker-queues.js';
 import { TimelineStore } from './timeline/timeline.store.js';
 
@@ -44,6 +45,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   const core = createJobCore(runtime, { markDelayMs: 500 });
   const { repo } = core;
   await repo.ensureIndexes();
+  await ensureSearchIndexes(repo.model);
   const schedules = new ScheduleRepository(runtime.mongo);
   await schedules.ensureIndexes();
   const callbacks = new JobCallbacks(runtime.mongo, core, runtime.log);

@@ -147,6 +147,11 @@ describe('dashboard in Chromium', () => {
       async () => (await page.getByLabel('Result JSON').innerText()).includes('"counted": 40'),
       { timeoutMs: 15_000, what: 'the result on the page' },
     );
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    await waitFor(async () => (await timeline.innerText()).includes('Succeeded on attempt 1'), {
+      timeoutMs: 15_000,
+      what: 'the outcome in the timeline',
+    });
     await checkView(page, 'job-detail');
   });
 
@@ -286,6 +291,7 @@ describe('dashboard in Chromium', () => {
       what: 'five fire times',
     });
     for (const t of await preview.locator('li').allInnerTexts()) expect(t).toMatch(/ 17:30:00$/);
+    await checkView(page, 'schedule-form');
     await page.getByLabel(/^Cron/).fill('61 * * * *');
     await preview.locator('.error').waitFor();
     expect(await preview.innerText()).toMatch(/cron/);

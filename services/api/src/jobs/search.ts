@@ -74,6 +74,15 @@ export function searchFilter(
   return filter;
 }
 
+/**
+ * The one index the search adds to the job model's: an admin's status filter across owners,
+ * newest first (`{status, _id}`); every other search is served by the model's
+ * `{owner, [status | type,] _id}` indexes or `_id` itself.
+ */
+export async function ensureSearchIndexes(model: ApiDeps['repo']['model']): Promise<void> {
+  await model.collection.createIndex({ status: 1, _id: -1 });
+}
+
 /** `GET /v1/jobs/search`: filtered, cursor-paged job list for the dashboard, newest first. */
 export function jobSearchRoutes(deps: ApiDeps): Router {
   const router = new Router();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Jobs list benchmark: how fast the API pages through a big jobs collection.
 //
-//   node scripts/bench/jobs-list.mjs [N=100000]
+//   node services/api/bench/jobs-list.mjs [N=100000]
 //
 // Needs `pnpm build` and the servers of `pnpm infra:up` (read from .infra/env, or
 // RABBITMQ_URL / MONGO_URL). Starts an API in this process on a database of its own, inserts N
@@ -11,10 +11,11 @@
 // and the overview. Prints p50 / p95 / max per query and drops the database at the end.
 import { existsSync, readFileSync } from 'node:fs';
 import { Types } from 'mongoose';
-import { startTestApi } from '../../services/api/dist/testing/test-api.js';
+import { startTestApi } from '../dist/testing/test-api.js';
 
-if (existsSync('.infra/env') && !process.env.MONGO_URL) {
-  for (const line of readFileSync('.infra/env', 'utf8').split('\n')) {
+const infraEnv = new URL('../../../.infra/env', import.meta.url);
+if (existsSync(infraEnv) && !process.env.MONGO_URL) {
+  for (const line of readFileSync(infraEnv, 'utf8').split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line);
     if (m) process.env[m[1]] = m[2];
   }
