@@ -45,7 +45,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   const core = createJobCore(runtime, { markDelayMs: 500 });
   const { repo } = core;
   await repo.ensureIndexes();
-  await ensureSearchIndexes(repo.model);
+  await ensureSearchIndexes(runtime.mongo);
   const schedules = new ScheduleRepository(runtime.mongo);
   await schedules.ensureIndexes();
   const callbacks = new JobCallbacks(runtime.mongo, core, runtime.log);

@@ -1,9 +1,10 @@
 import { Router } from '@koa/router';
-import { Types } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { z } from 'zod';
 import { jobStatusSchema } from '@conveyor/contracts';
-import { toJobResource, type JobDoc } from '@conveyor/jobs';
+import { toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
+import { jobsCollection, newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 import { parseOr400 } from '../http/problem.js';
 
@@ -79,8 +80,8 @@ export function searchFilter(
  * newest first (`{status, _id}`); every other search is served by the model's
  * `{owner, [status | type,] _id}` indexes or `_id` itself.
  */
-export async function ensureSearchIndexes(model: ApiDeps['repo']['model']): Promise<void> {
-  await model.collection.createIndex({ status: 1, _id: -1 });
+export async function ensureSearchIndexes(conn: Connection): Promise<void> {
+  await jobsCollection(conn).createIndex({ status: 1, _id: -1 });
 }
 
 /** `GET /v1/jobs/search`: filtered, cursor-paged job list for the dashboard, newest first. */
@@ -89,11 +90,11 @@ export function jobSearchRoutes(deps: ApiDeps): Router {
   router.get('/search', async (ctx) => {
     const user = currentUser(ctx);
     const q = parseOr400(searchJobsQuerySchema, ctx.query, '', 'Invalid query');
-    const docs = await deps.repo.model
-      .find(searchFilter(q, user.admin ? undefined : user.sub))
-      .sort({ _id: -1 })
-      .limit(q.limit)
-      .lean<JobDoc[]>();
+    const docs = await newestJobs(
+      deps.runtime.mongo,
+      searchFilter(q, user.admin ? undefined : user.sub),
+      q.limit,
+    );
     const last = docs.at(-1);
     ctx.body = {
       items: docs.map(toJobResource),

@@ -1,14 +1,9 @@
 import { Router } from '@koa/router';
 import { z } from 'zod';
-import {
-  InvalidCronError,
-  nextFireTimes,
-  parseCron,
-  toJobResource,
-  type JobDoc,
-} from '@conveyor/jobs';
+import { InvalidCronError, nextFireTimes, parseCron, toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
+import { newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound, parseOr400, ProblemError } from '../http/problem.js';
 
@@ -63,11 +58,7 @@ export function scheduleFireRoutes(deps: ApiDeps): Router {
     const q = parseOr400(firesQuery, ctx.query, '', 'Invalid query');
     if (!(await deps.schedules.get(id, owner))) throw notFound('schedule');
     // n.b. the {scheduleId, status} index narrows to this schedule's jobs
-    const jobs = await deps.repo.model
-      .find({ scheduleId: id })
-      .sort({ _id: -1 })
-      .limit(q.limit)
-      .lean<JobDoc[]>();
+    const jobs = await newestJobs(deps.runtime.mongo, { scheduleId: id }, q.limit);
     ctx.body = { items: jobs.map(toJobResource) };
   });
   return router;

@@ -1,6 +1,5 @@
 import { Router } from '@koa/router';
 import {
-  JOB_STATUSES,
   LANES,
   PRIORITIES,
   SERVICE_BINDINGS,
@@ -9,9 +8,10 @@ import {
   type Lane,
   type WorkerService,
 } from '@conveyor/contracts';
-import { toJobResource, type JobDoc } from '@conveyor/jobs';
+import { toJobResource, type JobDoc } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
+import { jobFilter, jobsCollection, newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 
 /** Width of one bucket of the last-hour series. */
@@ -40,22 +40,21 @@ async function series(
   // Buckets aligned to the minute: the last one is the minute in progress.
   const end = Math.floor(now.getTime() / SERIES_BUCKET_MS) * SERIES_BUCKET_MS + SERIES_BUCKET_MS;
   const since = new Date(end - HOUR_MS);
-  const rows = await deps.repo.model.aggregate<{
-    _id: { m: number; s: string };
-    n: number;
-  }>([
-    // n.b. served by the finishedAt index; at most one hour of finished jobs is read
-    { $match: { finishedAt: { $gte: since }, ...(owner !== undefined ? { owner } : {}) } },
-    {
-      $group: {
-        _id: {
-          m: { $floor: { $divide: [{ $subtract: ['$finishedAt', since] }, SERIES_BUCKET_MS] } },
-          s: '$status',
+  const rows = await jobsCollection(deps.runtime.mongo)
+    .aggregate<{ _id: { m: number; s: string }; n: number }>([
+      // n.b. served by the finishedAt index; at most one hour of finished jobs is read
+      { $match: { finishedAt: { $gte: since }, ...(owner !== undefined ? { owner } : {}) } },
+      {
+        $group: {
+          _id: {
+            m: { $floor: { $divide: [{ $subtract: ['$finishedAt', since] }, SERIES_BUCKET_MS] } },
+            s: '$status',
+          },
+          n: { $sum: 1 },
         },
-        n: { $sum: 1 },
       },
-    },
-  ]);
+    ])
+    .toArray();
   const points: ThroughputPoint[] = Array.from({ length: HOUR_MS / SERIES_BUCKET_MS }, (_, i) => ({
     at: new Date(since.getTime() + i * SERIES_BUCKET_MS).toISOString(),
     succeeded: 0,
@@ -77,16 +76,19 @@ async function oldestQueued(
   service: WorkerService,
   lane: Lane,
 ): Promise<Date | null> {
-  const doc = await deps.repo.model
-    .findOne({
-      status: 'queued',
-      type: { $regex: typePattern(service) },
-      priority: { $in: PRIORITIES.filter((p) => laneOf(p) === lane) },
-      ...(owner !== undefined ? { owner } : {}),
-    })
+  const [doc] = await jobsCollection(deps.runtime.mongo)
+    .find(
+      jobFilter({
+        status: 'queued',
+        type: { $regex: typePattern(service) },
+        priority: { $in: PRIORITIES.filter((p) => laneOf(p) === lane) },
+        ...(owner !== undefined ? { owner } : {}),
+      }),
+    )
     .sort({ queuedAt: 1 })
-    .select({ queuedAt: 1, createdAt: 1 })
-    .lean<Pick<JobDoc, 'queuedAt' | 'createdAt'>>();
+    .limit(1)
+    .project<Pick<JobDoc, 'queuedAt' | 'createdAt'>>({ queuedAt: 1, createdAt: 1 })
+    .toArray();
   return doc ? (doc.queuedAt ?? doc.createdAt) : null;
 }
 
@@ -102,22 +104,12 @@ export function overviewRoutes(deps: ApiDeps): Router {
     const owner = ownerScope(currentUser(ctx));
     const now = new Date();
     const scope = owner !== undefined ? { owner } : {};
-    const [grouped, points, running, failures, lanes] = await Promise.all([
-      deps.repo.model.aggregate<{ _id: string; n: number }>([
-        { $match: scope },
-        { $group: { _id: '$status', n: { $sum: 1 } } },
-      ]),
+    const [counts, points, running, failures, lanes] = await Promise.all([
+      // n.b. one count per status on the {owner, status, _id} / {status, …} indexes
+      deps.repo.queries.countByStatus(owner),
       series(deps, owner, now),
-      deps.repo.model
-        .find({ ...scope, status: 'running' })
-        .sort({ _id: -1 })
-        .limit(10)
-        .lean<JobDoc[]>(),
-      deps.repo.model
-        .find({ ...scope, status: 'failed' })
-        .sort({ _id: -1 })
-        .limit(10)
-        .lean<JobDoc[]>(),
+      newestJobs(deps.runtime.mongo, { ...scope, status: 'running' }, 10),
+      newestJobs(deps.runtime.mongo, { ...scope, status: 'failed' }, 10),
       Promise.all(
         WORKER_SERVICES.flatMap((service) =>
           LANES.map(async (lane) => {
@@ -140,8 +132,6 @@ export function overviewRoutes(deps: ApiDeps): Router {
         ),
       ),
     ]);
-    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<string, number>;
-    for (const g of grouped) if (g._id in counts) counts[g._id] = g.n;
     const finished = points.reduce(
       (a, p) => ({ ok: a.ok + p.succeeded, failed: a.failed + p.failed }),
       { ok: 0, failed: 0 },
