@@ -65,6 +65,12 @@ async function checkView(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
+/** Opens a route of the app afresh (a reload: view state is reset, the tab's token kept). */
+async function open(page: Page, route: string): Promise<void> {
+  await page.goto(`${base}/ui/#${route}`);
+  await page.reload();
+}
+
 const statusBadge = (page: Page) => page.locator('#job-title .status');
 
 beforeAll(async () => {
@@ -212,13 +218,22 @@ describe('dashboard in Chromium', () => {
   });
 
   it('lists jobs with filters and live updates, and retries a selection in bulk', async () => {
+    // One attempt that times out: failed for good (the earlier failed job is being retried).
+    const failedJob = await submitAs('alice', {
+      type: 'demo.count',
+      payload: { to: 100, delayMs: 100 },
+      timeoutMs: 200,
+      maxAttempts: 1,
+    });
+    await waitFor(async () => (await jobStatus(failedJob.id)) === 'failed', {
+      timeoutMs: 30_000,
+      what: 'job failed',
+    });
     const page = alicePage;
-    await page.goto(`${base}/ui/#/jobs`);
+    await open(page, '/jobs');
     await page.getByLabel('Status', { exact: true }).selectOption('failed');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.locator('tbody tr').first().waitFor();
-    const failed = await page.locator('tbody tr[data-job-id]').count();
-    expect(failed).toBeGreaterThanOrEqual(1);
+    await page.locator(`tr[data-job-id="${failedJob.id}"]`).waitFor();
     for (const s of await page.locator('tbody .status').allInnerTexts()) expect(s).toBe('failed');
 
     // Live: a new job appears on the first page without a reload.
@@ -256,7 +271,7 @@ describe('dashboard in Chromium', () => {
       idempotencyKey: 'bob-1',
     });
     const page = alicePage;
-    await page.goto(`${base}/ui/#/jobs`);
+    await open(page, '/jobs');
     await page.locator('tbody tr').first().waitFor();
     expect(await page.locator(`tr[data-job-id="${bobs.id}"]`).count()).toBe(0);
     await page.getByLabel('Search id, error or idempotency key').fill(bobs.id);
@@ -279,7 +294,7 @@ describe('dashboard in Chromium', () => {
 
   it('creates a schedule with a live preview of its fire times, triggers it and shows the fire', async () => {
     const page = alicePage;
-    await page.goto(`${base}/ui/#/schedules`);
+    await open(page, '/schedules');
     await page.getByRole('button', { name: 'New schedule' }).click();
     await page.getByLabel('Name').fill('nightly count');
     await page.getByLabel(/^Cron/).fill('0 30 2 * * *');
@@ -316,7 +331,7 @@ describe('dashboard in Chromium', () => {
 
   it('shows the overview with counts, the last hour and lanes', async () => {
     const page = alicePage;
-    await page.goto(`${base}/ui/#/`);
+    await open(page, '/');
     await page.getByRole('heading', { name: 'Last hour' }).waitFor();
     await waitFor(async () => Number(await page.getByTestId('count-succeeded').innerText()) >= 3, {
       timeoutMs: 15_000,
