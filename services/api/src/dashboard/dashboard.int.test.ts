@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
@@ -159,6 +160,29 @@ describe('dashboard in Chromium', () => {
       what: 'the outcome in the timeline',
     });
     await checkView(page, 'job-detail');
+  });
+
+  it('downloads a job’s artifact from its page', async () => {
+    const job = await submitAs('alice', {
+      type: 'data.process',
+      payload: {
+        source: { records: [{ city: 'Oslo', n: '1' }] },
+        steps: [],
+        output: { format: 'csv' },
+      },
+    });
+    await waitFor(async () => (await jobStatus(job.id)) === 'succeeded', {
+      timeoutMs: 30_000,
+      what: 'data.process succeeded',
+    });
+    const page = alicePage;
+    await page.goto(`${base}/ui/#/jobs/${job.id}`);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download artifact' }).click(),
+    ]);
+    const path = await download.path();
+    expect(await readFile(path, 'utf8')).toBe('city,n\r\nOslo,1\r\n');
   });
 
   it('cancels a running job from its page', async () => {

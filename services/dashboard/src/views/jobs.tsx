@@ -62,6 +62,21 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const cursor = cursors.at(-1);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // Latest live change per job, numbered in arrival order (see load()).
+  const seq = useRef(0);
+  const seen = useRef(new Map<string, { n: number; patch: Partial<JobResource> }>());
+  const shown = useRef(new Set<string>());
+  shown.current = new Set((page?.items ?? []).map((j) => j.id));
+
+  function remember(jobId: string, patch: Partial<JobResource>): void {
+    const prev = seen.current.get(jobId)?.patch ?? {};
+    seen.current.set(jobId, { n: ++seq.current, patch: { ...prev, ...patch } });
+    if (seen.current.size > 500) seen.current.delete(seen.current.keys().next().value!);
+  }
+  function overlay(j: JobResource, since: number): JobResource {
+    const s = seen.current.get(j.id);
+    return s && s.n > since ? { ...j, ...s.patch } : j;
+  }
 
   const path = useMemo(
     () =>
@@ -79,8 +94,11 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
   );
 
   async function load() {
+    const since = seq.current;
     try {
-      setPage(await api<Page<JobResource>>(path));
+      const fetched = await api<Page<JobResource>>(path);
+      // n.b. events that arrived while the page was read may be newer than it: apply them
+      setPage({ ...fetched, items: fetched.items.map((j) => overlay(j, since)) });
     } catch (err) {
       setNotice({
         text: err instanceof ApiError ? err.summary : (err as Error).message,
@@ -105,25 +123,24 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
       ({ event, data }) => {
         if (event === 'lifecycle') {
           const d = data as LifecycleData;
-          let known = false;
-          setPage((p) => {
-            if (!p) return p;
-            known = p.items.some((j) => j.id === d.jobId);
-            return {
-              ...p,
-              items: p.items.map((j) =>
-                j.id === d.jobId
-                  ? { ...j, status: d.status, attempts: d.attempt, error: d.error ?? j.error }
-                  : j,
-              ),
-            };
-          });
-          if (!known && cursor === undefined) {
+          const patch: Partial<JobResource> = {
+            status: d.status,
+            attempts: d.attempt,
+            ...(d.error ? { error: d.error } : {}),
+          };
+          remember(d.jobId, patch);
+          setPage((p) =>
+            p
+              ? { ...p, items: p.items.map((j) => (j.id === d.jobId ? { ...j, ...patch } : j)) }
+              : p,
+          );
+          if (!shown.current.has(d.jobId) && cursor === undefined) {
             if (refetchTimer.current) clearTimeout(refetchTimer.current);
             refetchTimer.current = setTimeout(() => void load(), 400);
           }
         } else if (event === 'progress') {
           const d = data as ProgressData;
+          remember(d.jobId, { progress: d.progress });
           setPage((p) =>
             p
               ? {

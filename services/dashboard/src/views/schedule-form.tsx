@@ -97,7 +97,10 @@ export function ScheduleForm({
         value={timezone}
         onInput={(e) => setTimezone((e.target as HTMLInputElement).value)}
       />
-      <span>Next fire times</span>
+      <span>
+        Next fire times{' '}
+        <span class="muted">(your time: {Intl.DateTimeFormat().resolvedOptions().timeZone})</span>
+      </span>
       <div aria-live="polite" data-testid="cron-preview">
         {previewError ? (
           <p class="error">{previewError}</p>
