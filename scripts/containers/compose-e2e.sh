@@ -143,6 +143,14 @@ wait_succeeded() { # job-id timeout-seconds
   cdie "job $id still $status after $2 s"
 }
 
+step "the dashboard bundle in the api image"
+# n.b. /ui/ answers 503 when the image was built without the dashboard's bundle
+ui="$(curl -fsS "$api/ui/")" || cdie "GET /ui/ failed: is the dashboard built into the api image?"
+asset="$(printf '%s' "$ui" | grep -o '/ui/assets/index-[A-Za-z0-9_-]*\.js' | sed -n 1p || true)"
+[ -n "$asset" ] || cdie "GET /ui/ did not return the dashboard page"
+curl -fsS -o /dev/null "$api$asset" || cdie "GET $asset failed"
+clog "dashboard served: $asset"
+
 step "demo.count job through the API"
 job="$(submit '{"type":"demo.count","payload":{"to":3}}')"
 wait_succeeded "$job" 120
