@@ -42,6 +42,8 @@ export interface Topology {
     readonly dead: string;
     /** Final-state lifecycle events for completion callbacks, shared by scheduler replicas. */
     readonly callbacks: string;
+    /** Every lifecycle event, for the dashboard's job timelines, shared by API replicas. */
+    readonly timeline: string;
   };
 }
 
@@ -66,6 +68,7 @@ export function topology(prefix: string = DEFAULT_PREFIX): Topology {
         lane === 'standard' ? `${prefix}.${service}` : `${prefix}.${service}.priority`,
       dead: `${prefix}.dead`,
       callbacks: `${prefix}.callbacks`,
+      timeline: `${prefix}.timeline`,
     }),
   });
 }

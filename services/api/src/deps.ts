@@ -33,7 +33,7 @@ export interface ApiDeps {
   webhookSecrets: WebhookSecretRepository;
   /** Completion callbacks registered at submit (fired by the scheduler). */
   callbacks: JobCallbacks;
-  /** Lifecycle events kept per job (the dashboard's timelines), fed by `hub`. */
+  /** Lifecycle events kept per job (the dashboard's timelines), from the shared timeline queue. */
   timeline: TimelineStore;
   /** Queue figures for the dashboard (management API when configured). */
   brokerQueues: BrokerQueues;
@@ -53,8 +53,8 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   const hub = new EventHub(runtime.amqp, runtime.topology, runtime.log);
   const timeline = new TimelineStore(runtime.mongo, runtime.log);
   await timeline.ensureIndexes();
-  timeline.attach(hub);
   await hub.start();
+  await timeline.start(runtime.amqp, runtime.topology);
   return {
     runtime,
     config,

@@ -116,6 +116,7 @@ export interface Overview {
 
 export interface QueueStats {
   name: string;
+  role: 'work' | 'dead-letters' | 'timeline';
   service: string | null;
   lane: string | null;
   messages: number;

@@ -28,6 +28,7 @@ let browser: TestBrowser;
 let base: string;
 const tokens: Record<'alice' | 'bob' | 'admin', string> = { alice: '', bob: '', admin: '' };
 let alicePage: Page;
+let apiEnv: Record<string, string>;
 const shots = screenshotDir();
 
 interface Job {
@@ -76,20 +77,23 @@ const statusBadge = (page: Page) => page.locator('#job-title .status');
 
 beforeAll(async () => {
   stack = await startTestApi({ RATE_LIMIT_PER_MINUTE: '0' });
+  // n.b. only the API process records timelines, so its restart below is a real gap
+  await stack.deps.timeline.close();
   const { rabbitmqUrl, mongoUrl, rabbitmqManagementUrl } = await infra();
   const shared = {
     RABBITMQ_URL: rabbitmqUrl,
     MONGO_URL: mongoUrlForDb(mongoUrl, stack.deps.runtime.mongo.name),
     CONVEYOR_PREFIX: stack.deps.runtime.topology.prefix,
   };
+  apiEnv = {
+    ...shared,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...(rabbitmqManagementUrl ? { RABBITMQ_MANAGEMENT_URL: rabbitmqManagementUrl } : {}),
+  };
   [api, processor, scheduler] = await Promise.all([
-    startService('api', {
-      ...shared,
-      NODE_ENV: 'test',
-      JWT_SECRET: TEST_JWT_SECRET,
-      RATE_LIMIT_PER_MINUTE: '0',
-      ...(rabbitmqManagementUrl ? { RABBITMQ_MANAGEMENT_URL: rabbitmqManagementUrl } : {}),
-    }),
+    startService('api', apiEnv),
     startService('processor', { ...shared, RETRY_BASE_MS: '200', RETRY_MAX_MS: '500' }),
     startService('scheduler', { ...shared, SCAN_INTERVAL_MS: '250', DIGEST_CRON: 'off' }),
   ]);
@@ -311,7 +315,7 @@ describe('dashboard in Chromium', () => {
     expect([...owners].sort()).toEqual(['alice', 'bob']);
     await admin.getByLabel('Owner').fill('bob');
     await admin.getByRole('button', { name: 'Apply filters' }).click();
-    await admin.getByText('1 jobs on this page').waitFor();
+    await admin.getByText('1 job on this page').waitFor();
     expect(await admin.locator('tbody tr td:nth-child(7)').allInnerTexts()).toEqual(['bob']);
     await admin.close();
   });
@@ -414,6 +418,44 @@ describe('dashboard in Chromium', () => {
     await extraRow.waitFor({ state: 'detached', timeout: 90_000 });
     expect(await admin.locator(`tr[data-worker-pid="${processor.child.pid}"]`).count()).toBe(1);
     await admin.close();
+  });
+
+  it('keeps jobs and timelines across an API restart, with the events of the downtime', async () => {
+    const before = await submitAs('alice', { type: 'demo.count', payload: { to: 2 } });
+    await waitFor(async () => (await jobStatus(before.id)) === 'succeeded', {
+      timeoutMs: 30_000,
+      what: 'a job before the restart succeeded',
+    });
+    const port = api.httpPort;
+    await api.stop('SIGTERM');
+    // While no API process runs: a job goes through the processor from start to end.
+    const during = await submitAs('alice', { type: 'demo.count', payload: { to: 3 } });
+    await waitFor(async () => (await jobStatus(during.id)) === 'succeeded', {
+      timeoutMs: 30_000,
+      what: 'a job during the downtime succeeded',
+    });
+    // Same port, same origin: the tab keeps its session.
+    api = await startService('api', { ...apiEnv, PORT: String(port) });
+    const page = alicePage;
+    for (const job of [before, during]) {
+      await page.goto(`${base}/ui/#/jobs/${job.id}`);
+      await page.reload();
+      const timeline = page.getByRole('list', { name: 'Timeline' });
+      await waitFor(
+        async () => {
+          const text = await timeline.innerText();
+          return (
+            text.includes('Queued for a worker') &&
+            text.includes('Attempt 1 started on ') &&
+            text.includes('Succeeded on attempt 1')
+          );
+        },
+        { timeoutMs: 30_000, what: `the whole timeline of ${job.id} after the restart` },
+      );
+    }
+    await open(page, '/jobs');
+    await page.locator(`tr[data-job-id="${before.id}"]`).waitFor();
+    await page.locator(`tr[data-job-id="${during.id}"]`).waitFor();
   });
 
   it('ran under the strict Content-Security-Policy without a violation', () => {

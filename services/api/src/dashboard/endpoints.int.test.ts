@@ -151,9 +151,18 @@ describe('dashboard read endpoints', () => {
       400,
     );
     const queues = (await (await api.call('/v1/stats/queues', alice)).json()) as {
-      items: { name: string }[];
+      items: { name: string; role: string; consumers: number }[];
     };
-    expect(queues.items.map((q) => q.name)).toContain(api.deps.runtime.topology.queues.dead);
+    const { queues: names } = api.deps.runtime.topology;
+    expect(queues.items.map((q) => [q.name, q.role])).toEqual(
+      expect.arrayContaining([
+        [names.work('processor', 'standard'), 'work'],
+        [names.dead, 'dead-letters'],
+        [names.timeline, 'timeline'],
+      ]),
+    );
+    // n.b. the test API itself records timelines: one consumer on the shared feed
+    expect(queues.items.find((q) => q.role === 'timeline')?.consumers).toBe(1);
   });
 
   it('documents the new endpoints in the OpenAPI document', async () => {

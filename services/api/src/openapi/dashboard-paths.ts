@@ -126,7 +126,7 @@ export function dashboardPaths(): Record<string, Record<string, unknown>> {
     '/v1/stats/queues': {
       get: {
         summary:
-          'Work queues and the dead-letter queue: messages, ready, unacked, consumers, publish/deliver rates',
+          'Work queues, the dead-letter queue and the timeline feed (`role`): messages, ready, unacked, consumers, publish/deliver rates',
         responses: { '200': { description: 'Queues' } },
       },
     },

@@ -3,9 +3,17 @@ import type { AmqpClient } from '@conveyor/platform';
 import type { Topology } from '@conveyor/contracts';
 
 /** One queue as the dashboard shows it. Fields the broker did not tell are null. */
+type Named = Pick<QueueStats, 'name' | 'role' | 'service' | 'lane'>;
+
+/** What a listed queue is for. */
+export type QueueRole = 'work' | 'dead-letters' | 'timeline';
+
+/** One queue's figures from the broker. */
 export interface QueueStats {
   name: string;
-  /** `mailer` / `processor`, or null for the dead-letter queue. */
+  /** A service lane's work queue, the dead-letter queue, or the dashboard's timeline feed. */
+  role: QueueRole;
+  /** `mailer` / `processor`, or null for the dead-letter and timeline queues. */
   service: string | null;
   lane: string | null;
   messages: number;
@@ -59,26 +67,29 @@ export class BrokerQueues {
     } else this.mgmt = null;
   }
 
-  /** Every work queue (service × lane) and the dead-letter queue. */
+  /** Every work queue (service × lane), the dead-letter queue and the timeline feed. */
   async list(): Promise<QueueStats[]> {
-    const named = [
+    const named: Named[] = [
       ...WORKER_SERVICES.flatMap((service) =>
-        LANES.map((lane) => ({ name: this.topo.queues.work(service, lane), service, lane })),
+        LANES.map((lane) => ({
+          name: this.topo.queues.work(service, lane),
+          role: 'work' as const,
+          service,
+          lane,
+        })),
       ),
-      { name: this.topo.queues.dead, service: null, lane: null },
+      { name: this.topo.queues.dead, role: 'dead-letters', service: null, lane: null },
+      { name: this.topo.queues.timeline, role: 'timeline', service: null, lane: null },
     ];
-    return Promise.all(named.map((q) => this.one(q.name, q.service, q.lane)));
+    return Promise.all(named.map((q) => this.one(q)));
   }
 
-  private async one(
-    name: string,
-    service: string | null,
-    lane: string | null,
-  ): Promise<QueueStats> {
+  private async one({ name, role, service, lane }: Named): Promise<QueueStats> {
     const m = await this.fromManagement(name);
     if (m) {
       return {
         name,
+        role,
         service,
         lane,
         messages: m.messages ?? 0,
@@ -92,6 +103,7 @@ export class BrokerQueues {
     const q = await this.amqp.withChannel((ch) => ch.checkQueue(name));
     return {
       name,
+      role,
       service,
       lane,
       messages: q.messageCount,

@@ -59,6 +59,7 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
       const queues = [
         ...WORKER_SERVICES.flatMap((s) => LANES.map((l) => rt.topology.queues.work(s, l))),
         rt.topology.queues.dead,
+        rt.topology.queues.timeline,
       ];
       for (const q of queues) await ch.deleteQueue(q);
       for (const x of Object.values(rt.topology.exchanges)) await ch.deleteExchange(x);

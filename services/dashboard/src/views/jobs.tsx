@@ -246,7 +246,9 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
 
       <table class="jobs" aria-describedby="jobs-caption">
         <caption id="jobs-caption">
-          {page ? `${items.length} jobs on this page, newest first. Updates live.` : 'Loading…'}
+          {page
+            ? `${items.length} ${items.length === 1 ? 'job' : 'jobs'} on this page, newest first. Updates live.`
+            : 'Loading…'}
         </caption>
         <thead>
           <tr>

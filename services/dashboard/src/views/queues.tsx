@@ -42,7 +42,9 @@ function DeadLetters() {
       )}
       <table>
         <caption>
-          {data ? `${data.total} messages (showing ${data.items.length})` : 'Loading…'}
+          {data
+            ? `${data.total} ${data.total === 1 ? 'message' : 'messages'} (showing ${data.items.length})`
+            : 'Loading…'}
         </caption>
         <thead>
           <tr>
@@ -147,7 +149,13 @@ export function Queues({ session }: { session: Session }) {
                 <th scope="row">
                   <code>{q.name}</code>
                 </th>
-                <td>{q.service ? `${q.service} · ${q.lane}` : 'dead letters'}</td>
+                <td>
+                  {q.role === 'work'
+                    ? `${q.service} · ${q.lane}`
+                    : q.role === 'dead-letters'
+                      ? 'dead letters'
+                      : 'timeline events (API)'}
+                </td>
                 <td class="num">{count(q.messages)}</td>
                 <td class="num">{count(q.ready)}</td>
                 <td class="num">{count(q.unacked)}</td>
