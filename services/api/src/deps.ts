@@ -10,6 +10,7 @@ import type { ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApiMetrics, type ApiMetrics } from './http/metrics.js';
+import { registerWorkerFleetMetrics } from './ops/worker.metrics.js';
 
 /** Everything the HTTP app needs; tests build one in-process with {@link createApiDeps}. */
 export interface ApiDeps {
@@ -44,6 +45,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   await callbacks.ensureIndexes();
   const hub = new EventHub(runtime.amqp, runtime.topology, runtime.log);
   await hub.start();
+  registerWorkerFleetMetrics(runtime.registry, hub.workers);
   return {
     runtime,
     config,

@@ -6,6 +6,7 @@ import { processorConfig } from './config.js';
 import { processorHandlers } from './handlers/index.js';
 import { AddressPolicy } from './webhooks/address-policy.js';
 import { DestinationLimiter } from './webhooks/destination-limiter.js';
+import { createProcessorMetrics } from './metrics.js';
 
 /** The processor service: data, report, webhook and demo jobs. */
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
         uploads: new FileStore(rt.mongo, 'uploads'),
         artifacts: new FileStore(rt.mongo, 'artifacts'),
         jobs: core.repo,
+        metrics: createProcessorMetrics(rt.registry),
         core,
         webhooks: {
           secrets: new WebhookSecretRepository(rt.mongo),

@@ -89,7 +89,8 @@ export class Worker {
         throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
       this.handlers.set(h.type.name, h);
     }
-    this.metrics = new WorkerMetrics(o.registry, () => this.active);
+    this.metrics = new WorkerMetrics(o.registry, () => this.active, this.concurrency);
+    this.metrics.forTypes([...this.handlers.keys()]);
   }
 
   /** Jobs running now. */
@@ -225,6 +226,7 @@ export class Worker {
         progressIntervalMs: this.o.progressIntervalMs ?? 500,
         correlationId: env.correlationId,
         onClaimed: (job) => {
+          this.metrics.started(job);
           // Long jobs are acked at the claim: held past the broker's consumer timeout, the
           // delivery would close the channel. Their lease guards them from here on.
           if (job.timeoutMs <= this.ackEarlyAboveMs) return false;
@@ -240,8 +242,7 @@ export class Worker {
     }
     if (outcome.kind !== 'rejected' && outcome.kind !== 'store-error') {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.outcomes.inc({ type, outcome: outcome.kind });
-      this.metrics.duration.observe({ type, outcome: outcome.kind }, seconds);
+      this.metrics.finished(type, outcome, seconds);
     }
     return { outcome, acked };
   }
@@ -293,7 +294,10 @@ export class Worker {
       {
         mandatory: false,
       },
-    ).catch(() => undefined); // n.b. a missed heartbeat only delays the /v1/workers view
+    ).then(
+      () => this.metrics.heartbeats.inc(),
+      () => undefined, // n.b. a missed heartbeat only delays the /v1/workers view
+    );
   }
 
   /** Stops taking deliveries; running and buffered jobs go on. */
