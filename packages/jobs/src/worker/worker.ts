@@ -20,6 +20,9 @@ import {
   type Delivery,
   type Logger,
   type Registry,
+  SpanKind,
+  startSpan,
+  traceIdOf,
 } from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
 import type { JobRepository } from '../job.repository.js';
@@ -201,8 +204,12 @@ export class Worker {
   ): Promise<{ outcome: AttemptOutcome; acked: boolean }> {
     const { jobId, type, attempt } = env.data;
     const handler = this.handlers.get(type);
+    const traceId = traceIdOf(env.traceparent);
     if (!handler) {
-      this.o.log.error({ jobId, type }, 'no handler for this job type here; dead-lettering');
+      this.o.log.error(
+        { jobId, traceId, type },
+        'no handler for this job type here; dead-lettering',
+      );
       return { outcome: { kind: 'no-handler' }, acked: false };
     }
     const abort = new AttemptAbort();
@@ -210,6 +217,15 @@ export class Worker {
     // n.b. registered before the claim so a cancel broadcast racing the claim is not missed
     this.running.set(jobId, abort);
     const started = process.hrtime.bigint();
+    const span = startSpan(`process ${type}`, {
+      parent: env.traceparent,
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'conveyor.job_id': jobId,
+        'conveyor.attempt': attempt,
+        'conveyor.worker_id': this.id,
+      },
+    });
     let outcome: AttemptOutcome;
     try {
       outcome = await runAttempt({
@@ -225,6 +241,7 @@ export class Worker {
         backoff: this.o.backoff ?? {},
         progressIntervalMs: this.o.progressIntervalMs ?? 500,
         correlationId: env.correlationId,
+        traceparent: span.traceparent,
         onClaimed: (job) => {
           this.metrics.started(job);
           // Long jobs are acked at the claim: held past the broker's consumer timeout, the
@@ -240,6 +257,8 @@ export class Worker {
     } finally {
       this.running.delete(jobId);
     }
+    span.span.setAttribute('conveyor.outcome', outcome.kind);
+    span.end(outcome.kind === 'store-error' ? outcome.error : null);
     if (outcome.kind !== 'rejected' && outcome.kind !== 'store-error') {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.finished(type, outcome, seconds);

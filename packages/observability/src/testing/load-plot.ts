@@ -13,7 +13,16 @@ interface Chart {
   lines: Line[];
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+const COLORS = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+];
 const W = 900;
 const H = 260;
 const PAD = { left: 70, right: 170, top: 34, bottom: 34 };
