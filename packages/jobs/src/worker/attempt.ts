@@ -176,6 +176,7 @@ async function record(
       return done ? { kind: 'cancelled', job: done } : leaseLost(log);
     }
     case 'timeout':
+      log.warn({ code: 'TIMEOUT', timeoutMs: job.timeoutMs }, 'attempt timed out');
       return recordFailure(a, job, errorInfo(new JobTimeoutError(job.timeoutMs)));
     case null:
       break;
