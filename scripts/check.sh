@@ -2,7 +2,7 @@
 # The one test command for a fresh machine (`npm run check`; CI's .ci/run calls exactly
 # this): installs pnpm, the dependencies and the local servers (RabbitMQ from apt, the local
 # MongoDB-wire server built with Maven, with Java 17 and Maven from apt if missing, the SMTP
-# catcher), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
+# catcher, Prometheus from apt), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
 # servers it started again. With CONVEYOR_CHECK_CONTAINERS=1 (Debian, root) it then runs the
 # container checks under podman: docker-compose.yml end to end and the Testcontainers path.
 # They are not part of CI yet: they have passed by hand, not yet often enough on a loaded
@@ -34,6 +34,11 @@ fi
 # n.b. sed, not head: head exits after one line and, under pipefail, the writer's SIGPIPE
 # (status 141) would end the run.
 pdftotext -v 2>&1 | sed -n 1p
+
+phase "prometheus + promtool (Debian package; rules tests and the dashboard-query test)"
+# n.b. idempotent: installs only when missing, without starting Debian's own service
+bash scripts/infra.sh install-prometheus
+prometheus --version 2>&1 | sed -n 1p
 
 phase "pnpm install --frozen-lockfile"
 pnpm install --frozen-lockfile

@@ -10,6 +10,7 @@
 #
 # Usage: scripts/infra.sh up | down | status | env
 #        scripts/infra.sh start-<svc> | stop-<svc>   svc: rabbitmq, mongo, smtp-catcher, prometheus
+#        scripts/infra.sh install-prometheus   (Debian's prometheus + promtool, if missing)
 #        scripts/infra.sh rabbitmqctl <args...>      (e.g. close_all_connections, stop_app)
 #
 # Ports (loopback only), overridable on `up`; the values in use are remembered in
@@ -710,10 +711,11 @@ main() {
     stop-mongo) stop_mongo ;;
     start-smtp-catcher) start_smtp_catcher ;;
     stop-smtp-catcher) stop_smtp_catcher ;;
+    install-prometheus) ensure_prometheus ;;
     start-prometheus) start_prometheus ;;
     stop-prometheus) stop_prometheus ;;
     *)
-      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|start-<svc>|stop-<svc> (svc: rabbitmq, mongo, smtp-catcher, prometheus)" >&2
+      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|install-prometheus|start-<svc>|stop-<svc> (svc: rabbitmq, mongo, smtp-catcher, prometheus)" >&2
       exit 2
       ;;
   esac
