@@ -109,6 +109,25 @@ describe('dashboards against a real Prometheus scraping the running system', () 
       await writeLoadPlot(prometheus, load, process.env.CONVEYOR_LOAD_PLOT);
   });
 
+  it('counts webhook deliveries by receiver status class and stored reports', async () => {
+    const value = async (query: string): Promise<number> => {
+      const data = await prometheus.api<{ result: Array<{ value: [number, string] }> }>('query', {
+        query,
+      });
+      return Number(data.result[0]?.value[1] ?? 0);
+    };
+    const rounds = load.rounds;
+    // per round: two /ok and a /flaky retried to 200, one 503 (/flaky), one 400 (/bad)
+    expect(await value('sum(conveyor_webhook_deliveries_total{result="2xx"})')).toBe(3 * rounds);
+    expect(await value('sum(conveyor_webhook_deliveries_total{result="5xx"})')).toBe(rounds);
+    expect(await value('sum(conveyor_webhook_deliveries_total{result="4xx"})')).toBe(rounds);
+    expect(
+      await value('sum(conveyor_job_errors_total{type="webhook.deliver",code="WEBHOOK_HTTP_400"})'),
+    ).toBe(rounds);
+    expect(await value('sum(conveyor_reports_generated_total{source="job-stats"})')).toBe(rounds);
+    expect(await value('sum(conveyor_report_bytes_total)')).toBeGreaterThan(1000 * rounds);
+  });
+
   it('reads queue depth from the store once for the fleet, not per process', async () => {
     const data = await prometheus.api<{ result: Series[] }>('query', {
       query: 'count by (job) (conveyor_jobs)',

@@ -102,6 +102,10 @@ async function runHandler(
     },
     Math.max(200, Math.floor(a.leaseMs / 3)),
   );
+  const span = startSpan(`run ${job.type}`, {
+    parent: a.traceparent,
+    attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': job.attempts },
+  });
   const ctx: JobContext<unknown> = {
     job: {
       id: job._id.toHexString(),
@@ -115,16 +119,13 @@ async function runHandler(
       createdAt: job.createdAt,
       scheduleId: job.scheduleId,
       correlationId: a.correlationId,
+      traceparent: span.traceparent,
     },
     signal: abort.signal,
     progress: (percent, message) => progress.report(percent, message),
     log,
   };
   let run: HandlerRun;
-  const span = startSpan(`run ${job.type}`, {
-    parent: a.traceparent,
-    attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': job.attempts },
-  });
   try {
     // The handler is raced against the signal: a handler that ignores it cannot hold the slot.
     const result = await Promise.race([

@@ -3,12 +3,12 @@ import { DATASOURCE, quantile, rateBy, type DashboardSpec } from './panels.js';
 
 const T = '{type=~"$type"}';
 
-/** Per job type: outcomes, errors, retries, latency by priority, backlog. */
+/** Per job type: outcomes, errors, retries, latency by priority, backlog, webhooks, reports. */
 export const jobTypes: DashboardSpec = {
   uid: 'conveyor-job-types',
   title: 'Conveyor / Job types',
   description:
-    'What each job type does: outcomes, errors by code, retries, latency per priority, backlog.',
+    'What each job type does: outcomes, errors by code, retries, latency per priority, backlog; webhook deliveries and reports.',
   variables: [
     new QueryVariableBuilder('type')
       .label('Job type')
@@ -141,6 +141,43 @@ export const jobTypes: DashboardSpec = {
               expr: `max by (type) (conveyor_job_oldest_queued_age_seconds${T})`,
               legend: '{{type}}',
             },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Webhooks and reports (processor)',
+      panels: [
+        {
+          title: 'Webhook deliveries by result',
+          description:
+            'webhook.deliver attempts per second by receiver status class, or timeout / connection / dns / refused / busy.',
+          unit: 'ops',
+          queries: [
+            {
+              expr: rateBy('result', 'conveyor_webhook_deliveries_total'),
+              legend: '{{result}}',
+            },
+          ],
+        },
+        {
+          title: 'Webhook POST latency p95',
+          description: 'One POST, request to answer, 95th percentile by result.',
+          unit: 's',
+          queries: [
+            {
+              expr: quantile(0.95, 'conveyor_webhook_delivery_duration_seconds', 'result'),
+              legend: '{{result}}',
+            },
+          ],
+        },
+        {
+          title: 'Reports generated',
+          description: 'Report PDFs stored per second, by source; and their bytes per second.',
+          unit: 'ops',
+          queries: [
+            { expr: rateBy('source', 'conveyor_reports_generated_total'), legend: '{{source}}' },
+            { expr: 'sum(rate(conveyor_report_bytes_total[$__rate_interval]))', legend: 'bytes/s' },
           ],
         },
       ],

@@ -65,7 +65,11 @@ export async function startConveyorSystem(
       ...workerEnv,
       SMTP_URL: smtpUrl(),
     });
-    const processor = await start('processor', workerEnv);
+    // n.b. the load's webhook receiver listens on loopback, which webhooks may not reach by default
+    const processor = await start('processor', {
+      ...workerEnv,
+      WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32',
+    });
     const scheduler = await start('scheduler', { DIGEST_CRON: 'off', OUTBOX_GRACE_MS: '2000' });
     const apiUrl = `http://127.0.0.1:${api.httpPort}`;
     return {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { waitFor } from '@conveyor/testkit';
 import type { ConveyorSystem } from './conveyor-system.js';
 
@@ -5,6 +7,8 @@ import type { ConveyorSystem } from './conveyor-system.js';
 export interface LoadRun {
   readonly startedAt: number;
   readonly finishedAt: number;
+  /** How many times the job mix was submitted. */
+  readonly rounds: number;
   readonly jobIds: readonly string[];
   readonly scheduleId: string;
   /** Final status by job id. */
@@ -26,7 +30,8 @@ const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
  * A small real load with every outcome an operator watches: demo and data jobs that succeed
  * (every priority), jobs that time out and fail, jobs that time out and retry, a delayed job
  * (promotion), mail accepted, mail deferred once (4xx, retried) and mail rejected (5xx), an
- * invalid submission (400), and a schedule firing every 2 s. `rounds` repeats the job mix
+ * invalid submission (400), webhooks to a receiver on 127.0.0.1 that accepts, answers 503
+ * once (retried) and refuses with 400, a report.generate job, and a schedule firing every 2 s. `rounds` repeats the job mix
  * with a pause between rounds, so rates vary over time. Resolves once every job is final and
  * the schedule fired at least twice.
  */
@@ -54,6 +59,11 @@ export async function runMixedLoad(
       throw new Error(`submit ${body.type}: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { id: string }).id;
   };
+
+  const secretRes = await system.call('/v1/webhooks/secret', token, { method: 'POST' });
+  if (secretRes.status !== 201 && secretRes.status !== 409)
+    throw new Error(`webhook secret: ${secretRes.status} ${await secretRes.text()}`);
+  const receiver = await startReceiver();
 
   const scheduleRes = await system.call('/v1/schedules', token, {
     method: 'POST',
@@ -105,6 +115,14 @@ export async function runMixedLoad(
         type: 'email.send',
         payload: { to: [`rejected-${tag}@example.com`], subject: `rejected ${tag}`, text: 'never' },
       },
+      ...['ok', 'ok', 'flaky', 'bad'].map((kind, i) => ({
+        type: 'webhook.deliver',
+        payload: { url: `${receiver.url}/${kind}/${tag}/${i}`, body: { round, i } },
+      })),
+      {
+        type: 'report.generate',
+        payload: { title: `obs report ${tag}`, source: { jobStats: { periodDays: 1 } } },
+      },
     ];
     for (const body of bodies) ids.push(await submit(body));
     // an invalid submission: the API answers 400 (counted in the RED metrics)
@@ -117,17 +135,21 @@ export async function runMixedLoad(
   }
 
   const statuses: Record<string, string> = {};
-  await waitFor(
-    async () => {
-      for (const id of ids) {
-        if (FINAL.has(statuses[id] ?? '')) continue;
-        const res = await system.call(`/v1/jobs/${id}`, token);
-        statuses[id] = ((await res.json()) as { status: string }).status;
-      }
-      return ids.every((id) => FINAL.has(statuses[id]!));
-    },
-    { timeoutMs: 120_000, intervalMs: 500, what: 'every load job final' },
-  );
+  try {
+    await waitFor(
+      async () => {
+        for (const id of ids) {
+          if (FINAL.has(statuses[id] ?? '')) continue;
+          const res = await system.call(`/v1/jobs/${id}`, token);
+          statuses[id] = ((await res.json()) as { status: string }).status;
+        }
+        return ids.every((id) => FINAL.has(statuses[id]!));
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: 'every load job final' },
+    );
+  } finally {
+    await receiver.close();
+  }
   await waitFor(
     async () => {
       const res = await system.call(`/v1/jobs?limit=100`, token);
@@ -141,5 +163,34 @@ export async function runMixedLoad(
     },
     { timeoutMs: 60_000, intervalMs: 500, what: 'the schedule fired twice' },
   );
-  return { startedAt, finishedAt: Date.now(), jobIds: ids, scheduleId, statuses };
+  return { startedAt, finishedAt: Date.now(), rounds, jobIds: ids, scheduleId, statuses };
+}
+
+/**
+ * A webhook receiver on 127.0.0.1: `/ok/...` answers 200, `/flaky/...` 503 the first time
+ * (the job retries) and 200 after, `/bad/...` 400 (the job fails at once).
+ */
+async function startReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const seen = new Set<string>();
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      if (path.startsWith('/bad/')) res.writeHead(400).end('unknown event');
+      else if (path.startsWith('/flaky/') && !seen.has(path)) {
+        seen.add(path);
+        res.writeHead(503).end('later');
+      } else res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
