@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Local infrastructure for Conveyor without Docker: RabbitMQ (Debian package, run as a
 # project-local node), the local MongoDB-wire server (mongo-java-server's in-memory backend,
-# built with Maven; data is lost when it stops) and the project's SMTP catcher. Everything the servers write (data, logs, pids, cookie) lives in
+# built with Maven; data is lost when it stops), the project's SMTP catcher and Prometheus
+# (Debian package, run as our own process with its own config, data and port; it scrapes the
+# four services and RabbitMQ's prometheus plugin and evaluates observability/prometheus/rules).
+# Everything the servers write (data, logs, pids, cookie) lives in
 # the git-ignored .infra/ directory next to package.json, so nothing collides with system
 # services and `rm -rf .infra` is a full reset.
 #
 # Usage: scripts/infra.sh up | down | status | env
-#        scripts/infra.sh start-<svc> | stop-<svc>   svc: rabbitmq, mongo, smtp-catcher
+#        scripts/infra.sh start-<svc> | stop-<svc>   svc: rabbitmq, mongo, smtp-catcher, prometheus
+#        scripts/infra.sh install-prometheus   (Debian's prometheus + promtool, if missing)
 #        scripts/infra.sh rabbitmqctl <args...>      (e.g. close_all_connections, stop_app)
 #
 # Ports (loopback only), overridable on `up`; the values in use are remembered in
@@ -15,6 +19,11 @@
 #   CONVEYOR_RABBITMQ_PROMETHEUS_PORT (15692)  CONVEYOR_RABBITMQ_NODENAME (conveyor@localhost)
 #   CONVEYOR_MONGO_PORT (27017)  CONVEYOR_MONGO_HEAP (4g, the local MongoDB's Java heap limit)
 #   CONVEYOR_SMTP_PORT (1025)  CONVEYOR_SMTP_HTTP_PORT (1080)
+#   CONVEYOR_PROMETHEUS_PORT (9090)  CONVEYOR_PROMETHEUS_SCRAPE_INTERVAL (5s)
+#   CONVEYOR_SCRAPE_API (127.0.0.1:9100)  CONVEYOR_SCRAPE_MAILER (127.0.0.1:9101)
+#   CONVEYOR_SCRAPE_PROCESSOR (127.0.0.1:9102)  CONVEYOR_SCRAPE_SCHEDULER (127.0.0.1:9103)
+#     Prometheus scrape targets (host:port, comma-separated for several replicas); the
+#     defaults are the metrics ports `pnpm dev` gives the services (CONVEYOR_DEV_METRICS_PORT)
 #   CONVEYOR_INFRA_TIMEOUT (120, seconds to wait for each server to become ready)
 set -euo pipefail
 
@@ -47,6 +56,14 @@ RABBITMQ_NODE="${CONVEYOR_RABBITMQ_NODENAME:-conveyor@localhost}"
 MONGO_PORT="${CONVEYOR_MONGO_PORT:-27017}"
 SMTP_PORT="${CONVEYOR_SMTP_PORT:-1025}"
 SMTP_HTTP_PORT="${CONVEYOR_SMTP_HTTP_PORT:-1080}"
+PROMETHEUS_PORT="${CONVEYOR_PROMETHEUS_PORT:-9090}"
+PROMETHEUS_SCRAPE_INTERVAL="${CONVEYOR_PROMETHEUS_SCRAPE_INTERVAL:-5s}"
+# n.b. the defaults follow `pnpm dev`'s metrics ports (CONVEYOR_DEV_METRICS_PORT, +0..+3).
+DEV_METRICS_PORT="${CONVEYOR_DEV_METRICS_PORT:-9100}"
+SCRAPE_API="${CONVEYOR_SCRAPE_API:-$HOST:$DEV_METRICS_PORT}"
+SCRAPE_MAILER="${CONVEYOR_SCRAPE_MAILER:-$HOST:$((DEV_METRICS_PORT + 1))}"
+SCRAPE_PROCESSOR="${CONVEYOR_SCRAPE_PROCESSOR:-$HOST:$((DEV_METRICS_PORT + 2))}"
+SCRAPE_SCHEDULER="${CONVEYOR_SCRAPE_SCHEDULER:-$HOST:$((DEV_METRICS_PORT + 3))}"
 TIMEOUT="${CONVEYOR_INFRA_TIMEOUT:-120}"
 
 settings() {
@@ -58,6 +75,12 @@ CONVEYOR_RABBITMQ_NODENAME=$RABBITMQ_NODE
 CONVEYOR_MONGO_PORT=$MONGO_PORT
 CONVEYOR_SMTP_PORT=$SMTP_PORT
 CONVEYOR_SMTP_HTTP_PORT=$SMTP_HTTP_PORT
+CONVEYOR_PROMETHEUS_PORT=$PROMETHEUS_PORT
+CONVEYOR_PROMETHEUS_SCRAPE_INTERVAL=$PROMETHEUS_SCRAPE_INTERVAL
+CONVEYOR_SCRAPE_API=$SCRAPE_API
+CONVEYOR_SCRAPE_MAILER=$SCRAPE_MAILER
+CONVEYOR_SCRAPE_PROCESSOR=$SCRAPE_PROCESSOR
+CONVEYOR_SCRAPE_SCHEDULER=$SCRAPE_SCHEDULER
 EOF
 }
 
@@ -485,11 +508,119 @@ stop_smtp_catcher() {
   rm -f "$RUN/smtp-catcher.pid"
 }
 
+# ---------------------------------------------------------------------------- Prometheus
+
+PROM_DIR="$INFRA/prometheus"
+RULES_DIR="$ROOT/observability/prometheus/rules"
+
+# Installs Debian's prometheus package without letting its postinst start the system service
+# (that one would listen on :9090 with /etc/prometheus); ours runs from .infra/prometheus.
+install_prometheus() {
+  local created_policy=0
+  command -v apt-get >/dev/null || die "prometheus is not installed and apt-get is not available; install Prometheus 2.x (prometheus and promtool on PATH)."
+  log "installing prometheus from the Debian archive"
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus &&
+    ! { as_root apt-get update &&
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }; then
+    [ "$created_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
+    die "apt-get install prometheus failed"
+  fi
+  [ "$created_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
+}
+
+ensure_prometheus() {
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || install_prometheus
+  command -v prometheus >/dev/null || die "prometheus still not found after installation"
+}
+
+# A YAML list of targets: "a:1,b:2" -> ['a:1', 'b:2'].
+yaml_targets() {
+  local IFS=, out="" t
+  for t in $1; do out="$out${out:+, }'$t'"; done
+  echo "[$out]"
+}
+
+write_prometheus_config() {
+  mkdir -p "$PROM_DIR/data"
+  cat >"$PROM_DIR/prometheus.yml" <<CONFIG
+# Generated by scripts/infra.sh on every start; edit the script (or observability/), not this file.
+global:
+  scrape_interval: $PROMETHEUS_SCRAPE_INTERVAL
+  evaluation_interval: $PROMETHEUS_SCRAPE_INTERVAL
+rule_files:
+  - $RULES_DIR/*.yml
+scrape_configs:
+  - job_name: conveyor-api
+    static_configs: [{ targets: $(yaml_targets "$SCRAPE_API") }]
+  - job_name: conveyor-mailer
+    static_configs: [{ targets: $(yaml_targets "$SCRAPE_MAILER") }]
+  - job_name: conveyor-processor
+    static_configs: [{ targets: $(yaml_targets "$SCRAPE_PROCESSOR") }]
+  - job_name: conveyor-scheduler
+    static_configs: [{ targets: $(yaml_targets "$SCRAPE_SCHEDULER") }]
+  - job_name: rabbitmq
+    static_configs: [{ targets: ['$HOST:$RABBITMQ_PROMETHEUS_PORT'] }]
+  - job_name: rabbitmq-queues
+    metrics_path: /metrics/detailed
+    params:
+      family: [queue_coarse_metrics, queue_consumer_count]
+    static_configs: [{ targets: ['$HOST:$RABBITMQ_PROMETHEUS_PORT'] }]
+CONFIG
+  promtool check config "$PROM_DIR/prometheus.yml" >/dev/null ||
+    die "prometheus: generated config is invalid (promtool check config $PROM_DIR/prometheus.yml)"
+}
+
+prometheus_running() {
+  pid_of prometheus "$PROM_DIR/prometheus.yml" >/dev/null && http_ok "http://$HOST:$PROMETHEUS_PORT/-/ready"
+}
+
+start_prometheus() {
+  local started
+  ensure_prometheus
+  if prometheus_running; then
+    log "prometheus: already running (pid $(pid_of prometheus "$PROM_DIR/prometheus.yml"))"
+    return 0
+  fi
+  rm -f "$RUN/prometheus.pid"
+  ensure_port_free "$PROMETHEUS_PORT" Prometheus CONVEYOR_PROMETHEUS_PORT
+  write_prometheus_config
+  log "prometheus: starting on $HOST:$PROMETHEUS_PORT (api $SCRAPE_API, mailer $SCRAPE_MAILER, processor $SCRAPE_PROCESSOR, scheduler $SCRAPE_SCHEDULER)"
+  # n.b. --web.enable-lifecycle: `curl -XPOST …/-/reload` re-reads the rules after an edit
+  spawn prometheus "$LOGS/prometheus.log" prometheus \
+    --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
+    --storage.tsdb.retention.time=2d --web.listen-address="$HOST:$PROMETHEUS_PORT" \
+    --web.enable-lifecycle
+  started=$SECONDS
+  until http_ok "http://$HOST:$PROMETHEUS_PORT/-/ready"; do
+    pid_of prometheus "$PROM_DIR/prometheus.yml" >/dev/null || fail_with_log "prometheus: exited during startup" "$LOGS/prometheus.log"
+    [ $((SECONDS - started)) -lt "$TIMEOUT" ] ||
+      fail_with_log "prometheus: not ready after ${TIMEOUT}s" "$LOGS/prometheus.log"
+    sleep 0.3
+  done
+  log "prometheus: ready in $((SECONDS - started))s (pid $(pid_of prometheus "$PROM_DIR/prometheus.yml"), http://$HOST:$PROMETHEUS_PORT)"
+}
+
+stop_prometheus() {
+  local pid
+  if pid="$(pid_of prometheus "$PROM_DIR/prometheus.yml")"; then
+    log "prometheus: stopping (pid $pid)"
+    terminate "$pid" prometheus
+  else
+    log "prometheus: not running"
+  fi
+  rm -f "$RUN/prometheus.pid"
+}
+
 # ---------------------------------------------------------------------------- commands
 
 any_running() {
   pid_of rabbitmq beam >/dev/null || pid_of mongo conveyor-local-mongo >/dev/null ||
-    pid_of smtp-catcher smtp-catcher >/dev/null
+    pid_of smtp-catcher smtp-catcher >/dev/null || pid_of prometheus "$PROM_DIR/prometheus.yml" >/dev/null
 }
 
 write_env() {
@@ -499,6 +630,8 @@ RABBITMQ_MANAGEMENT_URL=http://guest:guest@$HOST:$RABBITMQ_MANAGEMENT_PORT
 MONGO_URL=mongodb://$HOST:$MONGO_PORT/conveyor
 SMTP_URL=smtp://$HOST:$SMTP_PORT
 SMTP_CATCHER_URL=http://$HOST:$SMTP_HTTP_PORT
+PROMETHEUS_URL=http://$HOST:$PROMETHEUS_PORT
+RABBITMQ_PROMETHEUS_URL=http://$HOST:$RABBITMQ_PROMETHEUS_PORT
 EOF
 }
 
@@ -515,12 +648,14 @@ cmd_up() {
   start_rabbitmq
   start_mongo
   start_smtp_catcher
+  start_prometheus
   write_env
   log "all servers up in $((SECONDS - started))s"
   print_env
 }
 
 cmd_down() {
+  stop_prometheus
   stop_smtp_catcher
   stop_mongo
   stop_rabbitmq
@@ -552,6 +687,10 @@ cmd_status() {
   pid="$(pid_of smtp-catcher smtp-catcher || true)"
   if [ -n "$pid" ] && http_ok "http://$HOST:$SMTP_HTTP_PORT/healthz"; then s=up; else s=down; fi
   report smtp-catcher "$pid" "$s" "smtp $(port_state "$SMTP_PORT"), http $(port_state "$SMTP_HTTP_PORT")"
+
+  pid="$(pid_of prometheus "$PROM_DIR/prometheus.yml" || true)"
+  if [ -n "$pid" ] && http_ok "http://$HOST:$PROMETHEUS_PORT/-/ready"; then s=up; else s=down; fi
+  report prometheus "$pid" "$s" "http $(port_state "$PROMETHEUS_PORT"), scrapes $SCRAPE_API $SCRAPE_MAILER $SCRAPE_PROCESSOR $SCRAPE_SCHEDULER"
   return "$down"
 }
 
@@ -572,8 +711,11 @@ main() {
     stop-mongo) stop_mongo ;;
     start-smtp-catcher) start_smtp_catcher ;;
     stop-smtp-catcher) stop_smtp_catcher ;;
+    install-prometheus) ensure_prometheus ;;
+    start-prometheus) start_prometheus ;;
+    stop-prometheus) stop_prometheus ;;
     *)
-      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|start-<svc>|stop-<svc> (svc: rabbitmq, mongo, smtp-catcher)" >&2
+      echo "usage: $0 up|down|status|env|rabbitmqctl <args>|install-prometheus|start-<svc>|stop-<svc> (svc: rabbitmq, mongo, smtp-catcher, prometheus)" >&2
       exit 2
       ;;
   esac

@@ -12,6 +12,14 @@ pnpm -s build
 pnpm -s lint
 # The Kubernetes manifests: kustomize build of every overlay + strict schema validation.
 bash scripts/k8s-validate.sh
+# Prometheus rules: syntax, then the unit tests with input series and expected alerts.
+command -v promtool >/dev/null || {
+  echo "promtool not found: run \`pnpm infra:up\` (installs Debian's prometheus package) first" >&2
+  exit 1
+}
+promtool check rules observability/prometheus/rules/*.yml
+promtool check config observability/prometheus/prometheus.yml
+(cd observability/prometheus && promtool test rules tests/*.test.yml)
 results="$(mktemp -t conveyor-jest-XXXXXX.json)"
 status=0
 # n.b. no --forceExit: the suites close what they open (checked with --detectOpenHandles).

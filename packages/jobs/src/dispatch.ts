@@ -8,7 +8,13 @@ import {
   type Topology,
   type WorkerService,
 } from '@conveyor/contracts';
-import { publishEnvelope, type AmqpClient, type Logger } from '@conveyor/platform';
+import {
+  publishEnvelope,
+  type AmqpClient,
+  type Logger,
+  SpanKind,
+  startSpan,
+} from '@conveyor/platform';
 import type { JobDoc } from './job.model.js';
 import type { JobRepository } from './job.repository.js';
 
@@ -86,10 +92,15 @@ export class JobDispatcher {
 
   private async publish(job: JobDoc): Promise<boolean> {
     const attempt = job.attempts + 1;
+    const span = startSpan(`publish ${job.type}`, {
+      parent: job.traceparent,
+      kind: SpanKind.PRODUCER,
+      attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': attempt },
+    });
     const env = envelope(
       jobDispatch,
       { jobId: job._id.toHexString(), type: job.type, attempt, priority: job.priority },
-      { correlationId: job.correlationId },
+      { correlationId: job.correlationId, traceparent: span.traceparent },
     );
     const lane = laneOf(job.priority);
     const exchange =
@@ -98,9 +109,11 @@ export class JobDispatcher {
       await publishEnvelope(this.amqp, jobDispatch, exchange, job.type, env, {
         priority: priorityRank(job.priority),
       });
+      span.end();
     } catch (err) {
+      span.end(err);
       this.log.warn(
-        { jobId: env.data.jobId, err: (err as Error).message },
+        { jobId: env.data.jobId, traceId: span.traceId, err: (err as Error).message },
         'dispatch not confirmed; left for the outbox sweeper',
       );
       return false;

@@ -37,14 +37,14 @@ export class JobEvents {
         ...(job.status === 'scheduled' ? { runAt: job.runAt.toISOString() } : {}),
         ...(job.workerId ? { workerId: job.workerId } : {}),
       },
-      { correlationId: job.correlationId },
+      { correlationId: job.correlationId, ...traceOf(job) },
     );
     await this.send(jobLifecycleEvent, routingKeys.jobStatus(job.status, job.type), env);
   }
 
   /** Publishes `job.progress.<type>`. */
   async progress(
-    job: Pick<JobDoc, '_id' | 'type' | 'owner' | 'attempts' | 'correlationId'>,
+    job: Pick<JobDoc, '_id' | 'type' | 'owner' | 'attempts' | 'correlationId' | 'traceparent'>,
     progress: Progress,
   ): Promise<void> {
     const env = envelope(
@@ -56,7 +56,7 @@ export class JobEvents {
         attempt: job.attempts,
         progress,
       },
-      { correlationId: job.correlationId },
+      { correlationId: job.correlationId, ...traceOf(job) },
     );
     await this.send(jobProgressEvent, routingKeys.jobProgress(job.type), env);
   }
@@ -98,4 +98,9 @@ export class JobEvents {
       this.log.debug({ err: (err as Error).message, key }, 'event not published');
     }
   }
+}
+
+/** Events of a job carry the job's own trace context. */
+function traceOf(job: Pick<JobDoc, 'traceparent'>): { traceparent?: string } {
+  return job.traceparent ? { traceparent: job.traceparent } : {};
 }

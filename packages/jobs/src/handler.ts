@@ -16,6 +16,11 @@ export interface RunningJob<P> {
   readonly createdAt: Date;
   readonly scheduleId: string | null;
   readonly correlationId: string;
+  /**
+   * W3C trace context of this attempt's handler span: a job the handler submits passes it
+   * on (`traceparent`), so the follow-up belongs to the same trace.
+   */
+  readonly traceparent?: string;
 }
 
 /** What a handler gets for one attempt. */

@@ -49,6 +49,11 @@ export interface JobDoc {
   idempotencyKey: string | null;
   scheduleId: string | null;
   correlationId: string;
+  /**
+   * W3C trace context of the job: the span that created it (the HTTP request, or a fresh
+   * trace for schedule fires and digests). Every message of the job is a child of it.
+   */
+  traceparent: string | null;
   /** The promotion pass that last queued this job (lets each scheduler replica find its own). */
   batch: string | null;
 }
@@ -89,6 +94,7 @@ const jobSchema = new Schema<JobDoc>(
     idempotencyKey: { type: String, default: null },
     scheduleId: { type: String, default: null },
     correlationId: { type: String, required: true },
+    traceparent: { type: String, default: null },
     batch: { type: String, default: null },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },

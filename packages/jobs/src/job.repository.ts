@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Types, type Connection, type mongo } from 'mongoose';
-import type { JobStatus, Priority } from '@conveyor/contracts';
+import { newTraceparent, type JobStatus, type Priority } from '@conveyor/contracts';
 import { COLLECTIONS } from './collections.js';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { JobQueries } from './job.queries.js';
@@ -28,6 +28,8 @@ export interface NewJob {
   idempotencyKey?: string | null;
   scheduleId?: string | null;
   correlationId?: string;
+  /** The creating span's `traceparent`; a new trace when absent. */
+  traceparent?: string | null;
 }
 
 export interface ListFilter {
@@ -109,6 +111,7 @@ export class JobRepository {
       idempotencyKey: input.idempotencyKey ?? null,
       scheduleId: input.scheduleId ?? null,
       correlationId: input.correlationId ?? randomUUID(),
+      traceparent: input.traceparent ?? newTraceparent(),
       batch: null,
     };
   }

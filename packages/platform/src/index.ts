@@ -10,3 +10,4 @@ export * from './amqp/errors.js';
 export * from './amqp/messages.js';
 export * from './amqp/topology.js';
 export * from './service.js';
+export * from './tracing.js';

@@ -9,6 +9,7 @@ import { declareTopology } from './amqp/topology.js';
 import { Lifecycle } from './lifecycle.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops-server.js';
 import { Counter } from 'prom-client';
+import { initTracing } from './tracing.js';
 
 /** The config fields every service has (see `baseConfigShape`). */
 export interface ServiceBaseConfig {
@@ -31,6 +32,8 @@ export interface ServiceRuntime {
   readonly topology: Topology;
   readonly lifecycle: Lifecycle;
   readonly ops: OpsServer;
+  /** Exports the spans still buffered and stops tracing (a no-op when tracing is off). */
+  readonly flushTraces: () => Promise<void>;
 }
 
 /**
@@ -53,6 +56,8 @@ export async function bootService(
   const registry = createMetricsRegistry(name);
   const topo = topology(config.CONVEYOR_PREFIX);
   const lifecycle = new Lifecycle(log);
+  // n.b. OpenTelemetry spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+  const flushTraces = initTracing(name);
 
   const mongo = await connectMongo(config.MONGO_URL, log, { appName: `conveyor-${name}` });
   const amqpEvents = new Counter({
@@ -83,11 +88,12 @@ export async function bootService(
     ],
   });
   lifecycle.onClose('mark not ready', () => ops.setDraining());
-  return { name, log, registry, mongo, amqp, topology: topo, lifecycle, ops };
+  return { name, log, registry, mongo, amqp, topology: topo, lifecycle, ops, flushTraces };
 }
 
 /** Adds the final shutdown steps: AMQP channels and connection, MongoDB, the ops server. */
 export function closeRuntime(rt: ServiceRuntime): void {
+  rt.lifecycle.onClose('flush traces', () => rt.flushTraces());
   rt.lifecycle.onClose('close rabbitmq', () => rt.amqp.close());
   rt.lifecycle.onClose('close mongodb', () => rt.mongo.close());
   rt.lifecycle.onClose('close ops server', () => rt.ops.close());

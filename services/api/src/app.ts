@@ -8,6 +8,7 @@ import type { ApiDeps } from './deps.js';
 import { allEventRoutes, jobEventRoutes } from './events/routes.js';
 import { problemMiddleware } from './http/errors.js';
 import { httpMetricsMiddleware } from './http/metrics.js';
+import { httpTracingMiddleware } from './http/tracing.js';
 import { SubmissionLimiter } from './http/rate-limit.js';
 import { jobRoutes } from './jobs/routes.js';
 import { DOCS_PAGE } from './openapi/docs-page.js';
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
   const app = new Koa();
   app.use(problemMiddleware(runtime.log));
   app.use(httpMetricsMiddleware(deps.metrics));
+  app.use(httpTracingMiddleware());
   app.use(
     koaBody({
       json: true,

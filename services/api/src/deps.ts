@@ -11,6 +11,7 @@ import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApiMetrics, type ApiMetrics } from './http/metrics.js';
 import { ensureSearchIndexes } from './jobs/search.js';
+import { registerWorkerFleetMetrics } from './ops/worker.metrics.js';
 import { BrokerQueues, vhostOf } from './stats/broker-queues.js';
 import { TimelineStore } from './timeline/timeline.store.js';
 
@@ -55,6 +56,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   await timeline.ensureIndexes();
   await hub.start();
   await timeline.start(runtime.amqp, runtime.topology);
+  registerWorkerFleetMetrics(runtime.registry, hub.workers);
   return {
     runtime,
     config,

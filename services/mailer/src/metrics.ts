@@ -15,6 +15,22 @@ export interface MailerMetrics {
    * not be written; a redelivery of such a job could send it again.
    */
   readonly recordErrors: Counter<string>;
+  /**
+   * `conveyor_mail_smtp_replies_total{class}` — how each send ended at the SMTP server:
+   * `2xx` accepted, `4xx` deferred, `5xx` rejected, `none` no reply (connection, abort).
+   */
+  readonly smtpReplies: Counter<'class'>;
+}
+
+/** The `class` label of an SMTP outcome: the reply code's hundred, or `none`. */
+export function smtpReplyClass(err: unknown): '2xx' | '4xx' | '5xx' | 'none' {
+  if (err === null) return '2xx';
+  // n.b. the transport rejects with a classified job error whose cause is nodemailer's error
+  type Replied = { responseCode?: unknown; cause?: unknown } | undefined;
+  const code = (err as Replied)?.responseCode ?? ((err as Replied)?.cause as Replied)?.responseCode;
+  if (typeof code === 'number' && code >= 400 && code < 500) return '4xx';
+  if (typeof code === 'number' && code >= 500 && code < 600) return '5xx';
+  return 'none';
 }
 
 /** `template` label of `email.send` jobs, which use no template. */
@@ -52,5 +68,15 @@ export function createMailerMetrics(registry: Registry): MailerMetrics {
       help: 'Messages sent whose delivery record could not be written (a redelivery may resend).',
       registers,
     }),
+    smtpReplies: (() => {
+      const c = new Counter({
+        name: 'conveyor_mail_smtp_replies_total',
+        help: 'Send attempts by SMTP reply class: 2xx accepted, 4xx deferred, 5xx rejected, none (no reply).',
+        labelNames: ['class'] as const,
+        registers,
+      });
+      for (const cls of ['2xx', '4xx', '5xx', 'none']) c.inc({ class: cls }, 0);
+      return c;
+    })(),
   });
 }

@@ -6,6 +6,7 @@ import { processorConfig } from './config.js';
 import { processorHandlers } from './handlers/index.js';
 import { AddressPolicy } from './webhooks/address-policy.js';
 import { DestinationLimiter } from './webhooks/destination-limiter.js';
+import { createProcessorMetrics } from './metrics.js';
 
 /** The processor service: data, report, webhook and demo jobs. */
 async function main(): Promise<void> {
@@ -17,10 +18,12 @@ async function main(): Promise<void> {
     handlers: (rt) => {
       // n.b. reports that mail themselves submit an email.send job
       core = createJobCore(rt);
+      const metrics = createProcessorMetrics(rt.registry);
       return processorHandlers({
         uploads: new FileStore(rt.mongo, 'uploads'),
         artifacts: new FileStore(rt.mongo, 'artifacts'),
         jobs: core.repo,
+        metrics,
         core,
         webhooks: {
           secrets: new WebhookSecretRepository(rt.mongo),
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
           limiter: new DestinationLimiter(config.WEBHOOK_DESTINATION_CONCURRENCY),
           maxRetryAfterMs: config.WEBHOOK_MAX_RETRY_AFTER_MS,
           busyRetryMs: config.WEBHOOK_BUSY_RETRY_MS,
+          metrics: metrics.webhooks,
         },
       });
     },

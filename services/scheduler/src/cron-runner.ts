@@ -15,13 +15,18 @@ export function startCronRunner(deps: {
   maxSleepMs?: number;
 }): TimerLoop {
   const cap = deps.maxSleepMs ?? 1000;
-  return startLoop('cron', deps.log, async () => {
-    const r = await deps.firer.fireDue(new Date());
-    deps.metrics.fires.inc(r.fired);
-    deps.metrics.misfires.inc(r.misfires);
-    deps.metrics.overlapsSkipped.inc(r.overlapsSkipped);
-    const next = await deps.schedules.earliestNextFire();
-    if (!next) return cap;
-    return Math.min(cap, next.getTime() - Date.now());
-  });
+  return startLoop(
+    'cron',
+    deps.log,
+    async () => {
+      const r = await deps.firer.fireDue(new Date());
+      deps.metrics.fires.inc(r.fired);
+      deps.metrics.misfires.inc(r.misfires);
+      deps.metrics.overlapsSkipped.inc(r.overlapsSkipped);
+      const next = await deps.schedules.earliestNextFire();
+      if (!next) return cap;
+      return Math.min(cap, next.getTime() - Date.now());
+    },
+    deps.metrics,
+  );
 }

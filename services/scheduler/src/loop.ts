@@ -1,5 +1,10 @@
 import type { Logger } from '@conveyor/platform';
 
+/** Told about every pass of a loop (the scheduler metrics implement it). */
+export interface LoopObserver {
+  pass(loop: string, ok: boolean): void;
+}
+
 /** A running timer loop; `stop()` waits for the pass in flight. */
 export interface TimerLoop {
   stop(): Promise<void>;
@@ -13,6 +18,7 @@ export function startLoop(
   name: string,
   log: Logger,
   pass: () => Promise<number>,
+  observer?: LoopObserver,
   errorDelayMs = 1000,
 ): TimerLoop {
   let stopped = false;
@@ -24,7 +30,9 @@ export function startLoop(
       let delay = errorDelayMs;
       try {
         delay = await pass();
+        observer?.pass(name, true);
       } catch (err) {
+        observer?.pass(name, false);
         log.error({ err, loop: name }, 'scheduler pass failed');
       }
       if (!stopped) timer = setTimeout(tick, Math.max(0, delay));

@@ -1,4 +1,9 @@
-import { BUCKETS, FileStore, ScheduleRepository } from '@conveyor/jobs/store';
+import {
+  BUCKETS,
+  FileStore,
+  registerJobStateMetrics,
+  ScheduleRepository,
+} from '@conveyor/jobs/store';
 import { createJobCore, JobHousekeeping, ScheduleFirer } from '@conveyor/jobs/dispatch';
 import { JobCallbacks } from '@conveyor/jobs/webhooks';
 import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
@@ -29,6 +34,9 @@ async function main(): Promise<void> {
   await schedules.ensureIndexes();
   const housekeeping = new JobHousekeeping(jobs, dispatcher, log);
   const metrics = schedulerMetrics(rt.registry);
+  // n.b. fleet-wide gauges (queue depth and age, outbox, overdue schedules) come from the
+  // store, registered here only: with N replicas dashboards take `max`, not `sum`
+  registerJobStateMetrics(rt.registry, rt.mongo, log, { outboxGraceMs: config.OUTBOX_GRACE_MS });
   const firer = new ScheduleFirer(schedules, core, log, {
     toleranceMs: Math.max(5000, 2 * config.SCAN_INTERVAL_MS),
   });

@@ -1,7 +1,8 @@
-import { Counter, Histogram, type Registry } from '@conveyor/platform';
+import { Counter, Gauge, Histogram, type Registry } from '@conveyor/platform';
+import type { LoopObserver } from './loop.js';
 
-/** The scheduler's own series. */
-export interface SchedulerMetrics {
+/** The scheduler's own series; also the observer of its timer loops. */
+export interface SchedulerMetrics extends LoopObserver {
   fires: Counter;
   misfires: Counter;
   overlapsSkipped: Counter;
@@ -9,13 +10,33 @@ export interface SchedulerMetrics {
   jobsReaped: Counter;
   outboxPublished: Counter;
   redispatched: Counter;
+  promoted: Counter;
   promotionLag: Histogram;
 }
+
+/** The scheduler's timer loops, pre-registered so each reads 0 before its first pass. */
+const LOOPS = ['promoter', 'cron', 'outbox', 'reaper', 'purge'] as const;
 
 /** Registers the scheduler metrics on `registry`. */
 export function schedulerMetrics(registry: Registry): SchedulerMetrics {
   const counter = (name: string, help: string) =>
     new Counter({ name, help, registers: [registry] });
+  const passes = new Counter({
+    name: 'conveyor_scheduler_loop_passes_total',
+    help: 'Passes of each scheduler loop, by loop and result (ok, error)',
+    labelNames: ['loop', 'result'],
+    registers: [registry],
+  });
+  const lastOk = new Gauge({
+    name: 'conveyor_scheduler_loop_last_success_timestamp_seconds',
+    help: 'Unix time of the last pass of each loop that completed without an error',
+    labelNames: ['loop'],
+    registers: [registry],
+  });
+  for (const loop of LOOPS) {
+    passes.inc({ loop, result: 'ok' }, 0);
+    passes.inc({ loop, result: 'error' }, 0);
+  }
   return {
     fires: counter(
       'conveyor_scheduler_fires_total',
@@ -45,11 +66,19 @@ export function schedulerMetrics(registry: Registry): SchedulerMetrics {
       'conveyor_scheduler_redispatched_total',
       'Queued jobs published again because their dispatch message was lost',
     ),
+    promoted: counter(
+      'conveyor_scheduler_promoted_total',
+      'Scheduled jobs (delays, retries) queued by the promoter on this replica',
+    ),
     promotionLag: new Histogram({
       name: 'conveyor_scheduler_promotion_lag_seconds',
       help: 'How late a scheduled job was queued: promotion time minus runAt',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
+    pass(loop, ok) {
+      passes.inc({ loop, result: ok ? 'ok' : 'error' });
+      if (ok) lastOk.set({ loop }, Date.now() / 1000);
+    },
   };
 }

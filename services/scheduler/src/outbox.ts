@@ -16,13 +16,18 @@ export function startOutboxSweeper(deps: {
   redispatchAfterMs: number;
   intervalMs: number;
 }): TimerLoop {
-  return startLoop('outbox', deps.log, async () => {
-    const n = await deps.housekeeping.publishUnpublished(deps.graceMs);
-    deps.metrics.outboxPublished.inc(n);
-    if (deps.redispatchAfterMs > 0)
-      deps.metrics.redispatched.inc(
-        await deps.housekeeping.redispatchStale(deps.redispatchAfterMs),
-      );
-    return deps.intervalMs;
-  });
+  return startLoop(
+    'outbox',
+    deps.log,
+    async () => {
+      const n = await deps.housekeeping.publishUnpublished(deps.graceMs);
+      deps.metrics.outboxPublished.inc(n);
+      if (deps.redispatchAfterMs > 0)
+        deps.metrics.redispatched.inc(
+          await deps.housekeeping.redispatchStale(deps.redispatchAfterMs),
+        );
+      return deps.intervalMs;
+    },
+    deps.metrics,
+  );
 }

@@ -38,13 +38,18 @@ export function startPurge(deps: {
   retentionDays: number;
   intervalMs: number;
 }): TimerLoop {
-  return startLoop('purge', deps.log, async () => {
-    if (deps.retentionDays > 0) {
-      const n = await purgeExpired(deps.repo, deps.artifacts, deps.retentionDays);
-      deps.metrics.jobsPurged.inc(n);
-      if (n > 0)
-        deps.log.info({ purged: n, retentionDays: deps.retentionDays }, 'purged finished jobs');
-    }
-    return deps.intervalMs;
-  });
+  return startLoop(
+    'purge',
+    deps.log,
+    async () => {
+      if (deps.retentionDays > 0) {
+        const n = await purgeExpired(deps.repo, deps.artifacts, deps.retentionDays);
+        deps.metrics.jobsPurged.inc(n);
+        if (n > 0)
+          deps.log.info({ purged: n, retentionDays: deps.retentionDays }, 'purged finished jobs');
+      }
+      return deps.intervalMs;
+    },
+    deps.metrics,
+  );
 }

@@ -10,9 +10,14 @@ export function startReaper(deps: {
   log: Logger;
   intervalMs: number;
 }): TimerLoop {
-  return startLoop('reaper', deps.log, async () => {
-    const reaped = await deps.housekeeping.expireLeases();
-    deps.metrics.jobsReaped.inc(reaped.length);
-    return deps.intervalMs;
-  });
+  return startLoop(
+    'reaper',
+    deps.log,
+    async () => {
+      const reaped = await deps.housekeeping.expireLeases();
+      deps.metrics.jobsReaped.inc(reaped.length);
+      return deps.intervalMs;
+    },
+    deps.metrics,
+  );
 }

@@ -12,3 +12,4 @@ export * from '../schedules/cron.js';
 export * from '../schedules/schedule.model.js';
 export * from '../schedules/schedule.repository.js';
 export * from '../schedules/schedule.resource.js';
+export * from '../job-state.metrics.js';

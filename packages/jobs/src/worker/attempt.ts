@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobError as JobErrorInfo } from '@conveyor/contracts';
-import type { Logger } from '@conveyor/platform';
+import { startSpan, traceIdOf, type Logger } from '@conveyor/platform';
 import type { HandlerRegistration, JobContext } from '../handler.js';
 import type { JobRepository } from '../job.repository.js';
 import type { JobDoc } from '../job.model.js';
@@ -24,6 +24,8 @@ export interface AttemptInput {
   backoff: BackoffOptions;
   progressIntervalMs: number;
   correlationId: string;
+  /** The consume span's trace context: the handler's span is its child. */
+  traceparent: string;
   /**
    * Called once the claim is stored; answers whether the delivery was acked there (long
    * jobs, see the consumer timeout), in which case the attempt is guarded by its lease alone.
@@ -46,9 +48,14 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
     leaseToken: randomUUID(),
     leaseMs: a.leaseMs,
   });
-  if (!job) return { kind: 'rejected' };
+  const traceId = traceIdOf(a.traceparent);
+  if (!job) {
+    a.log.debug({ jobId: a.jobId, traceId }, 'claim refused: duplicate, stale or cancelled');
+    return { kind: 'rejected' };
+  }
   const ackedEarly = a.onClaimed(job);
-  const log = a.log.child({ jobId: a.jobId, type: job.type, attempt: a.attempt });
+  const log = a.log.child({ jobId: a.jobId, traceId, type: job.type, attempt: a.attempt });
+  a = { ...a, log };
   const parsed = a.handler.type.payload.safeParse(JSON.parse(job.payload));
   if (!parsed.success) {
     const message = parsed.error.issues
@@ -95,6 +102,10 @@ async function runHandler(
     },
     Math.max(200, Math.floor(a.leaseMs / 3)),
   );
+  const span = startSpan(`run ${job.type}`, {
+    parent: a.traceparent,
+    attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': job.attempts },
+  });
   const ctx: JobContext<unknown> = {
     job: {
       id: job._id.toHexString(),
@@ -108,6 +119,7 @@ async function runHandler(
       createdAt: job.createdAt,
       scheduleId: job.scheduleId,
       correlationId: a.correlationId,
+      traceparent: span.traceparent,
     },
     signal: abort.signal,
     progress: (percent, message) => progress.report(percent, message),
@@ -130,6 +142,7 @@ async function runHandler(
   } finally {
     clearTimeout(timeout);
     clearInterval(heartbeat);
+    span.end(run! && !run.ok ? run.error : abort.reason);
   }
   if (run.ok && !abort.signal.aborted) {
     // n.b. a success stores its last progress message with the outcome: one write, not two
@@ -164,6 +177,7 @@ async function record(
       return done ? { kind: 'cancelled', job: done } : leaseLost(log);
     }
     case 'timeout':
+      log.warn({ code: 'TIMEOUT', timeoutMs: job.timeoutMs }, 'attempt timed out');
       return recordFailure(a, job, errorInfo(new JobTimeoutError(job.timeoutMs)));
     case null:
       break;

@@ -21,6 +21,9 @@ import {
   type Delivery,
   type Logger,
   type Registry,
+  SpanKind,
+  startSpan,
+  traceIdOf,
 } from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
 import type { JobRepository } from '../job.repository.js';
@@ -94,7 +97,8 @@ export class Worker {
         throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
       this.handlers.set(h.type.name, h);
     }
-    this.metrics = new WorkerMetrics(o.registry, () => this.active);
+    this.metrics = new WorkerMetrics(o.registry, () => this.active, this.concurrency);
+    this.metrics.forTypes([...this.handlers.keys()]);
   }
 
   /** Jobs running now. */
@@ -205,8 +209,12 @@ export class Worker {
   ): Promise<{ outcome: AttemptOutcome; acked: boolean }> {
     const { jobId, type, attempt } = env.data;
     const handler = this.handlers.get(type);
+    const traceId = traceIdOf(env.traceparent);
     if (!handler) {
-      this.o.log.error({ jobId, type }, 'no handler for this job type here; dead-lettering');
+      this.o.log.error(
+        { jobId, traceId, type },
+        'no handler for this job type here; dead-lettering',
+      );
       return { outcome: { kind: 'no-handler' }, acked: false };
     }
     const abort = new AttemptAbort();
@@ -214,6 +222,15 @@ export class Worker {
     // n.b. registered before the claim so a cancel broadcast racing the claim is not missed
     this.running.set(jobId, abort);
     const started = process.hrtime.bigint();
+    const span = startSpan(`process ${type}`, {
+      parent: env.traceparent,
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'conveyor.job_id': jobId,
+        'conveyor.attempt': attempt,
+        'conveyor.worker_id': this.id,
+      },
+    });
     let outcome: AttemptOutcome;
     try {
       outcome = await runAttempt({
@@ -229,7 +246,9 @@ export class Worker {
         backoff: this.o.backoff ?? {},
         progressIntervalMs: this.o.progressIntervalMs ?? 500,
         correlationId: env.correlationId,
+        traceparent: span.traceparent,
         onClaimed: (job) => {
+          this.metrics.started(job);
           // Long jobs are acked at the claim: held past the broker's consumer timeout, the
           // delivery would close the channel. Their lease guards them from here on.
           if (job.timeoutMs <= this.ackEarlyAboveMs) return false;
@@ -243,10 +262,11 @@ export class Worker {
     } finally {
       this.running.delete(jobId);
     }
+    span.span.setAttribute('conveyor.outcome', outcome.kind);
+    span.end(outcome.kind === 'store-error' ? outcome.error : null);
     if (outcome.kind !== 'rejected' && outcome.kind !== 'store-error') {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.outcomes.inc({ type, outcome: outcome.kind });
-      this.metrics.duration.observe({ type, outcome: outcome.kind }, seconds);
+      this.metrics.finished(type, outcome, seconds);
     }
     return { outcome, acked };
   }
@@ -299,7 +319,10 @@ export class Worker {
       {
         mandatory: false,
       },
-    ).catch(() => undefined); // n.b. a missed heartbeat only delays the /v1/workers view
+    ).then(
+      () => this.metrics.heartbeats.inc(),
+      () => undefined, // n.b. a missed heartbeat only delays the /v1/workers view
+    );
   }
 
   /** Stops taking deliveries; running and buffered jobs go on. */

@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import { submitBatchSchema } from '@conveyor/contracts';
 import { toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs/store';
 import { cancelJob, retryJob, submitJobs } from '@conveyor/jobs/dispatch';
+import type { TraceState } from '../http/tracing.js';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
 import type { ApiDeps } from '../deps.js';
@@ -34,7 +35,9 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     const missing = await needsSigningSecret(deps, user, [checked]);
     if (missing.length > 0) throw invalid(missing);
     limiter.take(user.sub);
-    const [{ job, created }] = (await submit([checked.job])) as [{ job: JobDoc; created: boolean }];
+    const [{ job, created }] = (await submit([{ ...checked.job, ...traceOf(ctx) }])) as [
+      { job: JobDoc; created: boolean },
+    ];
     if (created) await registerCallbacks(deps, [{ job, url: checked.callbackUrl }]);
     ctx.status = created ? 202 : 200;
     ctx.body = toJobResource(job);
@@ -49,7 +52,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     for (const [i, input] of jobs.entries()) {
       const checked = await checkSubmission(input, user, deps.uploads, `jobs.${i}`);
       if (checked.ok) {
-        valid.push(checked.job);
+        valid.push({ ...checked.job, ...traceOf(ctx) });
         callbackUrls.push(checked.callbackUrl);
       } else errors.push(...checked.errors);
     }
@@ -135,4 +138,10 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
   });
 
   return router;
+}
+
+/** Jobs created by a request belong to the request's trace. */
+function traceOf(ctx: { state: unknown }): { traceparent?: string } {
+  const trace = (ctx.state as TraceState).trace;
+  return trace ? { traceparent: trace.traceparent } : {};
 }

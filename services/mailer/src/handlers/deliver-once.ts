@@ -5,7 +5,7 @@ import type { OutgoingMail, SentMail } from '../mail/outgoing-mail.js';
 import type { RateLimiter } from '../mail/rate-limiter.js';
 import type { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import type { DeliveryCounts } from '../deliveries/delivery.model.js';
-import { NO_TEMPLATE, type MailerMetrics } from '../metrics.js';
+import { NO_TEMPLATE, smtpReplyClass, type MailerMetrics } from '../metrics.js';
 
 /** What one email job's attempt needs besides its context. */
 export interface DeliverDeps {
@@ -91,6 +91,10 @@ export async function deliverOnce(
     const stopTimer = deps.metrics.sendDuration.startTimer();
     try {
       sent = await deps.transport.send(composed.mail, signal);
+      deps.metrics.smtpReplies.inc({ class: smtpReplyClass(null) });
+    } catch (err) {
+      deps.metrics.smtpReplies.inc({ class: smtpReplyClass(err) });
+      throw err;
     } finally {
       stopTimer();
     }

@@ -3,6 +3,7 @@ import { defineHandler, type FileStore, type HandlerRegistration } from '@convey
 import { runSteps, type PipelineOptions } from '../data/pipeline.js';
 import { CONTENT_TYPES, FILE_EXTENSIONS, writeRecords, type WriteOptions } from '../data/write.js';
 import { openSource } from './data-source.js';
+import type { ProcessorMetrics } from '../metrics.js';
 
 /** What the `data.process` handler needs. */
 export interface DataProcessDeps {
@@ -14,6 +15,8 @@ export interface DataProcessDeps {
   pipeline?: PipelineOptions;
   /** Output tuning (temporary directory). Default: `os.tmpdir()`. */
   write?: WriteOptions;
+  /** Where streamed records are counted. Default: not counted. */
+  metrics?: ProcessorMetrics;
 }
 
 // Reading the source is most of the work; the rest of the bar is for writing out what
@@ -30,11 +33,19 @@ export function dataProcessHandler(deps: DataProcessDeps): HandlerRegistration<t
   return defineHandler(dataProcess, async (ctx) => {
     const { job, signal } = ctx;
     const { source, steps, output } = job.payload;
+    // n.b. counted as the stream advances, so the rate is smooth on long files
+    let counted = 0;
+    const countIn = (records: number): void => {
+      deps.metrics?.records.inc({ direction: 'in' }, Math.max(0, records - counted));
+      counted = Math.max(counted, records);
+    };
     const opened = await openSource(source, {
       uploads: deps.uploads,
       owner: job.owner,
-      onProgress: (fraction, records) =>
-        ctx.progress(fraction * READ_SHARE, `${records} records read`),
+      onProgress: (fraction, records) => {
+        countIn(records);
+        ctx.progress(fraction * READ_SHARE, `${records} records read`);
+      },
     });
     // n.b. a read blocked on the upload ends only when the stream does: close it on abort
     const closeOnAbort = (): void => opened.close();
@@ -58,6 +69,9 @@ export function dataProcessHandler(deps: DataProcessDeps): HandlerRegistration<t
         deps.write,
       );
       const recordsIn = opened.recordsRead();
+      countIn(recordsIn);
+      deps.metrics?.records.inc({ direction: 'out' }, written.recordsOut);
+      deps.metrics?.outputBytes.inc(written.bytes);
       ctx.progress(100, `${recordsIn} records in, ${written.recordsOut} out`);
       return {
         recordsIn,

@@ -3,6 +3,7 @@ import { dataProcessHandler } from './data-process.js';
 import { demoCountHandler } from './demo-count.js';
 import { webhookDeliverHandler, type WebhookDeliverDeps } from '../webhooks/webhook-deliver.js';
 import { reportGenerateHandler, type ReportDeps } from '../reports/report-generate.js';
+import type { ProcessorMetrics } from '../metrics.js';
 
 /** Every job handler the processor serves, for the worker runtime to register. */
 export function processorHandlers(
@@ -10,6 +11,7 @@ export function processorHandlers(
     uploads: FileStore;
     artifacts: FileStore;
     webhooks: WebhookDeliverDeps;
+    metrics?: ProcessorMetrics;
   } & Omit<ReportDeps, 'artifacts'>,
 ): HandlerRegistration[] {
   return [

@@ -15,6 +15,7 @@ import { reportFromArtifact } from './from-artifact.js';
 import { reportFromJobStats } from './from-job-stats.js';
 import { renderReportPdf } from './pdf.js';
 import type { ReportData } from './report-data.js';
+import type { ProcessorMetrics } from '../metrics.js';
 
 /** What the `report.generate` handler needs. */
 export interface ReportDeps {
@@ -23,6 +24,8 @@ export interface ReportDeps {
   jobs: JobRepository;
   /** Submits the mailing job (`email`); without it such reports fail. */
   core: JobCore | null;
+  /** Where stored reports are counted. Default: not counted. */
+  metrics?: Pick<ProcessorMetrics, 'reports' | 'reportBytes'>;
 }
 
 /** The idempotency key of a report's mailing job: one email per report job. */
@@ -72,6 +75,8 @@ export function reportGenerateHandler(
       if (p.csv) csvArtifactId = await writeCsv(deps.artifacts, job, p, data, stored);
       ctx.progress(90, 'stored');
       const emailJobId = p.email ? await mailReport(ctx, deps, data, pdf.id) : undefined;
+      deps.metrics?.reports.inc({ source: 'jobId' in p.source ? 'artifact' : 'job-stats' });
+      deps.metrics?.reportBytes.inc(info?.length ?? 0);
       return {
         artifactId: pdf.id,
         contentType: 'application/pdf' as const,
@@ -155,6 +160,7 @@ async function mailReport(
     runAt: new Date(),
     idempotencyKey: reportMailKey(job.id),
     correlationId: job.correlationId,
+    ...(job.traceparent ? { traceparent: job.traceparent } : {}),
   });
   return mail._id.toHexString();
 }

@@ -10,7 +10,8 @@ import {
   type WebhookSecretRepository,
 } from '@conveyor/jobs';
 import type { AddressPolicy } from './address-policy.js';
-import { resolveDestination, type Destination } from './destination.js';
+import { DESTINATION_REFUSED, resolveDestination, type Destination } from './destination.js';
+import { statusClass, type WebhookMetrics, type WebhookResult } from '../metrics.js';
 import type { DestinationLimiter } from './destination-limiter.js';
 import { DeliveryFailure, postOnce, type ReceiverReply } from './post.js';
 import { retryAfterMs } from './retry-after.js';
@@ -26,6 +27,8 @@ export interface WebhookDeliverDeps {
   busyRetryMs: number;
   /** `User-Agent` of deliveries. */
   userAgent?: string;
+  /** Where delivery attempts are counted and timed. Default: not counted. */
+  metrics?: WebhookMetrics;
 }
 
 /** The start of a reply as text, for a job's result or error. */
@@ -64,7 +67,10 @@ export function webhookDeliverHandler(
     const started = Date.now();
     let url = p.url;
     for (let hop = 0; ; hop++) {
-      const dest = await resolveDestination(url, deps.policy);
+      const dest = await resolveDestination(url, deps.policy).catch((err: unknown) => {
+        count(deps, destinationFailure(err));
+        throw err;
+      });
       const timestamp = Math.floor(Date.now() / 1000);
       const headers: Record<string, string> = {
         ...(p.headers ?? {}),
@@ -106,15 +112,22 @@ async function withSlot(
   post: () => Promise<ReceiverReply>,
 ): Promise<ReceiverReply> {
   const release = deps.limiter.tryAcquire(dest.key);
-  if (!release)
+  if (!release) {
+    count(deps, 'busy');
     throw new DeferJobError(
       `${dest.key} already has its limit of deliveries in flight from this worker`,
       'WEBHOOK_DESTINATION_BUSY',
       Math.round(deps.busyRetryMs * (1 + Math.random())),
     );
+  }
+  const started = process.hrtime.bigint();
+  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   try {
-    return await post();
+    const reply = await post();
+    count(deps, statusClass(reply.status), seconds());
+    return reply;
   } catch (err) {
+    if (err instanceof DeliveryFailure && err.kind !== 'aborted') count(deps, err.kind, seconds());
     if (err instanceof DeliveryFailure && err.kind !== 'aborted')
       throw new RetryableJobError(
         `${err.kind === 'timeout' ? 'timed out' : 'connection failed'}: ${dest.url.origin} (${dest.address}): ${err.message}`,
@@ -125,6 +138,17 @@ async function withSlot(
   } finally {
     release();
   }
+}
+
+/** Counts one delivery attempt by result (and times it when a request was made). */
+function count(deps: WebhookDeliverDeps, result: WebhookResult, seconds?: number): void {
+  deps.metrics?.deliveries.inc({ result });
+  if (seconds !== undefined) deps.metrics?.duration.observe({ result }, seconds);
+}
+
+/** The result label of a destination that could not be used (refused, or not resolved). */
+function destinationFailure(err: unknown): WebhookResult {
+  return (err as { code?: unknown }).code === DESTINATION_REFUSED ? 'refused' : 'dns';
 }
 
 function outcome(

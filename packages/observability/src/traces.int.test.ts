@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@conveyor/testkit';
+import { startConveyorSystem, type ConveyorSystem } from './testing/conveyor-system.js';
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from './testing/otlp-receiver.js';
+
+let receiver: OtlpReceiver;
+let system: ConveyorSystem;
+let token: string;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  system = await startConveyorSystem({
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+  });
+  token = await system.token('tracer');
+}, 120_000);
+
+afterAll(async () => {
+  await system?.stop();
+  await receiver?.close();
+});
+
+async function submit(body: unknown, traceparent?: string): Promise<{ id: string; res: Response }> {
+  const res = await system.call('/v1/jobs', token, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: traceparent ? { traceparent } : {},
+  });
+  expect(res.status).toBe(202);
+  return { id: ((await res.clone().json()) as { id: string }).id, res };
+}
+
+async function finalStatus(id: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const job = (await (await system.call(`/v1/jobs/${id}`, token)).json()) as { status: string };
+      return ['succeeded', 'failed'].includes(job.status) ? job.status : null;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: `job ${id} final` },
+  );
+}
+
+function spansOf(traceId: string): ReceivedSpan[] {
+  return receiver.spans.filter((s) => s.traceId === traceId);
+}
+
+/** Follows parents from `span` up to the root; returns names, root first. */
+function ancestry(span: ReceivedSpan, all: ReceivedSpan[]): string[] {
+  const byId = new Map(all.map((s) => [s.spanId, s]));
+  const chain: string[] = [];
+  for (let s: ReceivedSpan | undefined = span; s; s = byId.get(s.parentSpanId))
+    chain.unshift(s.name);
+  return chain;
+}
+
+describe('traces from the HTTP request to the worker, exported over OTLP/HTTP', () => {
+  it('one job with an incoming traceparent yields one trace: request -> publish -> consume -> handler', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    const { id, res } = await submit(
+      { type: 'demo.count', payload: { to: 2, delayMs: 10 } },
+      `00-${traceId}-${callerSpan}-01`,
+    );
+    expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(await finalStatus(id)).toBe('succeeded');
+    await waitFor(() => spansOf(traceId).some((s) => s.name === 'run demo.count'), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: 'the handler span at the receiver',
+    });
+    const spans = spansOf(traceId);
+    const http = spans.find((s) => s.name === 'POST /v1/jobs');
+    expect(http).toMatchObject({ parentSpanId: callerSpan, kind: 2, service: 'conveyor-api' });
+    const run = spans.find((s) => s.name === 'run demo.count')!;
+    expect(ancestry(run, spans)).toEqual([
+      'POST /v1/jobs',
+      'publish demo.count',
+      'process demo.count',
+      'run demo.count',
+    ]);
+    const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
+    expect(byName['publish demo.count']).toMatchObject({ kind: 4, service: 'conveyor-api' });
+    expect(byName['process demo.count']).toMatchObject({ kind: 5, service: 'conveyor-processor' });
+    expect(byName['run demo.count']!.attributes['conveyor.job_id']).toBe(id);
+    // spans start in parent order
+    const starts = [
+      'POST /v1/jobs',
+      'publish demo.count',
+      'process demo.count',
+      'run demo.count',
+    ].map((n) => BigInt(byName[n]!.startTimeUnixNano));
+    expect([...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(starts);
+    expect(receiver.rejected).toEqual([]);
+  });
+
+  it('a retried job keeps its trace: every attempt is a consume span of the same trace, promoted by the scheduler', async () => {
+    const { id, res } = await submit({
+      type: 'demo.count',
+      payload: { to: 50, delayMs: 20 },
+      timeoutMs: 150,
+      maxAttempts: 2,
+    });
+    const traceId = /^00-([0-9a-f]{32})-/.exec(res.headers.get('traceresponse') ?? '')![1]!;
+    expect(await finalStatus(id)).toBe('failed');
+    await waitFor(() => spansOf(traceId).filter((s) => s.name === 'run demo.count').length === 2, {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: 'two handler spans',
+    });
+    const spans = spansOf(traceId);
+    const publishes = spans.filter((s) => s.name === 'publish demo.count');
+    expect(publishes.map((p) => p.service).sort()).toEqual(['conveyor-api', 'conveyor-scheduler']);
+    for (const run of spans.filter((s) => s.name === 'run demo.count'))
+      expect(ancestry(run, spans)[0]).toBe('POST /v1/jobs');
+  });
+
+  it('every worker log line about the job carries its jobId and traceId', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const { id } = await submit(
+      { type: 'demo.count', payload: { to: 50, delayMs: 20 }, timeoutMs: 150, maxAttempts: 1 },
+      `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    );
+    expect(await finalStatus(id)).toBe('failed');
+    const about = system.processor.lines.filter((l) => l.includes(id));
+    expect(about.length).toBeGreaterThan(0);
+    for (const line of about) expect(JSON.parse(line)).toMatchObject({ jobId: id, traceId });
+  });
+});
