@@ -32,6 +32,7 @@ export function dataProcessHandler(deps: DataProcessDeps): HandlerRegistration<t
     const { source, steps, output } = job.payload;
     const opened = await openSource(source, {
       uploads: deps.uploads,
+      artifacts: deps.artifacts,
       owner: job.owner,
       onProgress: (fraction, records) =>
         ctx.progress(fraction * READ_SHARE, `${records} records read`),
