@@ -12,3 +12,4 @@ export * from './job-types/data.js';
 export * from './job-types/webhook.js';
 export * from './job-types/report.js';
 export * from './schedule.js';
+export * from './workflow.js';

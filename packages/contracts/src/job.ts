@@ -46,7 +46,7 @@ export type Progress = z.infer<typeof progressSchema>;
  * `attempts` or `_id` can never be smuggled in.
  */
 /** Idempotency-key prefixes Conveyor's own jobs use. */
-export const RESERVED_KEY_PREFIX = /^(schedule|digest|callback|report):/;
+export const RESERVED_KEY_PREFIX = /^(schedule|digest|callback|report|workflow):/;
 
 export const submitJobSchema = z
   .strictObject({
@@ -63,11 +63,11 @@ export const submitJobSchema = z
       .max(JOB_LIMITS.idempotencyKeyLength)
       .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
       // n.b. schedule fires, digests, completion callbacks and mailed reports key their jobs
-      // `schedule:…` / `digest:…` / `callback:…` / `report:…`; a client key with those
+      // `schedule:…` / `digest:…` / `callback:…` / `report:…` / `workflow:…`; a client key with those
       // prefixes could take their place
       .refine(
         (k) => !RESERVED_KEY_PREFIX.test(k),
-        'the prefixes schedule:, digest:, callback: and report: are reserved',
+        'the prefixes schedule:, digest:, callback:, report: and workflow: are reserved',
       )
       .optional(),
     /**

@@ -44,6 +44,8 @@ export interface Topology {
     readonly callbacks: string;
     /** Every lifecycle event, for the dashboard's job timelines, shared by API replicas. */
     readonly timeline: string;
+    /** Final-state lifecycle events that advance workflows, shared by scheduler replicas. */
+    readonly workflows: string;
   };
 }
 
@@ -69,6 +71,7 @@ export function topology(prefix: string = DEFAULT_PREFIX): Topology {
       dead: `${prefix}.dead`,
       callbacks: `${prefix}.callbacks`,
       timeline: `${prefix}.timeline`,
+      workflows: `${prefix}.workflows`,
     }),
   });
 }

@@ -11,6 +11,8 @@ export const COLLECTIONS = Object.freeze({
   webhookSecrets: 'webhook_secrets',
   /** Completion callbacks waiting for their job's final state, keyed by job id. */
   jobCallbacks: 'job_callbacks',
+  /** Workflows (chains, groups, chords of jobs) with their steps' states. */
+  workflows: 'workflows',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

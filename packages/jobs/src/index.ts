@@ -6,3 +6,4 @@ export * from './entry/store.js';
 export * from './entry/dispatch.js';
 export * from './entry/worker.js';
 export * from './entry/webhooks.js';
+export * from './entry/workflows.js';

@@ -17,6 +17,7 @@ import { opsRoutes, probeRoutes } from './ops/routes.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { uploadRoutes } from './uploads/routes.js';
 import { webhookSecretRoutes } from './webhooks/routes.js';
+import { workflowRoutes } from './workflows/routes.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -85,7 +86,12 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
   webhooks.use(auth);
   webhooks.use(webhookSecretRoutes(deps).routes());
 
-  for (const router of [open, probes, v1, schedules, webhooks])
+  // Workflows: `workflowRoutes` carries its own `/v1/workflows` prefix.
+  const workflows = new Router();
+  workflows.use(auth);
+  workflows.use(workflowRoutes(deps, limiter).routes());
+
+  for (const router of [open, probes, v1, schedules, webhooks, workflows])
     app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -6,6 +6,7 @@ import {
   type JobEvents,
 } from '@conveyor/jobs/dispatch';
 import { JobCallbacks, WebhookSecretRepository } from '@conveyor/jobs/webhooks';
+import { WorkflowEngine } from '@conveyor/jobs/workflows';
 import type { ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   timeline: TimelineStore;
   /** Queue figures for the dashboard (management API when configured). */
   brokerQueues: BrokerQueues;
+  /** Workflows: created, cancelled and retried here, advanced by the scheduler too. */
+  workflows: WorkflowEngine;
 }
 
 /** Builds the API's collaborators on a booted runtime and starts the events consumer. */
@@ -51,6 +54,8 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   await schedules.ensureIndexes();
   const callbacks = new JobCallbacks(runtime.mongo, core, runtime.log);
   await callbacks.ensureIndexes();
+  const workflows = new WorkflowEngine(core, runtime.log);
+  await workflows.store.ensureIndexes();
   const hub = new EventHub(runtime.amqp, runtime.topology, runtime.log);
   const timeline = new TimelineStore(runtime.mongo, runtime.log);
   await timeline.ensureIndexes();
@@ -78,5 +83,6 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
       vhostOf(config.RABBITMQ_URL),
       config.RABBITMQ_MANAGEMENT_URL,
     ),
+    workflows,
   };
 }

@@ -18,6 +18,8 @@ import { isTimeZone } from '@conveyor/contracts';
  * - `PURGE_INTERVAL_MS` (3600000): how often the retention purge runs.
  * - `CALLBACK_SWEEP_MS` (5000): how often completion callbacks whose lifecycle event was
  *   missed are looked for (and how old a pending callback must be to count).
+ * - `WORKFLOW_SWEEP_MS` (5000): how often running workflows unchanged for that long are
+ *   checked against their jobs and advanced (repairs lost events and interrupted advances).
  */
 export function schedulerConfig(source: Env = process.env) {
   const config = loadConfig(
@@ -33,6 +35,7 @@ export function schedulerConfig(source: Env = process.env) {
       RETENTION_DAYS: env.nonNegativeInt.default(14),
       PURGE_INTERVAL_MS: env.positiveInt.default(3_600_000),
       CALLBACK_SWEEP_MS: env.positiveInt.default(5000),
+      WORKFLOW_SWEEP_MS: env.positiveInt.default(5000),
     },
     source,
   );

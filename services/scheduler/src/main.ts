@@ -6,8 +6,10 @@ import {
 } from '@conveyor/jobs/store';
 import { createJobCore, JobHousekeeping, ScheduleFirer } from '@conveyor/jobs/dispatch';
 import { JobCallbacks } from '@conveyor/jobs/webhooks';
+import { WorkflowEngine } from '@conveyor/jobs/workflows';
 import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
 import { startCallbacks } from './callbacks.js';
+import { startWorkflows } from './workflows.js';
 import { schedulerConfig } from './config.js';
 import { startCronRunner } from './cron-runner.js';
 import { startDigest } from './digest.js';
@@ -89,6 +91,17 @@ async function main(): Promise<void> {
       topology: rt.topology,
       log,
       sweepIntervalMs: config.CALLBACK_SWEEP_MS,
+    }),
+  );
+  const workflows = new WorkflowEngine(core, log);
+  await workflows.store.ensureIndexes();
+  loops.push(
+    await startWorkflows({
+      engine: workflows,
+      amqp: rt.amqp,
+      topology: rt.topology,
+      log,
+      sweepIntervalMs: config.WORKFLOW_SWEEP_MS,
     }),
   );
   // n.b. timers stop first: a pass in flight finishes before channels and Mongo close.

@@ -107,6 +107,12 @@ export const dataSourceSchema = z.union([
     /** Defaults to the format detected from the upload's file name / content type. */
     format: z.enum(INPUT_FORMATS).optional(),
   }),
+  z.strictObject({
+    /** An artifact of an earlier job of the same owner (e.g. the step before in a workflow). */
+    artifactId: z.string().regex(/^[a-f0-9]{24}$/, 'must be an artifact id'),
+    /** Defaults to the format detected from the artifact's file name / content type. */
+    format: z.enum(INPUT_FORMATS).optional(),
+  }),
 ]);
 
 export const dataProcessPayload = z.strictObject({

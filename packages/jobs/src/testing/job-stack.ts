@@ -99,6 +99,7 @@ export async function startJobStack(
           for (const lane of LANES) await ch.deleteQueue(topo.queues.work(service, lane));
         await ch.deleteQueue(topo.queues.dead);
         await ch.deleteQueue(topo.queues.callbacks);
+        await ch.deleteQueue(topo.queues.workflows);
         for (const ex of Object.values(topo.exchanges)) await ch.deleteExchange(ex);
       });
       await amqp.close();

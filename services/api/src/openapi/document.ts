@@ -8,6 +8,7 @@ import {
 import { listJobsQuerySchema } from '../jobs/list-query.js';
 import { webhookSecretPaths } from '../webhooks/openapi.js';
 import { dashboardPaths } from './dashboard-paths.js';
+import { workflowOpenApi } from '../workflows/openapi.js';
 
 /** The problem document every error answers with (RFC 9457). */
 export const problemSchema = z.object({
@@ -66,6 +67,7 @@ export function openApiDocument(version = '0.1.0'): Schema {
   const listQuery = jsonSchema(listJobsQuerySchema, 'input') as {
     properties?: Record<string, Schema>;
   };
+  const workflows = workflowOpenApi(problem);
   const paths: Record<string, Record<string, Operation>> = {
     '/v1/jobs': {
       post: {
@@ -211,6 +213,7 @@ export function openApiDocument(version = '0.1.0'): Schema {
       },
     },
     ...webhookSecretPaths(problem),
+    ...(workflows.paths as Record<string, Record<string, Operation>>),
     '/v1/job-types': {
       get: {
         summary: 'Job type catalogue with payload JSON Schemas',
@@ -234,6 +237,7 @@ export function openApiDocument(version = '0.1.0'): Schema {
     SubmitJob: jsonSchema(submitJobSchema, 'input'),
     JobResource: jsonSchema(jobResourceSchema, 'output'),
     Problem: jsonSchema(problemSchema, 'output'),
+    ...workflows.schemas,
   };
   for (const def of Object.values(jobTypes)) {
     const { $schema: _drop, ...payload } = payloadJsonSchema(def);

@@ -41,6 +41,7 @@ export function dataProcessHandler(deps: DataProcessDeps): HandlerRegistration<t
     };
     const opened = await openSource(source, {
       uploads: deps.uploads,
+      artifacts: deps.artifacts,
       owner: job.owner,
       onProgress: (fraction, records) => {
         countIn(records);

@@ -48,17 +48,19 @@ export function detectFormat(
 /** Options of {@link openSource}. */
 export interface OpenSourceOptions {
   uploads: FileStore;
-  /** Only this owner's uploads can be read. */
+  /** Where `{artifactId}` sources are read from (earlier jobs' results). */
+  artifacts: FileStore;
+  /** Only this owner's uploads and artifacts can be read. */
   owner: string;
   /** Called as reading advances, with a fraction in [0, 1] and the records read so far. */
   onProgress: (fraction: number, recordsRead: number) => void;
 }
 
 /**
- * Opens a job's source for reading: its inline records, or the owner's upload streamed from
- * the uploads store (progress = bytes read / file length). A missing upload or another
- * owner's is a `PermanentJobError` `UPLOAD_NOT_FOUND`; an upload whose format is neither given
- * nor detectable is `UNKNOWN_FORMAT`.
+ * Opens a job's source for reading: its inline records, or the owner's upload (or an earlier
+ * job's artifact) streamed from its store (progress = bytes read / file length). A missing
+ * file or another owner's is a `PermanentJobError` `UPLOAD_NOT_FOUND` / `ARTIFACT_NOT_FOUND`;
+ * a file whose format is neither given nor detectable is `UNKNOWN_FORMAT`.
  */
 export async function openSource(
   source: DataSource,
@@ -76,12 +78,20 @@ export async function openSource(
     };
     return { records: records(), recordsRead: () => read, close: () => undefined };
   }
-  const file = await options.uploads.find(source.uploadId, options.owner);
-  if (!file) throw new PermanentJobError(`upload ${source.uploadId} not found`, 'UPLOAD_NOT_FOUND');
+  const fromArtifact = 'artifactId' in source;
+  const store = fromArtifact ? options.artifacts : options.uploads;
+  const fileId = fromArtifact ? source.artifactId : source.uploadId;
+  const what = fromArtifact ? 'artifact' : 'upload';
+  const file = await store.find(fileId, options.owner);
+  if (!file)
+    throw new PermanentJobError(
+      `${what} ${fileId} not found`,
+      fromArtifact ? 'ARTIFACT_NOT_FOUND' : 'UPLOAD_NOT_FOUND',
+    );
   const format = source.format ?? detectFormat(file);
   if (!format) {
     throw new PermanentJobError(
-      `cannot tell the format of upload "${file.filename}" (${file.contentType}); set source.format to csv, json or ndjson`,
+      `cannot tell the format of ${what} "${file.filename}" (${file.contentType}); set source.format to csv, json or ndjson`,
       'UNKNOWN_FORMAT',
     );
   }
@@ -93,7 +103,7 @@ export async function openSource(
       callback(null, chunk);
     },
   });
-  const download = options.uploads.openRead(file.id);
+  const download = store.openRead(file.id);
   // n.b. a download error destroys the counter with it and so surfaces in the iteration below
   pipeline(download, counter, () => undefined);
   const records = async function* (): AsyncGenerator<DataRecord> {
