@@ -2,11 +2,8 @@
 # The one test command for a fresh machine (`npm run check`; CI's .ci/run calls exactly
 # this): installs pnpm, the dependencies and the local servers (RabbitMQ from apt, the local
 # MongoDB-wire server built with Maven, with Java 17 and Maven from apt if missing, the SMTP
-<<<<<<< HEAD
-# catcher), poppler-utils and Debian's chromium (the dashboard's browser suite), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
-=======
-# catcher, Prometheus from apt), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
->>>>>>> e30e2be1f55878c94e692d227cccb229051243fc
+# catcher, Prometheus from apt), poppler-utils and Debian's chromium (the dashboard's browser
+# suite), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
 # servers it started again. With CONVEYOR_CHECK_CONTAINERS=1 (Debian, root) it then runs the
 # container checks under podman: docker-compose.yml end to end and the Testcontainers path.
 # They are not part of CI yet: they have passed by hand, not yet often enough on a loaded
@@ -39,7 +36,6 @@ fi
 # (status 141) would end the run.
 pdftotext -v 2>&1 | sed -n 1p
 
-<<<<<<< HEAD
 phase "chromium (the dashboard's browser suite)"
 # n.b. Debian's Chromium at /usr/bin/chromium: playwright-core drives it, no browser download.
 if [ ! -x /usr/bin/chromium ]; then
@@ -48,12 +44,11 @@ if [ ! -x /usr/bin/chromium ]; then
     { apt-get update && apt-get install -y --no-install-recommends chromium; }
 fi
 /usr/bin/chromium --version 2>&1 | sed -n 1p
-=======
+
 phase "prometheus + promtool (Debian package; rules tests and the dashboard-query test)"
 # n.b. idempotent: installs only when missing, without starting Debian's own service
 bash scripts/infra.sh install-prometheus
 prometheus --version 2>&1 | sed -n 1p
->>>>>>> e30e2be1f55878c94e692d227cccb229051243fc
 
 phase "pnpm install --frozen-lockfile"
 pnpm install --frozen-lockfile
