@@ -71,10 +71,16 @@ describe('dashboards against a real Prometheus scraping the running system', () 
   });
 
   it('loads every recording and alerting rule without an evaluation error', async () => {
-    const data = await prometheus.api<{
-      groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }>;
-    }>('rules', {});
-    const rules = data.groups.flatMap((g) => g.rules);
+    type Rule = { name: string; health: string; lastError?: string };
+    // n.b. a rule reports health 'unknown' until its group's first evaluation: wait for that
+    const rules = await waitFor(
+      async () => {
+        const data = await prometheus.api<{ groups: Array<{ rules: Rule[] }> }>('rules', {});
+        const all = data.groups.flatMap((g) => g.rules);
+        return all.length > 0 && all.every((r) => r.health !== 'unknown') ? all : null;
+      },
+      { timeoutMs: 45_000, intervalMs: 500, what: 'every rule evaluated once' },
+    );
     expect(rules.length).toBeGreaterThanOrEqual(19);
     expect(rules.filter((r) => r.health !== 'ok')).toEqual([]);
   });
