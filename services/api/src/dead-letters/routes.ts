@@ -4,14 +4,10 @@ import { currentUser } from '../auth/middleware.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound, parseOr400, ProblemError } from '../http/problem.js';
 import { DeadLetterQueue } from './dead-letter.queue.js';
+import { queryInt } from '../http/query-params.js';
 
 const listQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(200))
-    .default(50),
+  limit: queryInt(1, 200, 50),
 });
 const keyParam = z.string().regex(/^[a-f0-9]{24}$/, 'must be a dead letter key');
 

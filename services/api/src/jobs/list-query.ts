@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jobStatusSchema } from '@conveyor/contracts';
+import { objectIdCursor, queryInt } from '../http/query-params.js';
 
 /**
  * `GET /v1/jobs` query. Each value must be a single string: repeated parameters and
@@ -8,14 +9,6 @@ import { jobStatusSchema } from '@conveyor/contracts';
 export const listJobsQuerySchema = z.strictObject({
   status: jobStatusSchema.optional(),
   type: z.string().min(1).max(100).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(200))
-    .default(50),
-  cursor: z
-    .string()
-    .regex(/^[a-f0-9]{24}$/, 'must be the id of the last job of the previous page')
-    .optional(),
+  limit: queryInt(1, 200, 50),
+  cursor: objectIdCursor('job'),
 });

@@ -7,6 +7,7 @@ import { currentUser } from '../auth/middleware.js';
 import { jobsCollection, newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 import { parseOr400 } from '../http/problem.js';
+import { objectIdCursor, queryInt } from '../http/query-params.js';
 
 const isoDate = z.iso
   .datetime({ offset: true })
@@ -24,16 +25,8 @@ export const searchJobsQuerySchema = z.strictObject({
   from: isoDate.optional(),
   to: isoDate.optional(),
   q: z.string().trim().min(1).max(200).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(200))
-    .default(50),
-  cursor: z
-    .string()
-    .regex(/^[a-f0-9]{24}$/, 'must be the id of the last job of the previous page')
-    .optional(),
+  limit: queryInt(1, 200, 50),
+  cursor: objectIdCursor('job'),
 });
 export type SearchJobsQuery = z.infer<typeof searchJobsQuerySchema>;
 

@@ -6,25 +6,16 @@ import { ownerScope } from '../auth/user.js';
 import { newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound, parseOr400, ProblemError } from '../http/problem.js';
+import { queryInt } from '../http/query-params.js';
 
 const previewQuery = z.strictObject({
   cron: z.string().min(1).max(200),
   timezone: z.string().min(1).max(100).default('UTC'),
-  count: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(20))
-    .default(5),
+  count: queryInt(1, 20, 5),
 });
 
 const firesQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(100))
-    .default(10),
+  limit: queryInt(1, 100, 10),
 });
 
 /**

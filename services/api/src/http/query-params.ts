@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** A query-string integer in `[min, max]`, `fallback` when absent ("must be an integer" else). */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max))
+    .default(fallback);
+
+/** A page cursor: the ObjectId of the last item of the previous page (`what` names the item). */
+export const objectIdCursor = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-f0-9]{24}$/, `must be the id of the last ${what} of the previous page`)
+    .optional();
