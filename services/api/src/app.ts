@@ -1,5 +1,4 @@
 import Koa from 'koa';
-import { Router } from '@koa/router';
 import { koaBody } from 'koa-body';
 import { authenticate } from './auth/middleware.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
@@ -10,6 +9,7 @@ import { problemMiddleware } from './http/errors.js';
 import { httpMetricsMiddleware } from './http/metrics.js';
 import { httpTracingMiddleware } from './http/tracing.js';
 import { SubmissionLimiter } from './http/rate-limit.js';
+import { mountRoutes, route, type AnyRoute } from './http/route-table.js';
 import { jobRoutes } from './jobs/routes.js';
 import { DOCS_PAGE } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/document.js';
@@ -39,7 +39,6 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
       audience: config.JWT_AUDIENCE,
     });
   const limiter = new SubmissionLimiter(config.RATE_LIMIT_PER_MINUTE);
-  const openapi = JSON.stringify(openApiDocument());
 
   const app = new Koa();
   app.use(problemMiddleware(runtime.log));
@@ -56,42 +55,52 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     }),
   );
 
-  const open = new Router();
-  open.get('/openapi.json', (ctx) => {
-    ctx.type = 'application/json';
-    ctx.body = openapi;
-  });
-  open.get('/docs', (ctx) => {
-    ctx.type = 'text/html';
-    ctx.body = DOCS_PAGE;
-  });
-  const probes = probeRoutes(deps, opts.isDraining ?? (() => false));
-
-  const auth = authenticate(verifier);
-  const v1 = new Router({ prefix: '/v1' });
-  v1.use(auth);
-  registerDashboard(app, v1, deps);
-  v1.use('/jobs', jobRoutes(deps, limiter).routes(), jobEventRoutes(deps).routes());
-  v1.use('/events', allEventRoutes(deps).routes());
-  v1.use('/uploads', uploadRoutes(deps).routes());
-  v1.use(opsRoutes(deps).routes());
-
-  // Schedules mount point: `scheduleRoutes` carries its own `/v1/schedules` prefix.
-  const schedules = new Router();
-  schedules.use(auth);
-  schedules.use(scheduleRoutes({ repo: deps.schedules, core: deps.core }).routes());
-
-  // Webhook secrets: `webhookSecretRoutes` carries its own `/v1/webhooks/secret` prefix.
-  const webhooks = new Router();
-  webhooks.use(auth);
-  webhooks.use(webhookSecretRoutes(deps).routes());
-
-  // Workflows: `workflowRoutes` carries its own `/v1/workflows` prefix.
-  const workflows = new Router();
-  workflows.use(auth);
-  workflows.use(workflowRoutes(deps, limiter).routes());
-
-  for (const router of [open, probes, v1, schedules, webhooks, workflows])
-    app.use(router.routes()).use(router.allowedMethods());
+  const routes: AnyRoute[] = [
+    ...probeRoutes(deps, opts.isDraining ?? (() => false)),
+    ...registerDashboard(app, deps),
+    ...jobRoutes(deps, limiter),
+    jobEventRoutes(deps),
+    allEventRoutes(deps),
+    uploadRoutes(deps),
+    ...opsRoutes(deps),
+    ...scheduleRoutes({ repo: deps.schedules, core: deps.core, uploads: deps.uploads, limiter }),
+    ...webhookSecretRoutes(deps),
+    ...workflowRoutes(deps, limiter),
+  ];
+  const documentation = docRoutes(routes);
+  mountRoutes(app, [...documentation, ...routes], authenticate(verifier));
   return app;
+}
+
+/** `/openapi.json` (generated from the route table, documented in itself) and `/docs`. */
+function docRoutes(routes: AnyRoute[]): AnyRoute[] {
+  let openapi = '';
+  const spec = route({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'documentation',
+    summary: 'This OpenAPI 3.1 document',
+    auth: 'none',
+    responses: { 200: { description: 'The document', schema: { type: 'object' } } },
+    handler: (ctx) => {
+      ctx.type = 'application/json';
+      ctx.body = openapi;
+    },
+  });
+  const docs = route({
+    method: 'get',
+    path: '/docs',
+    tag: 'documentation',
+    summary: 'The API reference as a page (reads /openapi.json)',
+    auth: 'none',
+    responses: {
+      200: { description: 'HTML', contentType: 'text/html', schema: { type: 'string' } },
+    },
+    handler: (ctx) => {
+      ctx.type = 'text/html';
+      ctx.body = DOCS_PAGE;
+    },
+  });
+  openapi = JSON.stringify(openApiDocument([spec, docs, ...routes]));
+  return [spec, docs];
 }

@@ -28,11 +28,39 @@ export function parseCron(expr: string, tz: string): CronTime {
     );
   }
   if (!isTimeZone(tz)) throw new InvalidCronError('timezone', `unknown time zone ${tz}`);
+  let ct: CronTime;
   try {
-    return new CronTime(fields.join(' '), tz);
+    ct = new CronTime(fields.join(' '), tz);
   } catch (err) {
     throw new InvalidCronError('cron', (err as Error).message);
   }
+  const [dom, month, dow] = fields.slice(-3) as [string, string, string];
+  if (impossibleDate(dom, month, dow)) throw new InvalidCronError('cron', NEVER_FIRES);
+  try {
+    // n.b. the library searches years ahead before giving up; the check above answers the
+    // common impossible dates (31 February) without that search.
+    ct.getNextDateFrom(new Date(), tz);
+  } catch {
+    throw new InvalidCronError('cron', NEVER_FIRES);
+  }
+  return ct;
+}
+
+const NEVER_FIRES = 'the expression never fires (no such date, e.g. 31 February)';
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const numberList = (field: string): number[] | null =>
+  /^\d+(,\d+)*$/.test(field) ? field.split(',').map(Number) : null;
+
+/**
+ * True when plain day-of-month and month lists name no real date (with any weekday allowed:
+ * a restricted weekday makes the library fire on either, so it can always fire).
+ */
+function impossibleDate(dom: string, month: string, dow: string): boolean {
+  if (dow !== '*' && dow !== '?') return false;
+  const days = numberList(dom);
+  const months = numberList(month);
+  if (!days || !months) return false;
+  return !months.some((m) => days.some((d) => d >= 1 && d <= (DAYS_IN_MONTH[m - 1] ?? 0)));
 }
 
 /** The next `n` fire times strictly after `after`. */

@@ -1,8 +1,8 @@
-import { Router } from '@koa/router';
 import { z } from 'zod';
 import { currentUser } from '../auth/middleware.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound, parseOr400, ProblemError } from '../http/problem.js';
+import { route, type AnyRoute } from '../http/route-table.js';
 import { DeadLetterQueue } from './dead-letter.queue.js';
 import { queryInt } from '../http/query-params.js';
 
@@ -18,22 +18,75 @@ function requireAdmin(ctx: Parameters<typeof currentUser>[0]): void {
 }
 
 /** `GET /v1/dead-letters`, `POST /v1/dead-letters/:key/requeue`, `POST /v1/dead-letters/:key/discard`. */
-export function deadLetterRoutes(deps: ApiDeps): Router {
+export function deadLetterRoutes(deps: ApiDeps): AnyRoute[] {
   const dlq = new DeadLetterQueue(deps.runtime.amqp, deps.runtime.topology.queues.dead);
-  const router = new Router();
-  router.get('/dead-letters', async (ctx) => {
-    requireAdmin(ctx);
-    const q = parseOr400(listQuery, ctx.query, '', 'Invalid query');
-    ctx.body = await dlq.list(q.limit);
-  });
-  for (const action of ['requeue', 'discard'] as const) {
-    router.post(`/dead-letters/:key/${action}`, async (ctx) => {
+  const list = route({
+    method: 'get',
+    path: '/v1/dead-letters',
+    tag: 'dashboard',
+    summary: 'Messages in the dead-letter queue with why they died (admins)',
+    auth: 'token',
+    adminOnly: true,
+    query: listQuery,
+    responses: {
+      200: {
+        description: 'Dead letters',
+        schema: {
+          type: 'object',
+          properties: { items: { type: 'array', items: deadLetter }, total: { type: 'integer' } },
+          required: ['items'],
+        },
+      },
+    },
+    handler: async (ctx, { query: q }) => {
       requireAdmin(ctx);
-      const key = parseOr400(keyParam, ctx.params['key'], 'key');
-      const done = await dlq[action](key);
-      if (!done) throw notFound('dead letter');
-      ctx.body = { [action === 'requeue' ? 'requeued' : 'discarded']: done };
+      ctx.body = await dlq.list(q.limit);
+    },
+  });
+  const actions = (['requeue', 'discard'] as const).map((action) => {
+    const field = action === 'requeue' ? 'requeued' : 'discarded';
+    return route({
+      method: 'post',
+      path: `/v1/dead-letters/{key}/${action}`,
+      tag: 'dashboard',
+      summary:
+        action === 'requeue'
+          ? 'Publish a dead letter again to its exchange and routing key (admins)'
+          : 'Delete a dead letter (admins)',
+      auth: 'token',
+      adminOnly: true,
+      params: { key: '^[a-f0-9]{24}$' },
+      responses: {
+        200: {
+          description: 'Done',
+          schema: { type: 'object', properties: { [field]: deadLetter }, required: [field] },
+        },
+      },
+      handler: async (ctx) => {
+        requireAdmin(ctx);
+        const key = parseOr400(keyParam, ctx.params['key'], 'key');
+        const done = await dlq[action](key);
+        if (!done) throw notFound('dead letter');
+        ctx.body = { [field]: done };
+      },
     });
-  }
-  return router;
+  });
+  return [list, ...actions];
 }
+
+const deadLetter = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' },
+    reason: { type: ['string', 'null'] },
+    queue: { type: ['string', 'null'] },
+    exchange: { type: ['string', 'null'] },
+    routingKey: { type: ['string', 'null'] },
+    count: { type: 'integer' },
+    firstDeathAt: { type: ['string', 'null'], format: 'date-time' },
+    body: { type: 'string' },
+    truncated: { type: 'boolean' },
+    jobId: { type: ['string', 'null'] },
+    type: { type: ['string', 'null'] },
+  },
+};

@@ -29,6 +29,7 @@ export function sendProblem(ctx: Context, problem: ProblemError): void {
 }
 
 interface HttpishError {
+  code?: unknown;
   status?: unknown;
   statusCode?: unknown;
   httpCode?: unknown;
@@ -49,6 +50,12 @@ function clientProblem(err: unknown): ProblemError | null {
   );
   if (e.type === 'entity.too.large' || status === 413) {
     return new ProblemError(413, 'Payload Too Large', 'the request body exceeds the size limit');
+  }
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
+    // n.b. zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR): the body is not in its Content-Encoding
+    return new ProblemError(400, 'Bad Request', 'the request body could not be decoded', [
+      { field: 'Content-Encoding', message: 'the body is not valid data of this encoding' },
+    ]);
   }
   if (e.type === 'entity.parse.failed' || (err instanceof SyntaxError && status === 400)) {
     return new ProblemError(400, 'Malformed JSON', 'the request body is not valid JSON');

@@ -15,7 +15,7 @@ export class SubmissionLimiter {
   ) {}
 
   /** Takes `count` tokens for `owner` or throws a 429 problem with `Retry-After`. */
-  take(owner: string, count = 1): void {
+  async take(owner: string, count = 1): Promise<void> {
     if (this.perMinute === 0) return;
     const now = this.now();
     const rate = this.perMinute / 60_000;

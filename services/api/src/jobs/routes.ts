@@ -1,5 +1,4 @@
-import { Router } from '@koa/router';
-import { submitBatchSchema } from '@conveyor/contracts';
+import { jobResourceSchema, submitBatchSchema } from '@conveyor/contracts';
 import { toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs/store';
 import { cancelJob, retryJob, submitJobs } from '@conveyor/jobs/dispatch';
 import type { TraceState } from '../http/tracing.js';
@@ -7,7 +6,9 @@ import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
 import type { ApiDeps } from '../deps.js';
 import type { SubmissionLimiter } from '../http/rate-limit.js';
-import { conflict, notFound, parseOr400, ProblemError, type FieldError } from '../http/problem.js';
+import { conflict, notFound, ProblemError, type FieldError } from '../http/problem.js';
+import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
+import { ID_PATTERN, jobPageSchema, problemAnswer } from '../http/schemas.js';
 import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
 import { artifactOf, sendJobResult } from './result.js';
@@ -16,10 +17,12 @@ import { needsSigningSecret, registerCallbacks } from '../webhooks/submit-hooks.
 const invalid = (errors: FieldError[]) =>
   new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', errors);
 
+const jobOut = (description: string) => ({ description, schema: jobResourceSchema });
+const idParams = { id: ID_PATTERN };
+
 /** `/v1/jobs`: submit, batch, read, list, cancel, retry, delete, result. */
-export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
+export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[] {
   const { repo, core, metrics } = deps;
-  const router = new Router();
 
   /** Stores, announces and dispatches (see submitJobs); counts what was created. */
   async function submit(inputs: NewJob[]): Promise<{ job: JobDoc; created: boolean }[]> {
@@ -28,116 +31,219 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
     return results;
   }
 
-  router.post('/', async (ctx) => {
-    const user = currentUser(ctx);
-    const checked = await checkSubmission(ctx.request.body, user, deps.uploads);
-    if (!checked.ok) throw invalid(checked.errors);
-    const missing = await needsSigningSecret(deps, user, [checked]);
-    if (missing.length > 0) throw invalid(missing);
-    limiter.take(user.sub);
-    const [{ job, created }] = (await submit([{ ...checked.job, ...traceOf(ctx) }])) as [
-      { job: JobDoc; created: boolean },
-    ];
-    if (created) await registerCallbacks(deps, [{ job, url: checked.callbackUrl }]);
-    ctx.status = created ? 202 : 200;
-    ctx.body = toJobResource(job);
+  const submitOne = route<unknown, unknown>({
+    method: 'post',
+    path: '/v1/jobs',
+    tag: 'jobs',
+    summary: 'Submit a job',
+    description:
+      "The payload is checked against the job type's schema (GET /v1/job-types). An `idempotencyKey` seen before for the same owner answers 200 with the first job.",
+    auth: 'token',
+    limited: true,
+    body: { schema: schemaRef('SubmitJob'), required: true },
+    responses: {
+      202: jobOut('Accepted: stored and queued'),
+      200: jobOut('Idempotency key seen: the first job'),
+    },
+    handler: async (ctx, { body }) => {
+      const user = currentUser(ctx);
+      const checked = await checkSubmission(body, user, deps.uploads);
+      if (!checked.ok) throw invalid(checked.errors);
+      const missing = await needsSigningSecret(deps, user, [checked]);
+      if (missing.length > 0) throw invalid(missing);
+      await limiter.take(user.sub);
+      const [{ job, created }] = (await submit([{ ...checked.job, ...traceOf(ctx) }])) as [
+        { job: JobDoc; created: boolean },
+      ];
+      if (created) await registerCallbacks(deps, [{ job, url: checked.callbackUrl }]);
+      ctx.status = created ? 202 : 200;
+      ctx.body = toJobResource(job);
+    },
   });
 
-  router.post('/batch', async (ctx) => {
-    const user = currentUser(ctx);
-    const { jobs } = parseOr400(submitBatchSchema, ctx.request.body);
-    const valid: NewJob[] = [];
-    const callbackUrls: (string | null)[] = [];
-    const errors: FieldError[] = [];
-    for (const [i, input] of jobs.entries()) {
-      const checked = await checkSubmission(input, user, deps.uploads, `jobs.${i}`);
-      if (checked.ok) {
-        valid.push({ ...checked.job, ...traceOf(ctx) });
-        callbackUrls.push(checked.callbackUrl);
-      } else errors.push(...checked.errors);
-    }
-    if (errors.length > 0) throw invalid(errors);
-    const missing = await needsSigningSecret(
-      deps,
-      user,
-      valid.map((job, i) => ({ job, callbackUrl: callbackUrls[i] ?? null })),
-      true,
-    );
-    if (missing.length > 0) throw invalid(missing);
-    limiter.take(user.sub, valid.length);
-    const results = await submit(valid);
-    await registerCallbacks(
-      deps,
-      results.map((r, i) => ({ job: r.job, url: r.created ? (callbackUrls[i] ?? null) : null })),
-    );
-    ctx.status = 202;
-    ctx.body = { jobs: results.map((r) => toJobResource(r.job)) };
+  const submitBatch = route<unknown, { jobs: unknown[] }>({
+    method: 'post',
+    path: '/v1/jobs/batch',
+    tag: 'jobs',
+    summary: 'Submit up to 1000 jobs; all or nothing',
+    auth: 'token',
+    limited: true,
+    body: {
+      schema: submitBatchSchema,
+      required: true,
+    },
+    responses: {
+      202: {
+        description: 'Accepted',
+        schema: {
+          type: 'object',
+          properties: { jobs: { type: 'array', items: schemaRef('JobResource') } },
+          required: ['jobs'],
+        },
+      },
+    },
+    handler: async (ctx, { body }) => {
+      const user = currentUser(ctx);
+      const { jobs } = body;
+      const valid: NewJob[] = [];
+      const callbackUrls: (string | null)[] = [];
+      const errors: FieldError[] = [];
+      for (const [i, input] of jobs.entries()) {
+        const checked = await checkSubmission(input, user, deps.uploads, `jobs.${i}`);
+        if (checked.ok) {
+          valid.push({ ...checked.job, ...traceOf(ctx) });
+          callbackUrls.push(checked.callbackUrl);
+        } else errors.push(...checked.errors);
+      }
+      if (errors.length > 0) throw invalid(errors);
+      const missing = await needsSigningSecret(
+        deps,
+        user,
+        valid.map((job, i) => ({ job, callbackUrl: callbackUrls[i] ?? null })),
+        true,
+      );
+      if (missing.length > 0) throw invalid(missing);
+      await limiter.take(user.sub, valid.length);
+      const results = await submit(valid);
+      await registerCallbacks(
+        deps,
+        results.map((r, i) => ({ job: r.job, url: r.created ? (callbackUrls[i] ?? null) : null })),
+      );
+      ctx.status = 202;
+      ctx.body = { jobs: results.map((r) => toJobResource(r.job)) };
+    },
   });
 
-  router.get('/', async (ctx) => {
-    const user = currentUser(ctx);
-    const q = parseOr400(listJobsQuerySchema, ctx.query, '', 'Invalid query');
-    const docs = await repo.list({
-      owner: ownerScope(user),
-      status: q.status,
-      type: q.type,
-      before: q.cursor,
-      limit: q.limit,
-    });
-    const last = docs.at(-1);
-    ctx.body = {
-      items: docs.map(toJobResource),
-      nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
-    };
+  const list = route({
+    method: 'get',
+    path: '/v1/jobs',
+    tag: 'jobs',
+    summary: 'List my jobs (admins: everyone’s), newest first',
+    auth: 'token',
+    query: listJobsQuerySchema,
+    responses: { 200: { description: 'A page of jobs', schema: jobPageSchema } },
+    handler: async (ctx, { query: q }) => {
+      const user = currentUser(ctx);
+      const docs = await repo.list({
+        owner: ownerScope(user),
+        status: q.status,
+        type: q.type,
+        before: q.cursor,
+        limit: q.limit,
+      });
+      const last = docs.at(-1);
+      ctx.body = {
+        items: docs.map(toJobResource),
+        nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
+      };
+    },
   });
 
-  router.get('/:id', async (ctx) => {
-    const job = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
-    if (!job) throw notFound('job');
-    ctx.body = toJobResource(job);
+  const read = route({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    tag: 'jobs',
+    summary: 'Read a job',
+    auth: 'token',
+    params: idParams,
+    responses: { 200: jobOut('The job') },
+    handler: async (ctx) => {
+      const job = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+      if (!job) throw notFound('job');
+      ctx.body = toJobResource(job);
+    },
   });
 
-  router.post('/:id/cancel', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const id = ctx.params['id'] ?? '';
-    const res = await cancelJob(core, id, owner);
-    if (res.kind === 'not-cancellable') {
-      if (!(await repo.get(id, owner))) throw notFound('job');
-      throw conflict('the job has already finished');
-    }
-    ctx.status = res.kind === 'cancelled' ? 200 : 202;
-    ctx.body = toJobResource(res.job);
+  const cancel = route({
+    method: 'post',
+    path: '/v1/jobs/{id}/cancel',
+    tag: 'jobs',
+    summary: 'Cancel a job: at once if waiting, by signal to its worker if running',
+    auth: 'token',
+    params: idParams,
+    responses: {
+      200: jobOut('Cancelled'),
+      202: jobOut('Running: its worker is told to stop'),
+      409: problemAnswer('Already finished'),
+    },
+    handler: async (ctx) => {
+      const owner = ownerScope(currentUser(ctx));
+      const id = ctx.params['id'] ?? '';
+      const res = await cancelJob(core, id, owner);
+      if (res.kind === 'not-cancellable') {
+        if (!(await repo.get(id, owner))) throw notFound('job');
+        throw conflict('the job has already finished');
+      }
+      ctx.status = res.kind === 'cancelled' ? 200 : 202;
+      ctx.body = toJobResource(res.job);
+    },
   });
 
-  router.post('/:id/retry', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const id = ctx.params['id'] ?? '';
-    const job = await retryJob(core, id, owner);
-    if (!job) {
-      if (!(await repo.get(id, owner))) throw notFound('job');
-      throw conflict('only failed or cancelled jobs can be retried');
-    }
-    ctx.status = 202;
-    ctx.body = toJobResource(job);
+  const retry = route({
+    method: 'post',
+    path: '/v1/jobs/{id}/retry',
+    tag: 'jobs',
+    summary: 'Retry a failed or cancelled job',
+    auth: 'token',
+    params: idParams,
+    responses: {
+      202: jobOut('Queued again'),
+      409: problemAnswer('Not failed or cancelled'),
+    },
+    handler: async (ctx) => {
+      const owner = ownerScope(currentUser(ctx));
+      const id = ctx.params['id'] ?? '';
+      const job = await retryJob(core, id, owner);
+      if (!job) {
+        if (!(await repo.get(id, owner))) throw notFound('job');
+        throw conflict('only failed or cancelled jobs can be retried');
+      }
+      ctx.status = 202;
+      ctx.body = toJobResource(job);
+    },
   });
 
-  router.delete('/:id', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const job = await repo.deleteFinished(ctx.params['id'] ?? '', owner);
-    if (job === null) throw notFound('job');
-    if (job === false) throw conflict('only finished jobs can be deleted');
-    const artifactId = artifactOf(job);
-    if (artifactId !== undefined) await deps.artifacts.delete(artifactId);
-    ctx.status = 204;
+  const remove = route({
+    method: 'delete',
+    path: '/v1/jobs/{id}',
+    tag: 'jobs',
+    summary: 'Delete a finished job (and its artifact)',
+    auth: 'token',
+    params: idParams,
+    responses: {
+      204: { description: 'Deleted' },
+      409: problemAnswer('Not finished'),
+    },
+    handler: async (ctx) => {
+      const owner = ownerScope(currentUser(ctx));
+      const job = await repo.deleteFinished(ctx.params['id'] ?? '', owner);
+      if (job === null) throw notFound('job');
+      if (job === false) throw conflict('only finished jobs can be deleted');
+      const artifactId = artifactOf(job);
+      if (artifactId !== undefined) await deps.artifacts.delete(artifactId);
+      ctx.status = 204;
+    },
   });
 
-  router.get('/:id/result', async (ctx) => {
-    const job = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
-    if (!job) throw notFound('job');
-    await sendJobResult(ctx, job, deps.artifacts);
+  const result = route({
+    method: 'get',
+    path: '/v1/jobs/{id}/result',
+    tag: 'jobs',
+    summary: 'Download the artifact, or the JSON result',
+    auth: 'token',
+    params: idParams,
+    responses: {
+      200: { description: 'The artifact (its own content type) or the result as JSON' },
+      409: problemAnswer('Not succeeded (yet)'),
+    },
+    handler: async (ctx) => {
+      const job = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+      if (!job) throw notFound('job');
+      await sendJobResult(ctx, job, deps.artifacts);
+    },
   });
 
-  return router;
+  return [submitOne, submitBatch, list, read, cancel, retry, remove, result];
 }
 
 /** Jobs created by a request belong to the request's trace. */

@@ -1,4 +1,3 @@
-import { Router } from '@koa/router';
 import { Types, type Connection } from 'mongoose';
 import { z } from 'zod';
 import { jobStatusSchema } from '@conveyor/contracts';
@@ -6,7 +5,8 @@ import { toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { jobsCollection, newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
-import { parseOr400 } from '../http/problem.js';
+import { route, type AnyRoute } from '../http/route-table.js';
+import { jobPageSchema } from '../http/schemas.js';
 import { objectIdCursor, queryInt } from '../http/query-params.js';
 
 const isoDate = z.iso
@@ -78,21 +78,29 @@ export async function ensureSearchIndexes(conn: Connection): Promise<void> {
 }
 
 /** `GET /v1/jobs/search`: filtered, cursor-paged job list for the dashboard, newest first. */
-export function jobSearchRoutes(deps: ApiDeps): Router {
-  const router = new Router();
-  router.get('/search', async (ctx) => {
-    const user = currentUser(ctx);
-    const q = parseOr400(searchJobsQuerySchema, ctx.query, '', 'Invalid query');
-    const docs = await newestJobs(
-      deps.runtime.mongo,
-      searchFilter(q, user.admin ? undefined : user.sub),
-      q.limit,
-    );
-    const last = docs.at(-1);
-    ctx.body = {
-      items: docs.map(toJobResource),
-      nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
-    };
+export function jobSearchRoutes(deps: ApiDeps): AnyRoute {
+  return route({
+    method: 'get',
+    path: '/v1/jobs/search',
+    tag: 'dashboard',
+    summary: 'Search my jobs (admins: anyone’s), newest first, cursor-paged',
+    description:
+      '`owner` is for admins only (ignored for everyone else); `from`/`to` bound the creation time; `q` matches a job id, an idempotency key or error code exactly, or part of the error message.',
+    auth: 'token',
+    query: searchJobsQuerySchema,
+    responses: { 200: { description: 'A page of jobs', schema: jobPageSchema } },
+    handler: async (ctx, { query: q }) => {
+      const user = currentUser(ctx);
+      const docs = await newestJobs(
+        deps.runtime.mongo,
+        searchFilter(q, user.admin ? undefined : user.sub),
+        q.limit,
+      );
+      const last = docs.at(-1);
+      ctx.body = {
+        items: docs.map(toJobResource),
+        nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
+      };
+    },
   });
-  return router;
 }

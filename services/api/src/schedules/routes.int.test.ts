@@ -4,13 +4,15 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { topology } from '@conveyor/contracts';
-import { ScheduleRepository } from '@conveyor/jobs/store';
+import { BUCKETS, FileStore, ScheduleRepository } from '@conveyor/jobs/store';
 import { createJobCore, type JobCore } from '@conveyor/jobs/dispatch';
 import { AmqpClient, connectMongo, createLogger, declareTopology } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { authenticate } from '../auth/middleware.js';
 import type { AuthUser } from '../auth/user.js';
 import { problemMiddleware } from '../http/errors.js';
+import { SubmissionLimiter } from '../http/rate-limit.js';
+import { mountRoutes } from '../http/route-table.js';
 import { scheduleRoutes } from './routes.js';
 
 const log = createLogger('test-schedule-routes', 'warn');
@@ -44,13 +46,21 @@ beforeAll(async () => {
   const repo = new ScheduleRepository(conn);
   await core.repo.ensureIndexes();
   await repo.ensureIndexes();
-  const router = scheduleRoutes({ repo, core });
+  const routes = scheduleRoutes({
+    repo,
+    core,
+    uploads: new FileStore(conn, BUCKETS.uploads),
+    limiter: new SubmissionLimiter(0),
+  });
   const app = new Koa();
   app.use(problemMiddleware(log));
-  // n.b. the bearer token is the user's name: this test is about schedules, not JWTs.
-  app.use(authenticate(async (token) => users[token] ?? Promise.reject(new Error('unknown user'))));
   app.use(koaBody());
-  app.use(router.routes()).use(router.allowedMethods());
+  // n.b. the bearer token is the user's name: this test is about schedules, not JWTs.
+  mountRoutes(
+    app,
+    routes,
+    authenticate(async (token) => users[token] ?? Promise.reject(new Error('unknown user'))),
+  );
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/schedules`;

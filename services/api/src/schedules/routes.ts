@@ -1,9 +1,11 @@
-import { Router } from '@koa/router';
 import {
   createScheduleSchema,
-  findJobType,
+  scheduleResourceSchema,
   updateScheduleSchema,
+  jobResourceSchema,
+  type CreateSchedule,
   type ScheduleJobTemplate,
+  type UpdateSchedule,
 } from '@conveyor/contracts';
 import {
   InvalidCronError,
@@ -11,22 +13,29 @@ import {
   parseCron,
   toJobResource,
   toScheduleResource,
+  type FileStore,
   type JobTemplateDoc,
   type SchedulePatch,
   type ScheduleRepository,
 } from '@conveyor/jobs/store';
 import { ScheduleFirer, type JobCore } from '@conveyor/jobs/dispatch';
 import { createLogger } from '@conveyor/platform';
+import { z } from 'zod';
 import { currentUser } from '../auth/middleware.js';
-import { ownerScope } from '../auth/user.js';
-import { fieldErrors, notFound, parseOr400, ProblemError } from '../http/problem.js';
+import { ownerScope, type AuthUser } from '../auth/user.js';
+import { notFound, ProblemError } from '../http/problem.js';
+import { objectIdCursor, queryInt } from '../http/query-params.js';
+import type { SubmissionLimiter } from '../http/rate-limit.js';
+import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
+import { ID_PATTERN, pageOf } from '../http/schemas.js';
+import { checkSubmission } from '../jobs/submission.js';
 
 const invalid = (field: string, message: string) =>
   new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', [
     { field, message },
   ]);
 
-/** Checks the cron expression in its zone; a 400 naming the field otherwise. */
+/** Checks the cron expression in its zone (it must parse and fire); a 400 naming the field otherwise. */
 function checkCron(cron: string, timezone: string): void {
   try {
     parseCron(cron, timezone);
@@ -36,121 +45,193 @@ function checkCron(cron: string, timezone: string): void {
   }
 }
 
-/** Validates a job template like a submitted job (known type, payload per its schema). */
-function checkTemplate(t: ScheduleJobTemplate): JobTemplateDoc {
-  const def = findJobType(t.type);
-  if (!def) throw invalid('job.type', `unknown job type ${t.type}`);
-  const payload = def.payload.safeParse(t.payload);
-  if (!payload.success) {
+/**
+ * Validates a job template exactly like a submitted job (known type, payload per its schema,
+ * uploads and digests that are the caller's own), with fields under `job.`.
+ */
+async function checkTemplate(
+  t: ScheduleJobTemplate,
+  user: AuthUser,
+  uploads: FileStore,
+): Promise<JobTemplateDoc> {
+  const checked = await checkSubmission(t, user, uploads, 'job');
+  if (!checked.ok)
     throw new ProblemError(
       400,
       'Invalid request',
-      'The job payload is invalid; see errors.',
-      fieldErrors(payload.error, 'job.payload'),
+      'The job template is invalid; see errors.',
+      checked.errors,
     );
-  }
   return {
-    type: t.type,
-    payload: JSON.stringify(payload.data),
+    type: checked.job.type,
+    payload: JSON.stringify(checked.job.payload),
     priority: t.priority ?? 'normal',
     maxAttempts: t.maxAttempts ?? null,
     timeoutMs: t.timeoutMs ?? null,
   };
 }
 
-/** Cursor-paged list query. */
-function listQuery(q: Record<string, unknown>): { limit: number; before?: string } {
-  const limit = Math.min(100, Math.max(1, Number(q['limit'] ?? 50) || 50));
-  const cursor = typeof q['cursor'] === 'string' ? q['cursor'] : undefined;
-  return cursor ? { limit, before: cursor } : { limit };
-}
+const listQuerySchema = z.strictObject({
+  limit: queryInt(1, 100, 50),
+  cursor: objectIdCursor('schedule'),
+});
+
+const scheduleOut = (description: string) => ({ description, schema: scheduleResourceSchema });
+const idParams = { id: ID_PATTERN };
 
 /**
- * `/v1/schedules`: create, list, read, update, delete and trigger cron schedules. Expects the
- * authenticated caller on `ctx.state.user`; another owner's schedule is a 404 (admins see all).
+ * `/v1/schedules`: create, list, read, update, delete and trigger cron schedules. Another
+ * owner's schedule is a 404 (admins see all). A trigger draws from the submission limit.
  */
-export function scheduleRoutes(deps: { repo: ScheduleRepository; core: JobCore }): Router {
-  const { repo } = deps;
+export function scheduleRoutes(deps: {
+  repo: ScheduleRepository;
+  core: JobCore;
+  uploads: FileStore;
+  limiter: SubmissionLimiter;
+}): AnyRoute[] {
+  const { repo, limiter } = deps;
   const firer = new ScheduleFirer(repo, deps.core, createLogger('api-schedules', 'warn'));
-  const router = new Router({ prefix: '/v1/schedules' });
 
-  router.get('/', async (ctx) => {
-    const user = currentUser(ctx);
-    const q = listQuery(ctx.query);
-    const docs = await repo.list({ owner: ownerScope(user), ...q });
-    const last = docs.at(-1);
-    const now = new Date();
-    ctx.body = {
-      items: docs.map((d) => toScheduleResource(d, now)),
-      nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
-    };
+  const list = route({
+    method: 'get',
+    path: '/v1/schedules',
+    tag: 'schedules',
+    summary: 'List my schedules (admins: everyone’s), newest first',
+    auth: 'token',
+    query: listQuerySchema,
+    responses: {
+      200: { description: 'A page of schedules', schema: pageOf(schemaRef('ScheduleResource')) },
+    },
+    handler: async (ctx, { query: q }) => {
+      const user = currentUser(ctx);
+      const docs = await repo.list({
+        owner: ownerScope(user),
+        limit: q.limit,
+        ...(q.cursor ? { before: q.cursor } : {}),
+      });
+      const last = docs.at(-1);
+      const now = new Date();
+      ctx.body = {
+        items: docs.map((d) => toScheduleResource(d, now)),
+        nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
+      };
+    },
   });
 
-  router.post('/', async (ctx) => {
-    const user = currentUser(ctx);
-    const body = parseOr400(createScheduleSchema, ctx.request.body);
-    checkCron(body.cron, body.timezone);
-    const jobTemplate = checkTemplate(body.job);
-    const doc = await repo.create({
-      owner: user.sub,
-      ownerEmail: user.email,
-      name: body.name,
-      cron: body.cron,
-      timezone: body.timezone,
-      enabled: body.enabled,
-      jobTemplate,
-      misfirePolicy: body.misfirePolicy,
-      overlapPolicy: body.overlapPolicy,
-      nextFireAt: body.enabled ? nextFireTime(body.cron, body.timezone, new Date()) : null,
-    });
-    ctx.status = 201;
-    ctx.set('Location', `/v1/schedules/${doc._id.toHexString()}`);
-    ctx.body = toScheduleResource(doc);
+  const create = route<unknown, CreateSchedule>({
+    method: 'post',
+    path: '/v1/schedules',
+    tag: 'schedules',
+    summary: 'Create a cron schedule that submits a job at each fire time',
+    auth: 'token',
+    body: { schema: createScheduleSchema, required: true },
+    responses: { 201: scheduleOut('Created (Location: the schedule)') },
+    handler: async (ctx, { body }) => {
+      const user = currentUser(ctx);
+      checkCron(body.cron, body.timezone);
+      const jobTemplate = await checkTemplate(body.job, user, deps.uploads);
+      const doc = await repo.create({
+        owner: user.sub,
+        ownerEmail: user.email,
+        name: body.name,
+        cron: body.cron,
+        timezone: body.timezone,
+        enabled: body.enabled,
+        jobTemplate,
+        misfirePolicy: body.misfirePolicy,
+        overlapPolicy: body.overlapPolicy,
+        nextFireAt: body.enabled ? nextFireTime(body.cron, body.timezone, new Date()) : null,
+      });
+      ctx.status = 201;
+      ctx.set('Location', `/v1/schedules/${doc._id.toHexString()}`);
+      ctx.body = toScheduleResource(doc);
+    },
   });
 
-  router.get('/:id', async (ctx) => {
-    const doc = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
-    if (!doc) throw notFound('schedule');
-    ctx.body = toScheduleResource(doc);
+  const read = route({
+    method: 'get',
+    path: '/v1/schedules/{id}',
+    tag: 'schedules',
+    summary: 'Read a schedule with its next five fire times',
+    auth: 'token',
+    params: idParams,
+    responses: { 200: scheduleOut('The schedule') },
+    handler: async (ctx) => {
+      const doc = await repo.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+      if (!doc) throw notFound('schedule');
+      ctx.body = toScheduleResource(doc);
+    },
   });
 
-  router.patch('/:id', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const id = ctx.params['id'] ?? '';
-    const current = await repo.get(id, owner);
-    if (!current) throw notFound('schedule');
-    const body = parseOr400(updateScheduleSchema, ctx.request.body);
-    const cron = body.cron ?? current.cron;
-    const timezone = body.timezone ?? current.timezone;
-    const enabled = body.enabled ?? current.enabled;
-    checkCron(cron, timezone);
-    const patch: SchedulePatch = { cron, timezone, enabled };
-    if (body.name !== undefined) patch.name = body.name;
-    if (body.misfirePolicy !== undefined) patch.misfirePolicy = body.misfirePolicy;
-    if (body.overlapPolicy !== undefined) patch.overlapPolicy = body.overlapPolicy;
-    if (body.job !== undefined) patch.jobTemplate = checkTemplate(body.job);
-    // n.b. recomputed from now: an edit or re-enable never replays fire times from before it.
-    patch.nextFireAt = enabled ? nextFireTime(cron, timezone, new Date()) : null;
-    const doc = await repo.update(id, patch, owner);
-    if (!doc) throw notFound('schedule');
-    ctx.body = toScheduleResource(doc);
+  const update = route<unknown, UpdateSchedule>({
+    method: 'patch',
+    path: '/v1/schedules/{id}',
+    tag: 'schedules',
+    summary: 'Change any fields; the next fire time is recomputed from now',
+    auth: 'token',
+    params: idParams,
+    body: { schema: updateScheduleSchema, required: true },
+    responses: { 200: scheduleOut('The updated schedule') },
+    handler: async (ctx, { body }) => {
+      const user = currentUser(ctx);
+      const owner = ownerScope(user);
+      const id = ctx.params['id'] ?? '';
+      const current = await repo.get(id, owner);
+      if (!current) throw notFound('schedule');
+      const cron = body.cron ?? current.cron;
+      const timezone = body.timezone ?? current.timezone;
+      const enabled = body.enabled ?? current.enabled;
+      checkCron(cron, timezone);
+      const patch: SchedulePatch = { cron, timezone, enabled };
+      if (body.name !== undefined) patch.name = body.name;
+      if (body.misfirePolicy !== undefined) patch.misfirePolicy = body.misfirePolicy;
+      if (body.overlapPolicy !== undefined) patch.overlapPolicy = body.overlapPolicy;
+      if (body.job !== undefined)
+        patch.jobTemplate = await checkTemplate(body.job, user, deps.uploads);
+      // n.b. recomputed from now: an edit or re-enable never replays fire times from before it.
+      patch.nextFireAt = enabled ? nextFireTime(cron, timezone, new Date()) : null;
+      const doc = await repo.update(id, patch, owner);
+      if (!doc) throw notFound('schedule');
+      ctx.body = toScheduleResource(doc);
+    },
   });
 
-  router.delete('/:id', async (ctx) => {
-    const deleted = await repo.delete(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
-    if (!deleted) throw notFound('schedule');
-    ctx.status = 204;
+  const remove = route({
+    method: 'delete',
+    path: '/v1/schedules/{id}',
+    tag: 'schedules',
+    summary: 'Delete a schedule (jobs it created stay)',
+    auth: 'token',
+    params: idParams,
+    responses: { 204: { description: 'Deleted' } },
+    handler: async (ctx) => {
+      const deleted = await repo.delete(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+      if (!deleted) throw notFound('schedule');
+      ctx.status = 204;
+    },
   });
 
-  router.post('/:id/trigger', async (ctx) => {
-    const id = ctx.params['id'] ?? '';
-    const doc = await repo.get(id, ownerScope(currentUser(ctx)));
-    if (!doc) throw notFound('schedule');
-    const now = new Date();
-    const { job } = await firer.submit(doc, now, `schedule:${id}:manual:${now.toISOString()}`);
-    ctx.status = 202;
-    ctx.body = toJobResource(job);
+  const trigger = route({
+    method: 'post',
+    path: '/v1/schedules/{id}/trigger',
+    tag: 'schedules',
+    summary: 'Submit the schedule’s job now (does not move its next fire time)',
+    auth: 'token',
+    params: idParams,
+    limited: true,
+    responses: { 202: { description: 'The job submitted', schema: jobResourceSchema } },
+    handler: async (ctx) => {
+      const user = currentUser(ctx);
+      const id = ctx.params['id'] ?? '';
+      const doc = await repo.get(id, ownerScope(user));
+      if (!doc) throw notFound('schedule');
+      await limiter.take(user.sub);
+      const now = new Date();
+      const { job } = await firer.submit(doc, now, `schedule:${id}:manual:${now.toISOString()}`);
+      ctx.status = 202;
+      ctx.body = toJobResource(job);
+    },
   });
 
-  return router;
+  return [list, create, read, update, remove, trigger];
 }

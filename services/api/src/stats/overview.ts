@@ -1,4 +1,3 @@
-import { Router } from '@koa/router';
 import {
   LANES,
   PRIORITIES,
@@ -13,6 +12,7 @@ import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
 import { jobFilter, jobsCollection, newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
+import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
 
 /** Width of one bucket of the last-hour series. */
 export const SERIES_BUCKET_MS = 60_000;
@@ -98,59 +98,84 @@ async function oldestQueued(
  * of the caller's jobs (an admin's: everyone's). Counts are aggregations on indexed fields;
  * lists are capped at 10.
  */
-export function overviewRoutes(deps: ApiDeps): Router {
-  const router = new Router();
-  router.get('/stats/overview', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const now = new Date();
-    const scope = owner !== undefined ? { owner } : {};
-    const [counts, points, running, failures, lanes] = await Promise.all([
-      // n.b. one count per status on the {owner, status, _id} / {status, …} indexes
-      deps.repo.queries.countByStatus(owner),
-      series(deps, owner, now),
-      newestJobs(deps.runtime.mongo, { ...scope, status: 'running' }, 10),
-      newestJobs(deps.runtime.mongo, { ...scope, status: 'failed' }, 10),
-      Promise.all(
-        WORKER_SERVICES.flatMap((service) =>
-          LANES.map(async (lane) => {
-            const queue = deps.runtime.topology.queues.work(service, lane);
-            const [depth, oldest] = await Promise.all([
-              deps.runtime.amqp
-                .withChannel((ch) => ch.checkQueue(queue))
-                .then((q) => ({ messages: q.messageCount, consumers: q.consumerCount })),
-              oldestQueued(deps, owner, service, lane),
-            ]);
-            return {
-              service,
-              lane,
-              queue,
-              ...depth,
-              oldestQueuedAt: oldest ? oldest.toISOString() : null,
-              oldestAgeMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : null,
-            };
-          }),
-        ),
-      ),
-    ]);
-    const finished = points.reduce(
-      (a, p) => ({ ok: a.ok + p.succeeded, failed: a.failed + p.failed }),
-      { ok: 0, failed: 0 },
-    );
-    ctx.body = {
-      at: now.toISOString(),
-      counts,
-      lastHour: {
-        bucketMs: SERIES_BUCKET_MS,
-        succeeded: finished.ok,
-        failed: finished.failed,
-        failureRate:
-          finished.ok + finished.failed > 0 ? finished.failed / (finished.ok + finished.failed) : 0,
-        series: points,
+export function overviewRoutes(deps: ApiDeps): AnyRoute {
+  return route({
+    method: 'get',
+    path: '/v1/stats/overview',
+    tag: 'dashboard',
+    summary:
+      'Jobs per status, last hour per minute, lanes with depth and oldest queued job, running now, recent failures',
+    auth: 'token',
+    responses: {
+      200: {
+        description: 'Overview',
+        schema: {
+          type: 'object',
+          properties: {
+            at: { type: 'string', format: 'date-time' },
+            counts: { type: 'object', additionalProperties: { type: 'integer' } },
+            lastHour: { type: 'object' },
+            lanes: { type: 'array', items: { type: 'object' } },
+            running: { type: 'array', items: schemaRef('JobResource') },
+            recentFailures: { type: 'array', items: schemaRef('JobResource') },
+          },
+          required: ['at', 'counts', 'lastHour', 'lanes', 'running', 'recentFailures'],
+        },
       },
-      lanes,
-      running: running.map(toJobResource),
-      recentFailures: failures.map(toJobResource),
-    };
+    },
+    handler: async (ctx) => {
+      const owner = ownerScope(currentUser(ctx));
+      const now = new Date();
+      const scope = owner !== undefined ? { owner } : {};
+      const [counts, points, running, failures, lanes] = await Promise.all([
+        // n.b. one count per status on the {owner, status, _id} / {status, …} indexes
+        deps.repo.queries.countByStatus(owner),
+        series(deps, owner, now),
+        newestJobs(deps.runtime.mongo, { ...scope, status: 'running' }, 10),
+        newestJobs(deps.runtime.mongo, { ...scope, status: 'failed' }, 10),
+        Promise.all(
+          WORKER_SERVICES.flatMap((service) =>
+            LANES.map(async (lane) => {
+              const queue = deps.runtime.topology.queues.work(service, lane);
+              const [depth, oldest] = await Promise.all([
+                deps.runtime.amqp
+                  .withChannel((ch) => ch.checkQueue(queue))
+                  .then((q) => ({ messages: q.messageCount, consumers: q.consumerCount })),
+                oldestQueued(deps, owner, service, lane),
+              ]);
+              return {
+                service,
+                lane,
+                queue,
+                ...depth,
+                oldestQueuedAt: oldest ? oldest.toISOString() : null,
+                oldestAgeMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : null,
+              };
+            }),
+          ),
+        ),
+      ]);
+      const finished = points.reduce(
+        (a, p) => ({ ok: a.ok + p.succeeded, failed: a.failed + p.failed }),
+        { ok: 0, failed: 0 },
+      );
+      ctx.body = {
+        at: now.toISOString(),
+        counts,
+        lastHour: {
+          bucketMs: SERIES_BUCKET_MS,
+          succeeded: finished.ok,
+          failed: finished.failed,
+          failureRate:
+            finished.ok + finished.failed > 0
+              ? finished.failed / (finished.ok + finished.failed)
+              : 0,
+          series: points,
+        },
+        lanes,
+        running: running.map(toJobResource),
+        recentFailures: failures.map(toJobResource),
+      };
+    },
   });
-  return router;
 }

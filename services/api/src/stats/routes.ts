@@ -1,13 +1,29 @@
-import { Router } from '@koa/router';
 import { currentUser } from '../auth/middleware.js';
 import type { ApiDeps } from '../deps.js';
+import { route, type AnyRoute } from '../http/route-table.js';
 
 /** `GET /v1/stats/queues`: every work queue, the dead-letter queue and the timeline feed, with broker figures. */
-export function queueStatsRoutes(deps: ApiDeps): Router {
-  const router = new Router();
-  router.get('/stats/queues', async (ctx) => {
-    currentUser(ctx);
-    ctx.body = { items: await deps.brokerQueues.list() };
+export function queueStatsRoutes(deps: ApiDeps): AnyRoute {
+  return route({
+    method: 'get',
+    path: '/v1/stats/queues',
+    tag: 'dashboard',
+    summary:
+      'Work queues, the dead-letter queue and the timeline feed (`role`): messages, ready, unacked, consumers, publish/deliver rates',
+    auth: 'token',
+    responses: {
+      200: {
+        description: 'Queues',
+        schema: {
+          type: 'object',
+          properties: { items: { type: 'array', items: { type: 'object' } } },
+          required: ['items'],
+        },
+      },
+    },
+    handler: async (ctx) => {
+      currentUser(ctx);
+      ctx.body = { items: await deps.brokerQueues.list() };
+    },
   });
-  return router;
 }

@@ -1,4 +1,3 @@
-import { Router } from '@koa/router';
 import {
   findJobType,
   parseWorkflow,
@@ -11,7 +10,9 @@ import { currentUser } from '../auth/middleware.js';
 import { ownerScope, type AuthUser } from '../auth/user.js';
 import type { ApiDeps } from '../deps.js';
 import type { SubmissionLimiter } from '../http/rate-limit.js';
-import { conflict, notFound, parseOr400, ProblemError } from '../http/problem.js';
+import { conflict, notFound, ProblemError } from '../http/problem.js';
+import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
+import { ID_PATTERN, pageOf, problemAnswer } from '../http/schemas.js';
 import { listWorkflowsQuerySchema } from './list-query.js';
 
 const invalid = (errors: WorkflowIssue[]) =>
@@ -64,70 +65,121 @@ async function ownershipIssues(
  * `/v1/workflows`: submit a tree of steps (chain, group, chord of jobs), read, list, cancel,
  * retry. Owner-scoped like jobs: another owner's workflow is 404.
  */
-export function workflowRoutes(deps: ApiDeps, limiter: SubmissionLimiter): Router {
+export function workflowRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[] {
   const { workflows } = deps;
-  const router = new Router({ prefix: '/v1/workflows' });
+  const out = (description: string) => ({ description, schema: schemaRef('WorkflowResource') });
+  const idParams = { id: ID_PATTERN };
 
-  router.post('/', async (ctx) => {
-    const user = currentUser(ctx);
-    const parsed = parseWorkflow(ctx.request.body);
-    if (!parsed.ok) throw invalid(parsed.errors);
-    const issues = await ownershipIssues(deps, user, parsed.root);
-    if (issues.length > 0) throw invalid(issues);
-    limiter.take(user.sub, parsed.jobSteps);
-    const doc = await workflows.create({
-      root: parsed.root,
-      name: parsed.name,
-      policy: parsed.policy,
-      owner: user.sub,
-      ownerEmail: user.email,
-    });
-    ctx.status = 202;
-    ctx.body = toWorkflowResource(doc);
+  const submit = route<unknown, unknown>({
+    method: 'post',
+    path: '/v1/workflows',
+    tag: 'workflows',
+    summary: 'Submit a workflow (chain, group, chord of jobs; nests)',
+    auth: 'token',
+    limited: true,
+    body: { schema: schemaRef('SubmitWorkflow'), required: true },
+    responses: { 202: out('Accepted; the first steps are queued') },
+    handler: async (ctx, { body }) => {
+      const user = currentUser(ctx);
+      const parsed = parseWorkflow(body);
+      if (!parsed.ok) throw invalid(parsed.errors);
+      const issues = await ownershipIssues(deps, user, parsed.root);
+      if (issues.length > 0) throw invalid(issues);
+      await limiter.take(user.sub, parsed.jobSteps);
+      const doc = await workflows.create({
+        root: parsed.root,
+        name: parsed.name,
+        policy: parsed.policy,
+        owner: user.sub,
+        ownerEmail: user.email,
+      });
+      ctx.status = 202;
+      ctx.body = toWorkflowResource(doc);
+    },
   });
 
-  router.get('/', async (ctx) => {
-    const user = currentUser(ctx);
-    const q = parseOr400(listWorkflowsQuerySchema, ctx.query, '', 'Invalid query');
-    const docs = await workflows.store.list({
-      owner: ownerScope(user),
-      status: q.status,
-      before: q.cursor,
-      limit: q.limit,
-    });
-    const last = docs.at(-1);
-    ctx.body = {
-      items: docs.map(toWorkflowResource),
-      nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
-    };
+  const list = route({
+    method: 'get',
+    path: '/v1/workflows',
+    tag: 'workflows',
+    summary: 'List my workflows (newest first)',
+    auth: 'token',
+    query: listWorkflowsQuerySchema,
+    responses: {
+      200: { description: 'A page of workflows', schema: pageOf(schemaRef('WorkflowResource')) },
+    },
+    handler: async (ctx, { query: q }) => {
+      const user = currentUser(ctx);
+      const docs = await workflows.store.list({
+        owner: ownerScope(user),
+        status: q.status,
+        before: q.cursor,
+        limit: q.limit,
+      });
+      const last = docs.at(-1);
+      ctx.body = {
+        items: docs.map(toWorkflowResource),
+        nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
+      };
+    },
   });
 
-  router.get('/:id', async (ctx) => {
-    const doc = await workflows.store.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
-    if (!doc) throw notFound('workflow');
-    ctx.body = toWorkflowResource(doc);
+  const read = route({
+    method: 'get',
+    path: '/v1/workflows/{id}',
+    tag: 'workflows',
+    summary: 'A workflow with every step’s state and job id',
+    auth: 'token',
+    params: idParams,
+    responses: { 200: out('The workflow') },
+    handler: async (ctx) => {
+      const doc = await workflows.store.get(ctx.params['id'] ?? '', ownerScope(currentUser(ctx)));
+      if (!doc) throw notFound('workflow');
+      ctx.body = toWorkflowResource(doc);
+    },
   });
 
-  router.post('/:id/cancel', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const id = ctx.params['id'] ?? '';
-    const doc = await workflows.cancel(id, owner);
-    if (!doc) {
-      if (!(await workflows.store.get(id, owner))) throw notFound('workflow');
-      throw conflict('the workflow has already finished');
-    }
-    ctx.status = 200;
-    ctx.body = toWorkflowResource(doc);
+  const cancel = route({
+    method: 'post',
+    path: '/v1/workflows/{id}/cancel',
+    tag: 'workflows',
+    summary: 'Cancel: nothing further starts, running steps are cancelled',
+    auth: 'token',
+    params: idParams,
+    responses: { 200: out('Cancelled'), 409: problemAnswer('Already finished') },
+    handler: async (ctx) => {
+      const owner = ownerScope(currentUser(ctx));
+      const id = ctx.params['id'] ?? '';
+      const doc = await workflows.cancel(id, owner);
+      if (!doc) {
+        if (!(await workflows.store.get(id, owner))) throw notFound('workflow');
+        throw conflict('the workflow has already finished');
+      }
+      ctx.status = 200;
+      ctx.body = toWorkflowResource(doc);
+    },
   });
 
-  router.post('/:id/retry', async (ctx) => {
-    const owner = ownerScope(currentUser(ctx));
-    const res = await workflows.retry(ctx.params['id'] ?? '', owner);
-    if (res.kind === 'missing') throw notFound('workflow');
-    if (res.kind === 'not-retryable') throw conflict(res.reason);
-    ctx.status = 202;
-    ctx.body = toWorkflowResource(res.workflow);
+  const retry = route({
+    method: 'post',
+    path: '/v1/workflows/{id}/retry',
+    tag: 'workflows',
+    summary: 'Retry a failed or cancelled workflow: only failed and never-run steps run again',
+    auth: 'token',
+    params: idParams,
+    responses: {
+      202: out('Running again'),
+      409: problemAnswer('Not failed or cancelled, or steps still stopping'),
+    },
+    handler: async (ctx) => {
+      const owner = ownerScope(currentUser(ctx));
+      const res = await workflows.retry(ctx.params['id'] ?? '', owner);
+      if (res.kind === 'missing') throw notFound('workflow');
+      if (res.kind === 'not-retryable') throw conflict(res.reason);
+      ctx.status = 202;
+      ctx.body = toWorkflowResource(res.workflow);
+    },
   });
 
-  return router;
+  return [submit, list, read, cancel, retry];
 }
