@@ -2,8 +2,8 @@
 # The one test command for a fresh machine (`npm run check`; CI's .ci/run calls exactly
 # this): installs pnpm, the dependencies and the local servers (RabbitMQ from apt, the local
 # MongoDB-wire server built with Maven, with Java 17 and Maven from apt if missing, the SMTP
-# catcher, Prometheus from apt), poppler-utils and Debian's chromium (the dashboard's browser
-# suite), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
+# catcher, Prometheus from apt), poppler-utils, Debian's chromium (the dashboard's browser
+# suite) and Schemathesis from PyPI (the API's contract test), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
 # servers it started again. With CONVEYOR_CHECK_CONTAINERS=1 (Debian, root) it then runs the
 # container checks under podman: docker-compose.yml end to end and the Testcontainers path.
 # They are not part of CI yet: they have passed by hand, not yet often enough on a loaded
@@ -49,6 +49,9 @@ phase "prometheus + promtool (Debian package; rules tests and the dashboard-quer
 # n.b. idempotent: installs only when missing, without starting Debian's own service
 bash scripts/infra.sh install-prometheus
 prometheus --version 2>&1 | sed -n 1p
+
+phase "schemathesis (PyPI, into .tools/schemathesis; the API's contract test)"
+bash scripts/install-schemathesis.sh
 
 phase "pnpm install --frozen-lockfile"
 pnpm install --frozen-lockfile

@@ -89,9 +89,16 @@ describe('methods', () => {
     expect(res.headers.get('allow')).toMatch(/POST/);
   });
 
-  it('answers 501 for a method the server does not know, as a problem document', async () => {
+  it('answers 405 with Allow, not 501, for a method the server does not know (PROPFIND)', async () => {
     const res = await api.call('/v1/jobs', alice, { method: 'PROPFIND' });
-    await problem(res, 501);
+    await problem(res, 405);
+    expect(res.headers.get('allow')).toMatch(/POST/);
+  });
+
+  it('lists only the methods of the path itself (/v1/jobs/search is not /v1/jobs/{id})', async () => {
+    const res = await api.call('/v1/jobs/search', alice, { method: 'OPTIONS' });
+    expect(res.headers.get('allow')).toBe('HEAD, GET');
+    await problem(await api.call('/v1/jobs/search', alice, { method: 'DELETE' }), 405);
   });
 });
 

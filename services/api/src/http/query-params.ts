@@ -7,7 +7,9 @@ export const queryInt = (min: number, max: number, fallback: number) =>
     .regex(/^\d+$/, 'must be an integer')
     .transform(Number)
     .pipe(z.int().min(min).max(max))
-    .default(fallback);
+    .default(fallback)
+    // n.b. documented as the integer it is read as, with its bounds
+    .meta({ type: 'integer', minimum: min, maximum: max, default: fallback, pattern: undefined });
 
 /** A page cursor: the ObjectId of the last item of the previous page (`what` names the item). */
 export const objectIdCursor = (what: string) =>

@@ -24,6 +24,8 @@ export interface BodySpec<B> {
   contentType?: 'application/json' | 'multipart/form-data';
   /** Set false when the handler validates itself (field paths the schema can't express). */
   validate?: boolean;
+  /** What the document shows instead of `schema` (e.g. items by reference). */
+  doc?: JsonSchema;
 }
 
 /** The validated inputs a handler receives. */
@@ -112,8 +114,23 @@ function parse(spec: BodySpec<unknown>, value: unknown): unknown {
  */
 export function mountRoutes(app: Koa, routes: AnyRoute[], authenticate: Middleware): void {
   const router = new Router();
-  for (const r of [...routes].sort(specificity)) {
-    const chain: Middleware[] = [];
+  const sorted = [...routes].sort(specificity);
+  const patterns = [...new Set(sorted.map((r) => r.path))].map((path) => ({
+    path,
+    regex: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+    methods: sorted.filter((r) => r.path === path).map((r) => r.method.toUpperCase()),
+  }));
+  /** The one pattern a path belongs to: a literal segment wins over a parameter. */
+  const patternOf = (path: string) => patterns.find((p) => p.regex.test(path));
+  const allowOf = (path: string) => {
+    const methods = patternOf(path)?.methods ?? [];
+    return methods.includes('GET') ? ['HEAD', ...methods] : methods;
+  };
+  for (const r of sorted) {
+    const chain: Middleware[] = [
+      // n.b. Koa matches /v1/jobs/search against /v1/jobs/{id} too: only the path's own pattern serves it
+      (ctx, next) => (patternOf(ctx.path)?.path === r.path ? next() : undefined),
+    ];
     if (r.auth === 'token') chain.push(authenticate);
     chain.push(...(r.before ?? []));
     chain.push(async (ctx) => {
@@ -126,12 +143,20 @@ export function mountRoutes(app: Koa, routes: AnyRoute[], authenticate: Middlewa
     });
     router.register(koaPath(r.path), [r.method.toUpperCase()], chain);
   }
-  // n.b. allowedMethods answers 405 (with Allow) / 501 with an empty body; they become problems here
+  // n.b. the methods of a path come from its own pattern; any other method on it is a 405 with
+  // Allow, as a problem document — also one Koa does not know (TRACE), and OPTIONS lists them
   app.use(async (ctx, next) => {
     await next();
-    if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null) {
-      const allow = ctx.response.get('Allow');
-      throw ctx.status === 405
+    const allowed = allowOf(ctx.path);
+    if (ctx.method === 'OPTIONS' && allowed.length > 0) {
+      ctx.status = 204;
+      ctx.set('Allow', allowed.join(', '));
+      return;
+    }
+    if ([404, 405, 501].includes(ctx.status) && ctx.body == null) {
+      if (ctx.status === 404 && (allowed.length === 0 || allowed.includes(ctx.method))) return;
+      const allow = allowed.join(', ');
+      throw allow !== ''
         ? new ProblemError(
             405,
             'Method Not Allowed',
@@ -226,7 +251,7 @@ function operation(r: AnyRoute): JsonSchema {
           required: r.body.required,
           content: {
             [r.body.contentType ?? 'application/json']: {
-              schema: jsonSchemaOf(r.body.schema, 'input'),
+              schema: r.body.doc ?? jsonSchemaOf(r.body.schema, 'input'),
             },
           },
         },

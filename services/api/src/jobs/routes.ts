@@ -71,6 +71,14 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
     body: {
       schema: submitBatchSchema,
       required: true,
+      doc: {
+        type: 'object',
+        properties: {
+          jobs: { type: 'array', items: schemaRef('SubmitJob'), minItems: 1, maxItems: 1000 },
+        },
+        required: ['jobs'],
+        additionalProperties: false,
+      },
     },
     responses: {
       202: {

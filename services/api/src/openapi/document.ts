@@ -36,7 +36,10 @@ const AUTH_TEXT = [
  */
 export function openApiDocument(routes: AnyRoute[], version = '0.1.0'): JsonSchema {
   const schemas: Record<string, JsonSchema> = {
-    SubmitJob: jsonSchemaOf(submitJobSchema, 'input'),
+    SubmitJob: {
+      ...jsonSchemaOf(submitJobSchema, 'input'),
+      description: 'Give `runAt` or `delayMs`, not both (400 otherwise).',
+    },
     JobResource: jsonSchemaOf(jobResourceSchema, 'output'),
     ScheduleResource: jsonSchemaOf(scheduleResourceSchema, 'output'),
     Problem: jsonSchemaOf(problemSchema, 'output'),

@@ -84,7 +84,24 @@ export function opsRoutes(deps: ApiDeps): AnyRoute[] {
     tag: 'operations',
     summary: 'Job type catalogue with payload JSON Schemas',
     auth: 'token',
-    responses: { 200: { description: 'Catalogue', schema: { type: 'object' } } },
+    responses: {
+      200: {
+        description: 'Catalogue',
+        schema: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              description: { type: 'string' },
+              service: { type: 'string' },
+              payloadSchema: { type: 'object' },
+            },
+            required: ['name', 'description', 'service', 'payloadSchema'],
+          },
+        },
+      },
+    },
     handler: (ctx) => {
       currentUser(ctx);
       ctx.body = catalogue;

@@ -43,12 +43,18 @@ const workflowStepSchema: Schema = {
     {
       type: 'object',
       required: ['chain'],
-      properties: { name: { type: 'string' }, chain: { type: 'array', items: stepRef } },
+      properties: {
+        name: { type: 'string' },
+        chain: { type: 'array', items: stepRef, minItems: 1 },
+      },
     },
     {
       type: 'object',
       required: ['group'],
-      properties: { name: { type: 'string' }, group: { type: 'array', items: stepRef } },
+      properties: {
+        name: { type: 'string' },
+        group: { type: 'array', items: stepRef, minItems: 1 },
+      },
     },
     {
       type: 'object',
@@ -58,7 +64,7 @@ const workflowStepSchema: Schema = {
         chord: {
           type: 'object',
           required: ['header', 'body'],
-          properties: { header: { type: 'array', items: stepRef }, body: stepRef },
+          properties: { header: { type: 'array', items: stepRef, minItems: 1 }, body: stepRef },
         },
       },
     },
