@@ -79,6 +79,45 @@ describe('job event streams', () => {
   });
 });
 
+describe('workflow events on /v1/events', () => {
+  it('sends workflow.running and workflow.cancelled to the owner only', async () => {
+    const aborts = [new AbortController(), new AbortController()];
+    const aliceEvents: SseEvent[] = [];
+    const bobEvents: SseEvent[] = [];
+    const bob = await api.token({ sub: 'bob' });
+    const mine = await api.call('/v1/events', alice, { signal: aborts[0]!.signal });
+    const theirs = await api.call('/v1/events', bob, { signal: aborts[1]!.signal });
+    expect(mine.status).toBe(200);
+    const reading = [
+      readEvents(mine, (e) => aliceEvents.push(e)).catch(() => []),
+      readEvents(theirs, (e) => bobEvents.push(e)).catch(() => []),
+    ];
+    try {
+      // n.b. the hub binds its queue when the API starts; the stream is live once it answered
+      const submitted = await api.call('/v1/workflows', alice, {
+        method: 'POST',
+        body: JSON.stringify({
+          workflow: { chain: [{ type: 'demo.count', payload: { to: 600, delayMs: 100 } }] },
+        }),
+      });
+      expect(submitted.status).toBe(202);
+      const wf = (await submitted.json()) as { id: string };
+      const named = (name: string) =>
+        aliceEvents.some((e) => e.event === name && e.data['workflowId'] === wf.id);
+      await waitFor(() => named('workflow.running'), { what: 'workflow.running' });
+      const cancel = await api.call(`/v1/workflows/${wf.id}/cancel`, alice, { method: 'POST' });
+      expect(cancel.status).toBe(200);
+      await waitFor(() => named('workflow.cancelled'), { what: 'workflow.cancelled' });
+      const cancelled = aliceEvents.find((e) => e.event === 'workflow.cancelled')!;
+      expect(cancelled.data).toMatchObject({ owner: 'alice', status: 'cancelled' });
+      expect(bobEvents.filter((e) => e.event.startsWith('workflow.'))).toEqual([]);
+    } finally {
+      for (const a of aborts) a.abort();
+      await Promise.all(reading);
+    }
+  });
+});
+
 describe('documents and probes', () => {
   it('serves openapi.json with the paths and schemas, and /docs', async () => {
     const doc = (await (await api.call('/openapi.json', null)).json()) as {

@@ -2,6 +2,7 @@ import {
   jobLifecycleEvent,
   jobProgressEvent,
   workerHeartbeat,
+  workflowLifecycleEvent,
   type Envelope,
   type Topology,
 } from '@conveyor/contracts';
@@ -12,9 +13,12 @@ import { AttemptTracker } from './attempts.js';
 
 export type LifecycleEnvelope = Envelope<z.infer<typeof jobLifecycleEvent.data>>;
 export type ProgressEnvelope = Envelope<z.infer<typeof jobProgressEvent.data>>;
-/** An event delivered to open streams. */
+export type WorkflowEnvelope = Envelope<z.infer<typeof workflowLifecycleEvent.data>>;
+/** An event delivered to open streams (workflow events only reach streams not tied to one job). */
 export type JobStreamEvent =
-  { kind: 'lifecycle'; env: LifecycleEnvelope } | { kind: 'progress'; env: ProgressEnvelope };
+  | { kind: 'lifecycle'; env: LifecycleEnvelope }
+  | { kind: 'progress'; env: ProgressEnvelope }
+  | { kind: 'workflow'; env: WorkflowEnvelope };
 
 /** Which events a subscriber wants: one owner's (undefined = everyone's, for admins), optionally one job. */
 export interface StreamFilter {
@@ -30,7 +34,7 @@ interface Subscriber {
 
 /**
  * The API process's single listener on the events exchange: one exclusive, server-named queue
- * bound to `job.#` and `worker.heartbeat.#`, fanned out in memory to open SSE streams (by
+ * bound to `job.#`, `workflow.#` and `worker.heartbeat.#`, fanned out in memory to open SSE streams (by
  * owner / job) and to the worker directory. Events are live updates only — a stream always
  * starts from the job document, so a missed event costs freshness, not correctness.
  */
@@ -67,6 +71,7 @@ export class EventHub {
             durable: false,
           });
           await ch.bindQueue(queue, exchange, 'job.#');
+          await ch.bindQueue(queue, exchange, 'workflow.#');
           await ch.bindQueue(queue, exchange, 'worker.heartbeat.#');
           return queue;
         },
@@ -93,6 +98,9 @@ export class EventHub {
     } else if (type === jobProgressEvent.type) {
       const parsed = jobProgressEvent.envelope.safeParse(body);
       if (parsed.success) return this.publish({ kind: 'progress', env: parsed.data });
+    } else if (type === workflowLifecycleEvent.type) {
+      const parsed = workflowLifecycleEvent.envelope.safeParse(body);
+      if (parsed.success) return this.publishWorkflow({ kind: 'workflow', env: parsed.data });
     } else if (type === workerHeartbeat.type) {
       const parsed = workerHeartbeat.envelope.safeParse(body);
       if (parsed.success) return this.workers.record(parsed.data);
@@ -101,7 +109,15 @@ export class EventHub {
     this.log.debug({ type }, 'dropping an invalid event');
   }
 
-  private publish(event: JobStreamEvent): void {
+  private publishWorkflow(event: Extract<JobStreamEvent, { kind: 'workflow' }>): void {
+    for (const s of this.subscribers) {
+      if (s.filter.jobId !== undefined) continue;
+      if (s.filter.owner !== undefined && s.filter.owner !== event.env.data.owner) continue;
+      s.send(event);
+    }
+  }
+
+  private publish(event: Exclude<JobStreamEvent, { kind: 'workflow' }>): void {
     const { owner, jobId, attempt } = event.env.data;
     if (!this.attempts.observe(jobId, attempt)) {
       // n.b. a worker that lost its lease reported progress after the next attempt started

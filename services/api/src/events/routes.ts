@@ -10,7 +10,9 @@ import type { JobStreamEvent } from './hub.js';
 import { openEventStream, type EventStream } from './stream.js';
 
 function writeEvent(event: JobStreamEvent, stream: EventStream): void {
-  stream.write(event.kind, { ...event.env.data, occurredAt: event.env.occurredAt }, event.env.id);
+  // n.b. workflow events are named by status: `workflow.running`, `workflow.succeeded`, ...
+  const name = event.kind === 'workflow' ? `workflow.${event.env.data.status}` : event.kind;
+  stream.write(name, { ...event.env.data, occurredAt: event.env.occurredAt }, event.env.id);
 }
 
 /** SSE of one job (`GET /v1/jobs/:id/events`). */
