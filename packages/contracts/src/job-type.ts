@@ -31,6 +31,11 @@ export interface JobTypeDefinition<
    * that they belong to the submitter. @default none
    */
   readonly uploadsOf?: (payload: z.infer<P>) => { field: string; uploadId: string }[];
+  /**
+   * The owners a payload reports on, with the field that names each: the API accepts only
+   * the submitter's own `sub` there (a digest is about its owner only). @default none
+   */
+  readonly ownersOf?: (payload: z.infer<P>) => { field: string; owner: string }[];
   /** The artifact a result names (downloaded by `/result`, deleted with the job). @default none */
   readonly artifactOf?: (result: z.infer<R>) => string | undefined;
 }

@@ -44,7 +44,7 @@ export interface JobDoc {
   leaseUntil: Date | null;
   workerId: string | null;
   cancelRequested: boolean;
-  /** Unique: `k:<owner>:<idempotencyKey>`, or `id:<_id>` when the client gave no key. */
+  /** Unique: `k:<owner length>:<owner>:<idempotencyKey>` (see dedupeKeyOf), or `id:<_id>` without a key. */
   dedupeKey: string;
   idempotencyKey: string | null;
   scheduleId: string | null;

@@ -106,7 +106,7 @@ export class JobRepository {
       workerId: null,
       cancelRequested: false,
       dedupeKey: input.idempotencyKey
-        ? `k:${input.owner}:${input.idempotencyKey}`
+        ? dedupeKeyOf(input.owner, input.idempotencyKey)
         : `id:${_id.toHexString()}`,
       idempotencyKey: input.idempotencyKey ?? null,
       scheduleId: input.scheduleId ?? null,
@@ -143,6 +143,9 @@ export class JobRepository {
       }
       const existing = await this.jobs.findOne({ dedupeKey: doc.dedupeKey });
       if (!existing) throw new Error(`job with key ${doc.idempotencyKey} vanished during insert`);
+      // n.b. the key holds the owner, so this cannot differ; a job is never handed to another owner
+      if (existing.owner !== doc.owner)
+        throw new Error(`idempotency key ${doc.idempotencyKey} belongs to another owner`);
       out.push({ job: existing, created: false });
     }
     for (const r of out) if (r.created) this.emit(r.job);
@@ -270,4 +273,13 @@ export class JobRepository {
     // n.b. events are best effort (JobEvents counts failures); the document is the truth
     if (this.events) void this.events.lifecycle(job);
   }
+}
+
+/**
+ * The unique dedupe key of an owner's idempotency key. The owner is length-prefixed, so no
+ * owner/key pair can spell another's (`alice` + `x:k` vs `alice:x` + `k`), whatever either
+ * contains — schedule fire keys (`schedule:<id>:<time>`) included.
+ */
+export function dedupeKeyOf(owner: string, idempotencyKey: string): string {
+  return `k:${owner.length}:${owner}:${idempotencyKey}`;
 }

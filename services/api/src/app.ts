@@ -8,7 +8,7 @@ import { allEventRoutes, jobEventRoutes } from './events/routes.js';
 import { problemMiddleware } from './http/errors.js';
 import { httpMetricsMiddleware } from './http/metrics.js';
 import { httpTracingMiddleware } from './http/tracing.js';
-import { SubmissionLimiter } from './http/rate-limit.js';
+import { MongoWindowCounter, SubmissionLimiter } from './http/rate-limit.js';
 import { mountRoutes, route, type AnyRoute } from './http/route-table.js';
 import { jobRoutes } from './jobs/routes.js';
 import { DOCS_PAGE } from './openapi/docs-page.js';
@@ -38,9 +38,20 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
     });
-  const limiter = new SubmissionLimiter(config.RATE_LIMIT_PER_MINUTE);
+  const limiter = new SubmissionLimiter(
+    config.RATE_LIMIT_PER_MINUTE,
+    new MongoWindowCounter(runtime.mongo),
+  );
 
   const app = new Koa();
+  // n.b. a client that goes away mid-response (an SSE stream closed) is normal: a debug line,
+  // not Koa's default stack trace on stderr; anything else is logged as structured JSON
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE')
+      runtime.log.debug({ path: ctx?.path, code }, 'client went away');
+    else runtime.log.error({ err, path: ctx?.path }, 'response failed');
+  });
   app.use(problemMiddleware(runtime.log));
   app.use(httpMetricsMiddleware(deps.metrics));
   app.use(httpTracingMiddleware());

@@ -175,6 +175,7 @@ export const emailDigest = defineJobType({
       .max(24 * 31)
       .default(24),
   }),
+  ownersOf: (p) => [{ field: 'owner', owner: p.owner }],
   result: emailResultSchema.extend({
     counts: z.object({ pending: z.int(), running: z.int(), failed: z.int(), succeeded: z.int() }),
   }),

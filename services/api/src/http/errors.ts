@@ -75,6 +75,34 @@ function clientProblem(err: unknown): ProblemError | null {
   return null;
 }
 
+const UNAVAILABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/**
+ * True for errors that mean the store or the broker cannot be reached right now (the
+ * request may succeed later), as opposed to a fault of this server.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown };
+  if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return (
+    /client must be connected|topology is closed|connection .* closed|not connected to (rabbitmq|the broker)|channel closed/i.test(
+      message,
+    ) || e.code === 'ECONNREFUSED'
+  );
+}
+
+/** Seconds a client is asked to wait when the store or broker is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
 /**
  * The one place errors become responses: {@link ProblemError} -> its status; body-parser
  * failures -> 400 / 413; unmatched routes -> 404; anything else -> a 500 that reveals
@@ -99,6 +127,21 @@ export function problemMiddleware(log: Logger): Middleware {
       const client = clientProblem(err);
       if (client) {
         sendProblem(ctx, client);
+        return;
+      }
+      if (isUnavailable(err)) {
+        log.warn({ err, method: ctx.method, path: ctx.path }, 'store or broker unavailable');
+        ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+        sendProblem(
+          ctx,
+          new ProblemError(
+            503,
+            'Service Unavailable',
+            `the job store or broker is unavailable; retry in ${UNAVAILABLE_RETRY_AFTER_S} s`,
+            undefined,
+            { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) },
+          ),
+        );
         return;
       }
       log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');

@@ -36,6 +36,19 @@ export async function checkSubmission(
   if (!payload.success)
     return { ok: false, errors: fieldErrors(payload.error, join(prefix, 'payload')) };
 
+  for (const { field, owner } of def.ownersOf?.(payload.data) ?? []) {
+    if (owner !== user.sub)
+      return {
+        ok: false,
+        errors: [
+          {
+            field: join(prefix, `payload.${field}`),
+            message: `must be your own subject (${JSON.stringify(user.sub)}): a ${def.name} reports only on its owner`,
+          },
+        ],
+      };
+  }
+
   for (const { field, uploadId } of def.uploadsOf?.(payload.data) ?? []) {
     if (!(await uploads.find(uploadId, user.admin ? undefined : user.sub)))
       return {

@@ -53,6 +53,10 @@ async function ownershipIssues(
   for (const { step, at } of steps) {
     const def = findJobType(step.type);
     const parsed = def?.payload.safeParse(step.payload);
+    if (def?.ownersOf && parsed?.success)
+      for (const { field, owner } of def.ownersOf(parsed.data))
+        if (owner !== user.sub)
+          issues.push({ field: `${at}.payload.${field}`, message: 'must be your own subject' });
     if (!def?.uploadsOf || !parsed?.success) continue;
     for (const { field, uploadId } of def.uploadsOf(parsed.data))
       if (!(await deps.uploads.find(uploadId, user.admin ? undefined : user.sub)))

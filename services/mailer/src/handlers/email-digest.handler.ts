@@ -47,6 +47,13 @@ export function emailDigestHandler(
   return defineHandler(emailDigest, async (ctx) => {
     const delivered = await deliverOnce(ctx, deps, 'digest', async () => {
       const p = validatedPayload(emailDigest, ctx.job.payload);
+      // n.b. a digest reports on the job's own owner only: whatever reached the queue, another
+      // owner's counts, job ids and errors are never mailed
+      if (p.owner !== ctx.job.owner)
+        throw new PermanentJobError(
+          'a digest reports only on its own owner: payload.owner must be the job owner',
+          'DIGEST_OWNER_MISMATCH',
+        );
       const since = new Date(now().getTime() - p.periodHours * 3_600_000);
       let found: Awaited<ReturnType<CountJobs>>;
       try {
