@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JOB_LIMITS } from './job.js';
 import { prioritySchema } from './priority.js';
+import { FAILURE_POLICIES } from './workflow.js';
 
 /** What a schedule does with fire times missed while no scheduler ran (contract). */
 export const MISFIRE_POLICIES = ['skip', 'run-once'] as const;
@@ -29,6 +30,15 @@ export const scheduleJobTemplateSchema = z.strictObject({
 });
 export type ScheduleJobTemplate = z.infer<typeof scheduleJobTemplateSchema>;
 
+/**
+ * The workflow a schedule submits at each fire time: exactly the body of `POST
+ * /v1/workflows` (its step tree is checked by the API like a submitted workflow's).
+ */
+export const scheduleWorkflowTemplateSchema = z.record(z.string(), z.unknown()).meta({
+  $ref: '#/components/schemas/SubmitWorkflow',
+  description: 'A workflow as POST /v1/workflows takes it: {name?, policy?, workflow}',
+});
+
 const field = {
   name: z.string().trim().min(1).max(200),
   // n.b. the expression itself is parsed by the API with the cron library (5 or 6 fields).
@@ -40,23 +50,33 @@ const field = {
     .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   enabled: z.boolean(),
   job: scheduleJobTemplateSchema,
+  workflow: scheduleWorkflowTemplateSchema,
   misfirePolicy: z.enum(MISFIRE_POLICIES),
   overlapPolicy: z.enum(OVERLAP_POLICIES),
 };
 
+const ONE_TEMPLATE = 'give exactly one of job or workflow: what the schedule submits';
+
 /**
- * Body of `POST /v1/schedules`. Defaults: `timezone` `UTC`, `enabled` true, `misfirePolicy`
- * `skip` (missed fire times are dropped), `overlapPolicy` `allow`.
+ * Body of `POST /v1/schedules`: what to submit at each fire time is either a `job` or a
+ * `workflow`. Defaults: `timezone` `UTC`, `enabled` true, `misfirePolicy` `skip` (missed
+ * fire times are dropped), `overlapPolicy` `allow`.
  */
-export const createScheduleSchema = z.strictObject({
-  name: field.name,
-  cron: field.cron,
-  timezone: field.timezone.default('UTC'),
-  enabled: field.enabled.default(true),
-  job: field.job,
-  misfirePolicy: field.misfirePolicy.default('skip'),
-  overlapPolicy: field.overlapPolicy.default('allow'),
-});
+export const createScheduleSchema = z
+  .strictObject({
+    name: field.name,
+    cron: field.cron,
+    timezone: field.timezone.default('UTC'),
+    enabled: field.enabled.default(true),
+    job: field.job.optional(),
+    workflow: field.workflow.optional(),
+    misfirePolicy: field.misfirePolicy.default('skip'),
+    overlapPolicy: field.overlapPolicy.default('allow'),
+  })
+  .refine((c) => (c.job === undefined) !== (c.workflow === undefined), {
+    message: ONE_TEMPLATE,
+    path: ['job'],
+  });
 export type CreateSchedule = z.infer<typeof createScheduleSchema>;
 
 /** Body of `PATCH /v1/schedules/:id`: any subset of the create fields, at least one. */
@@ -67,10 +87,15 @@ export const updateScheduleSchema = z
     timezone: field.timezone.optional(),
     enabled: field.enabled.optional(),
     job: field.job.optional(),
+    workflow: field.workflow.optional(),
     misfirePolicy: field.misfirePolicy.optional(),
     overlapPolicy: field.overlapPolicy.optional(),
   })
-  .refine((u) => Object.keys(u).length > 0, { message: 'give at least one field to change' });
+  .refine((u) => Object.keys(u).length > 0, { message: 'give at least one field to change' })
+  .refine((u) => u.job === undefined || u.workflow === undefined, {
+    message: 'give job or workflow, not both: a schedule submits one of them',
+    path: ['workflow'],
+  });
 export type UpdateSchedule = z.infer<typeof updateScheduleSchema>;
 
 /** The schedule resource the API returns (contract). */
@@ -80,19 +105,33 @@ export const scheduleResourceSchema = z.object({
   cron: z.string(),
   timezone: z.string(),
   enabled: z.boolean(),
-  job: z.object({
-    type: z.string(),
-    payload: z.unknown(),
-    priority: prioritySchema,
-    maxAttempts: z.int().nullable(),
-    timeoutMs: z.int().nullable(),
-  }),
+  /** The job each fire submits; null when the schedule submits a workflow. */
+  job: z
+    .object({
+      type: z.string(),
+      payload: z.unknown(),
+      priority: prioritySchema,
+      maxAttempts: z.int().nullable(),
+      timeoutMs: z.int().nullable(),
+    })
+    .nullable(),
+  /** The workflow each fire submits (the body of POST /v1/workflows); null for a job schedule. */
+  workflow: z
+    .object({
+      name: z.string().nullable(),
+      policy: z.enum(FAILURE_POLICIES),
+      workflow: z.unknown(),
+    })
+    .nullable(),
   misfirePolicy: z.enum(MISFIRE_POLICIES),
   overlapPolicy: z.enum(OVERLAP_POLICIES),
   /** The next five fire times (ISO 8601, UTC); empty while disabled. */
   nextFireTimes: z.array(z.string()),
   lastFireAt: z.string().nullable(),
+  /** The job of the latest fire (job schedules). */
   lastJobId: z.string().nullable(),
+  /** The workflow of the latest fire (workflow schedules). */
+  lastWorkflowId: z.string().nullable(),
   owner: z.string(),
   createdAt: z.string(),
 });

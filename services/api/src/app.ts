@@ -74,7 +74,13 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     allEventRoutes(deps),
     uploadRoutes(deps),
     ...opsRoutes(deps),
-    ...scheduleRoutes({ repo: deps.schedules, core: deps.core, uploads: deps.uploads, limiter }),
+    ...scheduleRoutes({
+      repo: deps.schedules,
+      core: deps.core,
+      uploads: deps.uploads,
+      webhookSecrets: deps.webhookSecrets,
+      limiter,
+    }),
     ...webhookSecretRoutes(deps),
     ...workflowRoutes(deps, limiter),
   ];

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ScheduleFirer, type NewSchedule } from '@conveyor/jobs';
+import { WorkflowStore } from '@conveyor/jobs/workflows';
 import { startHarness, type Harness } from './test-harness.js';
 
 let h: Harness;
 let firer: ScheduleFirer;
+let workflows: WorkflowStore;
 
 beforeAll(async () => {
   h = await startHarness('sched-fire');
   firer = new ScheduleFirer(h.schedules, h.core, h.log, { toleranceMs: 5000 });
+  workflows = new WorkflowStore(h.core.repo.model.db);
+  await workflows.ensureIndexes();
 });
 afterAll(async () => h?.teardown());
 
@@ -82,5 +86,99 @@ describe('ScheduleFirer with a fixed clock', () => {
     expect(a.fired + b.fired).toBe(1);
     expect(await jobsOf(s._id.toHexString())).toHaveLength(1);
     await h.schedules.delete(s._id.toHexString());
+  });
+});
+
+/** A schedule that submits a two-step chain (demo.count, then demo.count) at each fire. */
+const workflowSchedule = (over: Partial<NewSchedule>): NewSchedule =>
+  schedule({
+    jobTemplate: null,
+    workflowTemplate: {
+      spec: JSON.stringify({
+        name: 'nightly',
+        policy: 'fail-fast',
+        workflow: {
+          chain: [
+            { name: 'first', type: 'demo.count', payload: { to: 1 } },
+            { name: 'second', type: 'demo.count', payload: { to: 2 } },
+          ],
+        },
+      }),
+    },
+    ...over,
+  });
+const workflowsOf = (id: string) =>
+  workflows.model.find({ scheduleId: id }).sort({ createdAt: 1 }).lean();
+
+describe('schedules that submit a workflow', () => {
+  it('two fire times give two independent workflows, each with its own first job', async () => {
+    const s = await h.schedules.create(workflowSchedule({ nextFireAt: t('30:00') }));
+    const id = s._id.toHexString();
+    expect((await firer.fireDue(t('30:00'))).fired).toBe(1);
+    expect((await firer.fireDue(t('31:00'))).fired).toBe(1);
+    const runs = await workflowsOf(id);
+    expect(runs.map((w) => w.fireKey)).toEqual([
+      `schedule:${id}:${t('30:00').toISOString()}`,
+      `schedule:${id}:${t('31:00').toISOString()}`,
+    ]);
+    expect(runs.map((w) => [w.owner, w.name, w.status])).toEqual([
+      ['alice', 'nightly', 'running'],
+      ['alice', 'nightly', 'running'],
+    ]);
+    expect(runs[0]!.correlationId).not.toBe(runs[1]!.correlationId);
+    // each run started its own first step; the second waits for it
+    const jobs = await jobsOf(id);
+    expect(jobs).toHaveLength(2);
+    expect(new Set(jobs.map((j) => j.idempotencyKey?.split(':')[1]))).toEqual(
+      new Set(runs.map((w) => w._id.toHexString())),
+    );
+    expect((await h.schedules.get(id))?.lastWorkflowId).toBe(runs[1]!._id.toHexString());
+    expect((await h.schedules.get(id))?.lastJobId).toBeNull();
+    await h.schedules.delete(id);
+  });
+
+  it('two replicas handling the same fire create one workflow and one first job', async () => {
+    const s = await h.schedules.create(workflowSchedule({ nextFireAt: t('40:00') }));
+    const id = s._id.toHexString();
+    const others = [1, 2].map(() => new ScheduleFirer(h.schedules, h.core, h.log));
+    const results = await Promise.all([firer, ...others].map((f) => f.fireDue(t('40:00'))));
+    expect(results.reduce((n, r) => n + r.fired, 0)).toBe(1);
+    expect(await workflowsOf(id)).toHaveLength(1);
+    expect(await jobsOf(id)).toHaveLength(1);
+    await h.schedules.delete(id);
+  });
+
+  it('overlap skip waits for the running workflow, not for its jobs', async () => {
+    const s = await h.schedules.create(
+      workflowSchedule({ overlapPolicy: 'skip', nextFireAt: t('50:00') }),
+    );
+    const id = s._id.toHexString();
+    expect((await firer.fireDue(t('50:00'))).fired).toBe(1);
+    // between two steps of a chain no job is active, but the workflow still runs
+    await h.jobs.model.updateMany(
+      { scheduleId: id },
+      { $set: { status: 'succeeded', finishedAt: new Date() } },
+    );
+    expect(await firer.fireDue(t('51:00'))).toMatchObject({ fired: 0, overlapsSkipped: 1 });
+    await workflows.model.updateMany({ scheduleId: id }, { $set: { status: 'succeeded' } });
+    expect((await firer.fireDue(t('52:00'))).fired).toBe(1);
+    expect(await workflowsOf(id)).toHaveLength(2);
+    await h.schedules.delete(id);
+  });
+
+  it('a stored workflow that no longer validates stops the schedule instead of failing each pass', async () => {
+    const s = await h.schedules.create(
+      workflowSchedule({
+        nextFireAt: t('55:00'),
+        workflowTemplate: {
+          spec: JSON.stringify({ workflow: { chain: [{ type: 'no.such.type', payload: {} }] } }),
+        },
+      }),
+    );
+    const id = s._id.toHexString();
+    expect(await firer.fireDue(t('55:00'))).toMatchObject({ fired: 0, broken: 1 });
+    expect((await h.schedules.get(id))?.nextFireAt).toBeNull();
+    expect(await workflowsOf(id)).toHaveLength(0);
+    await h.schedules.delete(id);
   });
 });

@@ -1,8 +1,11 @@
 import type { CronTime } from 'cron';
-import { findJobType } from '@conveyor/contracts';
+import { findJobType, parseWorkflow } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
 import type { JobCore } from '../core.js';
-import { submitJob, type Submitted } from '../use-cases/submit.js';
+import type { JobDoc } from '../job.model.js';
+import { submitJob } from '../use-cases/submit.js';
+import { WorkflowEngine } from '../workflows/workflow.engine.js';
+import type { WorkflowDoc } from '../workflows/workflow.model.js';
 import { dueFireTimes, nextFireTime, parseCron } from './cron.js';
 import { decideFire } from './fire-decision.js';
 import type { ScheduleDoc } from './schedule.model.js';
@@ -21,6 +24,21 @@ export interface FirePassResult {
   broken: number;
 }
 
+/** What one fire submitted: the schedule's job or its workflow, and whether this call created it. */
+export type Fired =
+  | { kind: 'job'; job: JobDoc; created: boolean }
+  | { kind: 'workflow'; workflow: WorkflowDoc; created: boolean };
+
+/** A schedule's stored workflow no longer passes the checks of a submitted one. */
+export class InvalidWorkflowTemplateError extends Error {
+  constructor(readonly errors: { field: string; message: string }[]) {
+    super(
+      `the schedule's workflow is no longer valid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    );
+    this.name = 'InvalidWorkflowTemplateError';
+  }
+}
+
 /** Options of {@link ScheduleFirer}. */
 export interface ScheduleFirerOptions {
   /** How late a fire may be and still run under misfire policy `skip` (default 5000 ms). */
@@ -30,13 +48,15 @@ export interface ScheduleFirerOptions {
 }
 
 /**
- * Turns due schedules into jobs. Safe with any number of replicas and no leader: each fire's
- * job has the idempotency key `schedule:<id>:<fire time ISO>`, whose unique dedupe key lets
- * only one insert win, only the winner dispatches, and `nextFireAt` advances conditionally.
+ * Turns due schedules into jobs or workflows. Safe with any number of replicas and no
+ * leader: each fire has the key `schedule:<id>:<fire time ISO>` — a job's idempotency key, a
+ * workflow's unique `fireKey` — so only one insert wins, only the winner dispatches or starts
+ * the first steps, and `nextFireAt` advances conditionally.
  */
 export class ScheduleFirer {
   private readonly toleranceMs: number;
   private readonly batch: number;
+  private readonly workflows: WorkflowEngine;
 
   constructor(
     private readonly schedules: ScheduleRepository,
@@ -46,6 +66,7 @@ export class ScheduleFirer {
   ) {
     this.toleranceMs = opts.toleranceMs ?? 5000;
     this.batch = opts.batch ?? 500;
+    this.workflows = new WorkflowEngine(core, log);
   }
 
   /** Handles every enabled schedule whose `nextFireAt <= now`. */
@@ -83,10 +104,7 @@ export class ScheduleFirer {
     }
     const due = dueFireTimes(ct, s.timezone, expected, now);
     const onTime = this.onTimeFires(ct, s.timezone, expected, now);
-    const active =
-      s.overlapPolicy === 'skip'
-        ? await this.core.repo.queries.hasActiveForSchedule(s._id.toHexString())
-        : false;
+    const active = s.overlapPolicy === 'skip' ? await this.hasActive(s) : false;
     const decision = decideFire({
       due,
       now,
@@ -97,15 +115,27 @@ export class ScheduleFirer {
     });
     const after = due.latest && due.latest.getTime() > now.getTime() ? due.latest : now;
     const next = nextFireTime(ct, s.timezone, after);
-    let fired: { at: Date; jobId: string } | undefined;
+    let fired: { at: Date; jobId?: string; workflowId?: string } | undefined;
     for (const at of decision.fireAt) {
-      const { job, created } = await this.submit(
-        s,
-        at,
-        `schedule:${s._id.toHexString()}:${at.toISOString()}`,
-      );
-      if (created) result.fired++;
-      fired = { at, jobId: job._id.toHexString() };
+      let f: Fired;
+      try {
+        f = await this.submit(s, at, `schedule:${s._id.toHexString()}:${at.toISOString()}`);
+      } catch (err) {
+        if (!(err instanceof InvalidWorkflowTemplateError)) throw err;
+        // n.b. like a cron that stopped parsing: stop the schedule rather than fail each pass
+        result.broken++;
+        this.log.error(
+          { err, scheduleId: s._id.toHexString() },
+          'schedule workflow invalid; stopped',
+        );
+        await this.schedules.advance(s._id, expected, null);
+        return;
+      }
+      if (f.created) result.fired++;
+      fired =
+        f.kind === 'job'
+          ? { at, jobId: f.job._id.toHexString() }
+          : { at, workflowId: f.workflow._id.toHexString() };
     }
     const advanced = await this.schedules.advance(s._id, expected, next, fired);
     // n.b. count drops only once: the replica that advanced is the one whose view was current.
@@ -134,14 +164,38 @@ export class ScheduleFirer {
     return out.length === MAX_ON_TIME ? out.slice(-1) : out;
   }
 
+  /** Whether the schedule's previous job or workflow is still pending or running. */
+  private async hasActive(s: ScheduleDoc): Promise<boolean> {
+    const id = s._id.toHexString();
+    return s.workflowTemplate
+      ? this.workflows.store.hasRunningForSchedule(id)
+      : this.core.repo.queries.hasActiveForSchedule(id);
+  }
+
   /**
-   * Submits the schedule's job for `fireAt` under `idempotencyKey` (the submit use case:
-   * stored, announced, dispatched when this call created it). Also the API's manual trigger.
+   * Submits the schedule's job or workflow for `fireAt` under `key` (a job: the submit use
+   * case, stored, announced, dispatched when this call created it; a workflow: stored and its
+   * first steps started, once per key). Also the API's manual trigger.
    */
-  async submit(s: ScheduleDoc, fireAt: Date, idempotencyKey: string): Promise<Submitted> {
+  async submit(s: ScheduleDoc, fireAt: Date, key: string): Promise<Fired> {
+    if (s.workflowTemplate) {
+      const parsed = parseWorkflow(JSON.parse(s.workflowTemplate.spec) as unknown);
+      if (!parsed.ok) throw new InvalidWorkflowTemplateError(parsed.errors);
+      const { workflow, created } = await this.workflows.createOnce({
+        root: parsed.root,
+        name: parsed.name,
+        policy: parsed.policy,
+        owner: s.owner,
+        ownerEmail: s.ownerEmail,
+        scheduleId: s._id.toHexString(),
+        fireKey: key,
+      });
+      return { kind: 'workflow', workflow, created };
+    }
     const t = s.jobTemplate;
+    if (!t) throw new Error(`schedule ${s._id.toHexString()} has neither a job nor a workflow`);
     const def = findJobType(t.type);
-    return submitJob(this.core, {
+    const { job, created } = await submitJob(this.core, {
       type: t.type,
       payload: JSON.parse(t.payload) as unknown,
       priority: t.priority,
@@ -150,8 +204,9 @@ export class ScheduleFirer {
       maxAttempts: t.maxAttempts ?? def?.maxAttempts ?? 3,
       timeoutMs: t.timeoutMs ?? def?.timeoutMs ?? 60_000,
       runAt: fireAt,
-      idempotencyKey,
+      idempotencyKey: key,
       scheduleId: s._id.toHexString(),
     });
+    return { kind: 'job', job, created };
   }
 }

@@ -19,7 +19,19 @@ export interface JobTemplateDoc {
   timeoutMs: number | null;
 }
 
-/** A schedule document as stored (collection `schedules`). */
+/**
+ * The workflow a schedule submits: the `POST /v1/workflows` body as JSON text, parsed and
+ * checked again at each fire (as the API did when the schedule was saved).
+ */
+export interface WorkflowTemplateDoc {
+  spec: string;
+}
+
+/**
+ * A schedule document as stored (collection `schedules`). It submits either a job
+ * (`jobTemplate`) or a workflow (`workflowTemplate`); the other is null (or, in documents
+ * from before workflow schedules, absent).
+ */
 export interface ScheduleDoc {
   _id: Types.ObjectId;
   owner: string;
@@ -30,13 +42,16 @@ export interface ScheduleDoc {
   /** IANA time zone. */
   timezone: string;
   enabled: boolean;
-  jobTemplate: JobTemplateDoc;
+  jobTemplate: JobTemplateDoc | null;
+  workflowTemplate?: WorkflowTemplateDoc | null;
   misfirePolicy: MisfirePolicy;
   overlapPolicy: OverlapPolicy;
   /** The next fire time not yet handled; null while disabled. */
   nextFireAt: Date | null;
   lastFireAt: Date | null;
   lastJobId: string | null;
+  /** The workflow of the latest fire (workflow schedules). */
+  lastWorkflowId?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,13 +79,21 @@ const scheduleSchema = new Schema<ScheduleDoc>(
         },
         { _id: false },
       ),
-      required: true,
+      default: null,
+    },
+    workflowTemplate: {
+      type: new Schema<WorkflowTemplateDoc>(
+        { spec: { type: String, required: true } },
+        { _id: false },
+      ),
+      default: null,
     },
     misfirePolicy: { type: String, enum: MISFIRE_POLICIES, required: true },
     overlapPolicy: { type: String, enum: OVERLAP_POLICIES, required: true },
     nextFireAt: { type: Date, default: null },
     lastFireAt: { type: Date, default: null },
     lastJobId: { type: String, default: null },
+    lastWorkflowId: { type: String, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

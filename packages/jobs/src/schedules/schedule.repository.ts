@@ -10,6 +10,7 @@ export type NewSchedule = Pick<
   | 'timezone'
   | 'enabled'
   | 'jobTemplate'
+  | 'workflowTemplate'
   | 'misfirePolicy'
   | 'overlapPolicy'
   | 'nextFireAt'
@@ -41,8 +42,10 @@ export class ScheduleRepository {
       _id: new Types.ObjectId(),
       ...input,
       ownerEmail: input.ownerEmail ?? null,
+      workflowTemplate: input.workflowTemplate ?? null,
       lastFireAt: null,
       lastJobId: null,
+      lastWorkflowId: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -108,12 +111,13 @@ export class ScheduleRepository {
     id: Types.ObjectId,
     expectedNextFireAt: Date,
     newNextFireAt: Date | null,
-    fired?: { at: Date; jobId: string },
+    fired?: { at: Date; jobId?: string; workflowId?: string },
   ): Promise<boolean> {
     const set: Record<string, unknown> = { nextFireAt: newNextFireAt, updatedAt: new Date() };
     if (fired) {
       set.lastFireAt = fired.at;
-      set.lastJobId = fired.jobId;
+      if (fired.jobId) set.lastJobId = fired.jobId;
+      if (fired.workflowId) set.lastWorkflowId = fired.workflowId;
     }
     const res = await this.model.updateOne(
       { _id: id, nextFireAt: expectedNextFireAt },

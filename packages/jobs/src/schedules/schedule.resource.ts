@@ -1,9 +1,15 @@
-import type { ScheduleResource } from '@conveyor/contracts';
+import type { FailurePolicy, ScheduleResource } from '@conveyor/contracts';
 import { nextFireTimes } from './cron.js';
 import type { ScheduleDoc } from './schedule.model.js';
 
 /** How many upcoming fire times the resource lists. */
 const UPCOMING = 5;
+
+/** A stored workflow template as the resource shows it (name and policy with their defaults). */
+function workflowOf(spec: string): NonNullable<ScheduleResource['workflow']> {
+  const body = JSON.parse(spec) as { name?: string; policy?: FailurePolicy; workflow?: unknown };
+  return { name: body.name ?? null, policy: body.policy ?? 'fail-fast', workflow: body.workflow };
+}
 
 /** The API's view of a schedule, with its next five fire times from `now` (none while disabled). */
 export function toScheduleResource(s: ScheduleDoc, now = new Date()): ScheduleResource {
@@ -14,13 +20,16 @@ export function toScheduleResource(s: ScheduleDoc, now = new Date()): ScheduleRe
     cron: s.cron,
     timezone: s.timezone,
     enabled: s.enabled,
-    job: {
-      type: t.type,
-      payload: JSON.parse(t.payload) as unknown,
-      priority: t.priority,
-      maxAttempts: t.maxAttempts,
-      timeoutMs: t.timeoutMs,
-    },
+    job: t
+      ? {
+          type: t.type,
+          payload: JSON.parse(t.payload) as unknown,
+          priority: t.priority,
+          maxAttempts: t.maxAttempts,
+          timeoutMs: t.timeoutMs,
+        }
+      : null,
+    workflow: s.workflowTemplate ? workflowOf(s.workflowTemplate.spec) : null,
     misfirePolicy: s.misfirePolicy,
     overlapPolicy: s.overlapPolicy,
     nextFireTimes: s.enabled
@@ -28,6 +37,7 @@ export function toScheduleResource(s: ScheduleDoc, now = new Date()): ScheduleRe
       : [],
     lastFireAt: s.lastFireAt?.toISOString() ?? null,
     lastJobId: s.lastJobId,
+    lastWorkflowId: s.lastWorkflowId ?? null,
     owner: s.owner,
     createdAt: s.createdAt.toISOString(),
   };

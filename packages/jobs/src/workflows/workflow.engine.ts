@@ -13,6 +13,7 @@ import {
 } from '@conveyor/contracts';
 import { publishEnvelope, type Logger } from '@conveyor/platform';
 import type { JobCore } from '../core.js';
+import { isDuplicateKey } from '../duplicate-keys.js';
 import type { JobDoc } from '../job.model.js';
 import type { NewJob } from '../job.repository.js';
 import { cancelJob } from '../use-cases/cancel.js';
@@ -49,6 +50,8 @@ export interface NewWorkflow {
   owner: string;
   ownerEmail: string | null;
   scheduleId?: string | null;
+  /** A schedule fire's key: at most one workflow is ever created with it. */
+  fireKey?: string;
 }
 
 /** The result of {@link WorkflowEngine.retry}. */
@@ -87,6 +90,14 @@ export class WorkflowEngine {
 
   /** Stores a workflow and starts its first steps. */
   async create(input: NewWorkflow): Promise<WorkflowDoc> {
+    return (await this.createOnce(input)).workflow;
+  }
+
+  /**
+   * Like {@link create}; with a `fireKey` already used, creates nothing and returns the
+   * workflow that has it (`created` false), so racing replicas make one workflow per fire.
+   */
+  async createOnce(input: NewWorkflow): Promise<{ workflow: WorkflowDoc; created: boolean }> {
     const now = new Date();
     const { root, steps, order } = flattenSteps(input.root);
     const doc: WorkflowDoc = {
@@ -102,16 +113,26 @@ export class WorkflowEngine {
       runs: 1,
       settling: false,
       scheduleId: input.scheduleId ?? null,
+      ...(input.fireKey !== undefined ? { fireKey: input.fireKey } : {}),
       correlationId: randomUUID(),
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
       sweptAt: now,
     };
-    await this.store.insert(doc);
+    try {
+      await this.store.insert(doc);
+    } catch (err) {
+      const existing =
+        input.fireKey !== undefined && isDuplicateKey(err)
+          ? await this.store.getByFireKey(input.fireKey)
+          : null;
+      if (!existing) throw err;
+      return { workflow: existing, created: false };
+    }
     await this.emit(doc);
     // n.b. a crash before the first steps exist is repaired by the sweep
-    return (await this.advance(doc._id)) ?? doc;
+    return { workflow: (await this.advance(doc._id)) ?? doc, created: true };
   }
 
   /**
@@ -309,7 +330,7 @@ export class WorkflowEngine {
         timeoutMs: s.timeoutMs ?? def.timeoutMs,
         runAt: new Date(),
         idempotencyKey: stepJobKey(doc._id.toHexString(), s.id, s.run),
-        scheduleId: null,
+        scheduleId: doc.scheduleId,
         correlationId: doc.correlationId,
       },
     };

@@ -62,6 +62,11 @@ export interface WorkflowDoc {
    */
   settling: boolean;
   scheduleId: string | null;
+  /**
+   * A schedule's fire `schedule:<id>:<fire time ISO>`: unique, so however many scheduler
+   * replicas handle one fire, one workflow exists for it. Absent on submitted workflows.
+   */
+  fireKey?: string;
   correlationId: string;
   createdAt: Date;
   updatedAt: Date;
@@ -83,6 +88,7 @@ const workflowSchema = new Schema<WorkflowDoc>(
     runs: { type: Number, required: true },
     settling: { type: Boolean, required: true },
     scheduleId: { type: String, default: null },
+    fireKey: { type: String },
     correlationId: { type: String, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
@@ -98,6 +104,9 @@ workflowSchema.index({ owner: 1, status: 1, _id: -1 });
 // The sweep: running workflows least recently swept first; stopped ones still settling.
 workflowSchema.index({ status: 1, sweptAt: 1 });
 workflowSchema.index({ settling: 1 });
+// One workflow per schedule fire (sparse: submitted workflows have no key); overlap checks.
+workflowSchema.index({ fireKey: 1 }, { unique: true, sparse: true });
+workflowSchema.index({ scheduleId: 1, status: 1 });
 
 export type WorkflowModel = Model<WorkflowDoc>;
 

@@ -40,6 +40,18 @@ export class WorkflowStore {
     return this.coll.findOne({ _id, ...(owner !== undefined ? { owner } : {}) });
   }
 
+  async getByFireKey(fireKey: string): Promise<WorkflowDoc | null> {
+    return this.coll.findOne({ fireKey });
+  }
+
+  /** Whether a workflow of the schedule is still running (overlap policy `skip`). */
+  async hasRunningForSchedule(scheduleId: string): Promise<boolean> {
+    return (
+      (await this.coll.findOne({ scheduleId, status: 'running' }, { projection: { _id: 1 } })) !==
+      null
+    );
+  }
+
   async list(f: WorkflowListFilter): Promise<WorkflowDoc[]> {
     const q: Record<string, unknown> = {};
     if (f.owner !== undefined) q.owner = f.owner;

@@ -6,6 +6,7 @@ import { koaBody } from 'koa-body';
 import { topology } from '@conveyor/contracts';
 import { BUCKETS, FileStore, ScheduleRepository } from '@conveyor/jobs/store';
 import { createJobCore, type JobCore } from '@conveyor/jobs/dispatch';
+import { WebhookSecretRepository } from '@conveyor/jobs/webhooks';
 import { AmqpClient, connectMongo, createLogger, declareTopology } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { authenticate } from '../auth/middleware.js';
@@ -50,6 +51,7 @@ beforeAll(async () => {
     repo,
     core,
     uploads: new FileStore(conn, BUCKETS.uploads),
+    webhookSecrets: new WebhookSecretRepository(conn),
     limiter: new SubmissionLimiter(0),
   });
   const app = new Koa();

@@ -1,8 +1,8 @@
 import {
   createScheduleSchema,
+  parseWorkflow,
   scheduleResourceSchema,
   updateScheduleSchema,
-  jobResourceSchema,
   type CreateSchedule,
   type ScheduleJobTemplate,
   type UpdateSchedule,
@@ -17,18 +17,22 @@ import {
   type JobTemplateDoc,
   type SchedulePatch,
   type ScheduleRepository,
+  type WorkflowTemplateDoc,
 } from '@conveyor/jobs/store';
-import { ScheduleFirer, type JobCore } from '@conveyor/jobs/dispatch';
+import { toWorkflowResource } from '@conveyor/jobs/workflows';
+import { InvalidWorkflowTemplateError, ScheduleFirer, type JobCore } from '@conveyor/jobs/dispatch';
 import { createLogger } from '@conveyor/platform';
 import { z } from 'zod';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope, type AuthUser } from '../auth/user.js';
-import { notFound, ProblemError } from '../http/problem.js';
+import { conflict, notFound, ProblemError } from '../http/problem.js';
 import { objectIdCursor, queryInt } from '../http/query-params.js';
 import type { SubmissionLimiter } from '../http/rate-limit.js';
 import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
-import { ID_PATTERN, pageOf } from '../http/schemas.js';
+import { ID_PATTERN, pageOf, problemAnswer } from '../http/schemas.js';
+import type { ApiDeps } from '../deps.js';
 import { checkSubmission } from '../jobs/submission.js';
+import { ownershipIssues } from '../workflows/routes.js';
 
 const invalid = (field: string, message: string) =>
   new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', [
@@ -71,10 +75,38 @@ async function checkTemplate(
   };
 }
 
+/**
+ * Validates a workflow template exactly like a submitted workflow (the tree, each step's
+ * payload, uploads, webhook secret, digests), with fields under `workflow.`.
+ */
+async function checkWorkflowTemplate(
+  spec: Record<string, unknown>,
+  user: AuthUser,
+  deps: Pick<ApiDeps, 'webhookSecrets' | 'uploads'>,
+): Promise<WorkflowTemplateDoc> {
+  const parsed = parseWorkflow(spec);
+  const errors = parsed.ok ? await ownershipIssues(deps, user, parsed.root) : parsed.errors;
+  if (errors.length > 0)
+    throw new ProblemError(
+      400,
+      'Invalid request',
+      'The workflow template is invalid; see errors.',
+      errors.map((e) => ({ field: `workflow.${e.field}`, message: e.message })),
+    );
+  return { spec: JSON.stringify(spec) };
+}
+
 const listQuerySchema = z.strictObject({
   limit: queryInt(1, 100, 50),
   cursor: objectIdCursor('schedule'),
 });
+
+/** How many submissions a trigger of the schedule is: one job, or a workflow's job steps. */
+function workflowSteps(doc: { workflowTemplate?: WorkflowTemplateDoc | null }): number {
+  if (!doc.workflowTemplate) return 1;
+  const parsed = parseWorkflow(JSON.parse(doc.workflowTemplate.spec) as unknown);
+  return parsed.ok ? parsed.jobSteps : 1;
+}
 
 const scheduleOut = (description: string) => ({ description, schema: scheduleResourceSchema });
 const idParams = { id: ID_PATTERN };
@@ -87,6 +119,7 @@ export function scheduleRoutes(deps: {
   repo: ScheduleRepository;
   core: JobCore;
   uploads: FileStore;
+  webhookSecrets: ApiDeps['webhookSecrets'];
   limiter: SubmissionLimiter;
 }): AnyRoute[] {
   const { repo, limiter } = deps;
@@ -122,14 +155,17 @@ export function scheduleRoutes(deps: {
     method: 'post',
     path: '/v1/schedules',
     tag: 'schedules',
-    summary: 'Create a cron schedule that submits a job at each fire time',
+    summary: 'Create a cron schedule that submits a job or a workflow at each fire time',
     auth: 'token',
     body: { schema: createScheduleSchema, required: true },
     responses: { 201: scheduleOut('Created (Location: the schedule)') },
     handler: async (ctx, { body }) => {
       const user = currentUser(ctx);
       checkCron(body.cron, body.timezone);
-      const jobTemplate = await checkTemplate(body.job, user, deps.uploads);
+      const jobTemplate = body.job ? await checkTemplate(body.job, user, deps.uploads) : null;
+      const workflowTemplate = body.workflow
+        ? await checkWorkflowTemplate(body.workflow, user, deps)
+        : null;
       const doc = await repo.create({
         owner: user.sub,
         ownerEmail: user.email,
@@ -138,6 +174,7 @@ export function scheduleRoutes(deps: {
         timezone: body.timezone,
         enabled: body.enabled,
         jobTemplate,
+        workflowTemplate,
         misfirePolicy: body.misfirePolicy,
         overlapPolicy: body.overlapPolicy,
         nextFireAt: body.enabled ? nextFireTime(body.cron, body.timezone, new Date()) : null,
@@ -186,8 +223,15 @@ export function scheduleRoutes(deps: {
       if (body.name !== undefined) patch.name = body.name;
       if (body.misfirePolicy !== undefined) patch.misfirePolicy = body.misfirePolicy;
       if (body.overlapPolicy !== undefined) patch.overlapPolicy = body.overlapPolicy;
-      if (body.job !== undefined)
+      // n.b. a job replaces a workflow and the other way round: a schedule submits one kind
+      if (body.job !== undefined) {
         patch.jobTemplate = await checkTemplate(body.job, user, deps.uploads);
+        patch.workflowTemplate = null;
+      }
+      if (body.workflow !== undefined) {
+        patch.workflowTemplate = await checkWorkflowTemplate(body.workflow, user, deps);
+        patch.jobTemplate = null;
+      }
       // n.b. recomputed from now: an edit or re-enable never replays fire times from before it.
       patch.nextFireAt = enabled ? nextFireTime(cron, timezone, new Date()) : null;
       const doc = await repo.update(id, patch, owner);
@@ -215,21 +259,35 @@ export function scheduleRoutes(deps: {
     method: 'post',
     path: '/v1/schedules/{id}/trigger',
     tag: 'schedules',
-    summary: 'Submit the schedule’s job now (does not move its next fire time)',
+    summary: 'Submit the schedule’s job or workflow now (does not move its next fire time)',
     auth: 'token',
     params: idParams,
     limited: true,
-    responses: { 202: { description: 'The job submitted', schema: jobResourceSchema } },
+    responses: {
+      202: {
+        description:
+          'The job submitted (job schedules) or the workflow started (workflow schedules)',
+        schema: { oneOf: [schemaRef('JobResource'), schemaRef('WorkflowResource')] },
+      },
+      409: problemAnswer('The stored workflow no longer passes the checks of a submitted one'),
+    },
     handler: async (ctx) => {
       const user = currentUser(ctx);
       const id = ctx.params['id'] ?? '';
       const doc = await repo.get(id, ownerScope(user));
       if (!doc) throw notFound('schedule');
-      await limiter.take(user.sub);
+      await limiter.take(user.sub, workflowSteps(doc));
       const now = new Date();
-      const { job } = await firer.submit(doc, now, `schedule:${id}:manual:${now.toISOString()}`);
+      let fired;
+      try {
+        fired = await firer.submit(doc, now, `schedule:${id}:manual:${now.toISOString()}`);
+      } catch (err) {
+        if (!(err instanceof InvalidWorkflowTemplateError)) throw err;
+        throw conflict(err.message);
+      }
       ctx.status = 202;
-      ctx.body = toJobResource(job);
+      ctx.body =
+        fired.kind === 'job' ? toJobResource(fired.job) : toWorkflowResource(fired.workflow);
     },
   });
 

@@ -32,9 +32,12 @@ function jobSteps(
   return node.steps.flatMap((s, i) => jobSteps(s, `${at}.${node.kind}.${i}`));
 }
 
-/** What a submit checks beyond the tree: webhook secrets and the ownership of uploads. */
-async function ownershipIssues(
-  deps: ApiDeps,
+/**
+ * What a submit checks beyond the tree: webhook secrets, the ownership of uploads and of
+ * digested jobs. Also applied to a schedule's workflow when it is saved.
+ */
+export async function ownershipIssues(
+  deps: Pick<ApiDeps, 'webhookSecrets' | 'uploads'>,
   user: AuthUser,
   root: StepSpec,
 ): Promise<WorkflowIssue[]> {

@@ -187,9 +187,100 @@ describe('workflow submissions', () => {
     expect(await api.jobCount()).toBe(0);
     expect(await api.deps.workflows.store.model.countDocuments({})).toBe(0);
   });
+
+  it('refuses a schedule with both or neither of job and workflow, and an invalid workflow', async () => {
+    const bad = async (body: Record<string, unknown>) => {
+      const res = await post('/v1/schedules', alice, { name: 's', cron: '0 3 * * *', ...body });
+      expect(res.status).toBe(400);
+      return ((await res.json()) as Problem).errors!;
+    };
+    const one = 'give exactly one of job or workflow: what the schedule submits';
+    expect(await bad({})).toEqual([{ field: 'job', message: one }]);
+    expect(
+      await bad({
+        job: { type: 'demo.count', payload: { to: 1 } },
+        workflow: { workflow: count('a', 1) },
+      }),
+    ).toEqual([{ field: 'job', message: one }]);
+    expect(
+      await bad({
+        workflow: { workflow: { chain: [count('a', 1), { type: 'nope', payload: {} }] } },
+      }),
+    ).toEqual([{ field: 'workflow.workflow.chain.1.type', message: 'unknown job type nope' }]);
+    expect(await bad({ workflow: { workflow: count('a', 1), policy: 'yolo' } })).toEqual([
+      { field: 'workflow.policy', message: expect.any(String) },
+    ]);
+    expect(await api.deps.schedules.model.countDocuments({})).toBe(0);
+  });
 });
 
 describe('workflows over real services', () => {
+  it('a scheduled workflow firing twice gives two independent runs', async () => {
+    const res = await post('/v1/schedules', alice, {
+      name: 'every second',
+      cron: '* * * * * *',
+      workflow: {
+        name: 'scheduled chain',
+        workflow: {
+          chain: [
+            count('first', 2),
+            { ...count('second', 1), input: { into: 'to', select: 'counted' } },
+          ],
+        },
+      },
+    });
+    expect(res.status).toBe(201);
+    const schedule = (await res.json()) as { id: string; job: unknown; workflow: { name: string } };
+    expect(schedule).toMatchObject({
+      job: null,
+      workflow: { name: 'scheduled chain', policy: 'fail-fast' },
+    });
+    const ofSchedule = () =>
+      api.deps.workflows.store.model
+        .find({ scheduleId: schedule.id, status: 'succeeded' })
+        .sort({ _id: 1 })
+        .lean();
+    await waitFor(async () => (await ofSchedule()).length >= 2, {
+      timeoutMs: 60_000,
+      what: 'two scheduled workflows succeeded',
+    });
+    const patched = await api.call(`/v1/schedules/${schedule.id}`, alice, {
+      method: 'PATCH',
+      body: JSON.stringify({ enabled: false }),
+    });
+    expect(patched.status).toBe(200);
+    const [a, b] = (await ofSchedule()).map((w) => w._id.toHexString());
+    const runs = await Promise.all([a!, b!].map((id) => getWorkflow(id)));
+    for (const wf of runs) {
+      expect(wf).toMatchObject({ status: 'succeeded', scheduleId: schedule.id, owner: 'alice' });
+      // the second step got the first one's result
+      expect((await job(stepByName(wf, 'second').jobId!)).payload).toEqual({ to: 2, delayMs: 0 });
+    }
+    const jobIds = runs.flatMap((wf) => wf.steps.filter((s) => s.jobId).map((s) => s.jobId));
+    expect(new Set(jobIds).size).toBe(4);
+    // the schedule's fires are its workflows' jobs; bob sees none of it
+    const fires = (await (
+      await api.call(`/v1/schedules/${schedule.id}/fires?limit=100`, alice)
+    ).json()) as {
+      items: { id: string }[];
+    };
+    expect(fires.items.map((j) => j.id)).toEqual(expect.arrayContaining(jobIds));
+    expect((await api.call(`/v1/workflows/${a}`, bob)).status).toBe(404);
+    // a manual trigger starts a third run and answers with the workflow
+    const trig = await post(`/v1/schedules/${schedule.id}/trigger`, alice);
+    expect(trig.status).toBe(202);
+    const third = (await trig.json()) as WorkflowResource;
+    expect(third).toMatchObject({ scheduleId: schedule.id, name: 'scheduled chain' });
+    expect([a, b]).not.toContain(third.id);
+    await until(third.id, 'succeeded');
+    const read = (await (await api.call(`/v1/schedules/${schedule.id}`, alice)).json()) as {
+      lastWorkflowId: string;
+    };
+    expect([a, b, ...(await ofSchedule()).map((w) => w._id.toHexString())]).toContain(
+      read.lastWorkflowId,
+    );
+  }, 120_000);
+
   it('runs a chain of three passing data: CSV processed, aggregated, mailed', async () => {
     const form = new FormData();
     const csv = 'Region,Amount\n north ,10\nsouth,5\n north ,7\nsouth,1\n';

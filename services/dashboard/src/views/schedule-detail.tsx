@@ -35,10 +35,28 @@ export function ScheduleDetail({ id }: { id: string }) {
                 </dd>
                 <dt>Enabled</dt>
                 <dd>{s.enabled ? 'yes' : 'no'}</dd>
-                <dt>Job</dt>
-                <dd>
-                  {s.job.type} ({s.job.priority})
-                </dd>
+                {s.job ? (
+                  <>
+                    <dt>Job</dt>
+                    <dd>
+                      {s.job.type} ({s.job.priority})
+                    </dd>
+                  </>
+                ) : (
+                  <>
+                    <dt>Workflow</dt>
+                    <dd>
+                      {s.workflow?.name ?? 'unnamed'} ({s.workflow?.policy})
+                      {s.lastWorkflowId ? (
+                        <>
+                          {' '}
+                          · latest:{' '}
+                          <a href={`#/workflows/${s.lastWorkflowId}`}>{s.lastWorkflowId}</a>
+                        </>
+                      ) : null}
+                    </dd>
+                  </>
+                )}
                 <dt>Misfires</dt>
                 <dd>{s.misfirePolicy}</dd>
                 <dt>Overlap</dt>

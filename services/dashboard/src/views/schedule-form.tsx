@@ -21,9 +21,23 @@ export function ScheduleForm({
   const [timezone, setTimezone] = useState(
     editing?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
   );
-  const [type, setType] = useState(editing?.job.type ?? 'demo.count');
+  const [kind, setKind] = useState<'job' | 'workflow'>(editing?.workflow ? 'workflow' : 'job');
+  const [type, setType] = useState(editing?.job?.type ?? 'demo.count');
   const [payload, setPayload] = useState(
-    JSON.stringify(editing?.job.payload ?? { to: 3 }, null, 2),
+    JSON.stringify(editing?.job?.payload ?? { to: 3 }, null, 2),
+  );
+  const [workflow, setWorkflow] = useState(
+    JSON.stringify(
+      editing?.workflow
+        ? {
+            ...(editing.workflow.name ? { name: editing.workflow.name } : {}),
+            policy: editing.workflow.policy,
+            workflow: editing.workflow.workflow,
+          }
+        : { workflow: { chain: [{ type: 'demo.count', payload: { to: 3 } }] } },
+      null,
+      2,
+    ),
   );
   const [enabled, setEnabled] = useState(editing?.enabled ?? true);
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -54,19 +68,29 @@ export function ScheduleForm({
     setError(null);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(payload);
+      parsed = JSON.parse(kind === 'job' ? payload : workflow);
     } catch {
-      setError('The job payload is not valid JSON.');
+      setError(`The ${kind === 'job' ? 'job payload' : 'workflow'} is not valid JSON.`);
       return;
     }
-    const body = { name, cron, timezone, enabled, job: { type, payload: parsed } };
+    const body = {
+      name,
+      cron,
+      timezone,
+      enabled,
+      ...(kind === 'job' ? { job: { type, payload: parsed } } : { workflow: parsed }),
+    };
     try {
       const saved = editing
         ? await send<ScheduleResource>('PATCH', `/v1/schedules/${editing.id}`, body)
         : await send<ScheduleResource>('POST', '/v1/schedules', body);
       onSaved(saved);
     } catch (err) {
-      setError(err instanceof ApiError ? err.summary : (err as Error).message);
+      setError(
+        err instanceof ApiError
+          ? [err.summary, ...err.errors.map((e) => `${e.field}: ${e.message}`)].join(' ')
+          : (err as Error).message,
+      );
     }
   }
 
@@ -116,21 +140,45 @@ export function ScheduleForm({
           <p class="muted">…</p>
         )}
       </div>
-      <label for="s-type">Job type</label>
-      <input
-        id="s-type"
-        required
-        value={type}
-        onInput={(e) => setType((e.target as HTMLInputElement).value)}
-      />
-      <label for="s-payload">Job payload (JSON)</label>
-      <textarea
-        id="s-payload"
-        rows={4}
-        spellcheck={false}
-        value={payload}
-        onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)}
-      />
+      <label for="s-kind">Submits</label>
+      <select
+        id="s-kind"
+        value={kind}
+        onChange={(e) => setKind((e.target as HTMLSelectElement).value as 'job' | 'workflow')}
+      >
+        <option value="job">a job</option>
+        <option value="workflow">a workflow</option>
+      </select>
+      {kind === 'job' ? (
+        <>
+          <label for="s-type">Job type</label>
+          <input
+            id="s-type"
+            required
+            value={type}
+            onInput={(e) => setType((e.target as HTMLInputElement).value)}
+          />
+          <label for="s-payload">Job payload (JSON)</label>
+          <textarea
+            id="s-payload"
+            rows={4}
+            spellcheck={false}
+            value={payload}
+            onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)}
+          />
+        </>
+      ) : (
+        <>
+          <label for="s-workflow">Workflow (JSON, as POST /v1/workflows takes it)</label>
+          <textarea
+            id="s-workflow"
+            rows={8}
+            spellcheck={false}
+            value={workflow}
+            onInput={(e) => setWorkflow((e.target as HTMLTextAreaElement).value)}
+          />
+        </>
+      )}
       <span />
       <label class="inline">
         <input type="checkbox" checked={enabled} onChange={() => setEnabled(!enabled)} /> Enabled

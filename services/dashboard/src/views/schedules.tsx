@@ -60,7 +60,7 @@ export function Schedules() {
             <th scope="col">Name</th>
             <th scope="col">Cron</th>
             <th scope="col">Zone</th>
-            <th scope="col">Job</th>
+            <th scope="col">Submits</th>
             <th scope="col">Next fires</th>
             <th scope="col">Last fire</th>
             <th scope="col">Actions</th>
@@ -76,7 +76,7 @@ export function Schedules() {
                 <code>{s.cron}</code>
               </td>
               <td>{s.timezone}</td>
-              <td>{s.job.type}</td>
+              <td>{s.job ? s.job.type : `workflow ${s.workflow?.name ?? ''}`.trim()}</td>
               <td>
                 {s.enabled ? s.nextFireTimes.slice(0, 2).map(dateTime).join(', ') : 'disabled'}
               </td>
