@@ -85,4 +85,20 @@ describe('email.digest', () => {
     expect(r.countJobsCalls).toHaveLength(1);
     expect(server.count).toBe(1);
   });
+
+  it("refuses a digest of another owner's jobs: nothing counted, nothing sent", async () => {
+    const server = await t.rigs.smtpServer();
+    const r = await t.rigs.rig(server.url);
+    // the job is alice's; its payload asks for bob's jobs (the API refuses this, the worker too)
+    await expect(
+      runHandler(
+        r,
+        'email.digest',
+        { owner: 'bob', to: 'alice@example.com', periodHours: 24 },
+        t.jobId,
+      ),
+    ).rejects.toMatchObject({ name: 'PermanentJobError', code: 'DIGEST_OWNER_MISMATCH' });
+    expect(r.countJobsCalls).toHaveLength(0);
+    expect(server.count).toBe(0);
+  });
 });
