@@ -5,6 +5,7 @@ import { COLLECTIONS } from './collections.js';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { JobQueries } from './job.queries.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
+import { withStoreRetry } from './store-retry.js';
 import {
   FINISHED_STATUSES,
   initialStatus,
@@ -50,6 +51,9 @@ const oid = (id: string) => new Types.ObjectId(id);
 
 /** True for a 24-hex id; anything else can never name a job. */
 export const isJobId = (id: string) => /^[a-f0-9]{24}$/.test(id);
+
+/** Attempts at inserting submitted jobs when the store drops the connection (~0.1 s in all). */
+const INSERT_TRIES = 4;
 
 /**
  * The job store: creation, reads, and {@link JobRepository.transition}, the one function that
@@ -118,23 +122,14 @@ export class JobRepository {
 
   /**
    * Inserts jobs in one round trip and publishes the lifecycle event of each created one; a
-   * repeated idempotency key returns the first job instead (`created: false`).
+   * repeated idempotency key returns the first job instead (`created: false`). A transient
+   * store error (a dropped connection) is retried briefly; a retry that finds its own earlier
+   * write counts it as created.
    */
   async createMany(inputs: NewJob[]): Promise<{ job: JobDoc; created: boolean }[]> {
     const now = new Date();
     const docs = inputs.map((i) => this.newDoc(i, now));
-    let refused: Set<number>;
-    if (docs.length === 1) {
-      refused = new Set();
-      try {
-        await this.jobs.insertOne(docs[0]!);
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        refused.add(0);
-      }
-    } else {
-      refused = await insertManySkippingDuplicates(this.jobs, docs);
-    }
+    const refused = await withStoreRetry(() => this.insertAll(docs), INSERT_TRIES);
     const out: { job: JobDoc; created: boolean }[] = [];
     for (const [i, doc] of docs.entries()) {
       if (!refused.has(i)) {
@@ -146,10 +141,23 @@ export class JobRepository {
       // n.b. the key holds the owner, so this cannot differ; a job is never handed to another owner
       if (existing.owner !== doc.owner)
         throw new Error(`idempotency key ${doc.idempotencyKey} belongs to another owner`);
-      out.push({ job: existing, created: false });
+      // n.b. the same _id: an attempt whose answer was lost did insert it
+      out.push({ job: existing, created: existing._id.equals(doc._id) });
     }
     for (const r of out) if (r.created) this.emit(r.job);
     return out;
+  }
+
+  /** Inserts `docs`; the indexes of those refused as duplicates. */
+  private async insertAll(docs: JobDoc[]): Promise<Set<number>> {
+    if (docs.length > 1) return insertManySkippingDuplicates(this.jobs, docs);
+    try {
+      await this.jobs.insertOne(docs[0]!);
+      return new Set();
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return new Set([0]);
+    }
   }
 
   /** {@link createMany} of one job. */
