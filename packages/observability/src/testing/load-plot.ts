@@ -90,7 +90,7 @@ async function lines(
 
 /**
  * Renders throughput and latency of a load run, as Prometheus recorded them (query_range),
- * into an SVG file: the picture in docs/observability.md.
+ * into an SVG file: the picture in the README's Observability section (docs/img/load-run.svg).
  */
 export async function writeLoadPlot(
   prometheus: PrometheusServer,
