@@ -94,13 +94,7 @@ export class ScheduleFirer {
       ct = parseCron(s.cron, s.timezone);
     } catch (err) {
       // n.b. the API validates expressions; this guards against a library upgrade rejecting one.
-      result.broken++;
-      this.log.error(
-        { err, scheduleId: s._id.toHexString() },
-        'schedule cron no longer parses; stopped',
-      );
-      await this.schedules.advance(s._id, expected, null);
-      return;
+      return this.stopBroken(s, expected, result, err, 'schedule cron no longer parses; stopped');
     }
     const due = dueFireTimes(ct, s.timezone, expected, now);
     const onTime = this.onTimeFires(ct, s.timezone, expected, now);
@@ -123,13 +117,7 @@ export class ScheduleFirer {
       } catch (err) {
         if (!(err instanceof InvalidWorkflowTemplateError)) throw err;
         // n.b. like a cron that stopped parsing: stop the schedule rather than fail each pass
-        result.broken++;
-        this.log.error(
-          { err, scheduleId: s._id.toHexString() },
-          'schedule workflow invalid; stopped',
-        );
-        await this.schedules.advance(s._id, expected, null);
-        return;
+        return this.stopBroken(s, expected, result, err, 'schedule workflow invalid; stopped');
       }
       if (f.created) result.fired++;
       fired =
@@ -162,6 +150,19 @@ export class ScheduleFirer {
       t = nextFireTime(ct, tz, t);
     }
     return out.length === MAX_ON_TIME ? out.slice(-1) : out;
+  }
+
+  /** Stops a schedule that can no longer fire (nextFireAt null), counted as broken. */
+  private async stopBroken(
+    s: ScheduleDoc,
+    expected: Date,
+    result: FirePassResult,
+    err: unknown,
+    msg: string,
+  ): Promise<void> {
+    result.broken++;
+    this.log.error({ err, scheduleId: s._id.toHexString() }, msg);
+    await this.schedules.advance(s._id, expected, null);
   }
 
   /** Whether the schedule's previous job or workflow is still pending or running. */
