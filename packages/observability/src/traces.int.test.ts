@@ -4,6 +4,7 @@ import { waitFor } from '@conveyor/testkit';
 import { startConveyorSystem, type ConveyorSystem } from './testing/conveyor-system.js';
 import {
   startOtlpReceiver,
+  type OtlpEncoding,
   type OtlpReceiver,
   type ReceivedSpan,
 } from './testing/otlp-receiver.js';
@@ -12,19 +13,23 @@ let receiver: OtlpReceiver;
 let system: ConveyorSystem;
 let token: string;
 
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  system = await startConveyorSystem({
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_BSP_SCHEDULE_DELAY: '200',
-  });
-  token = await system.token('tracer');
-}, 120_000);
+/** Starts a receiver and the four services exporting to it with `env`'s protocol settings. */
+function withSystem(env: Record<string, string>): void {
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    system = await startConveyorSystem({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      ...env,
+    });
+    token = await system.token('tracer');
+  }, 120_000);
 
-afterAll(async () => {
-  await system?.stop();
-  await receiver?.close();
-});
+  afterAll(async () => {
+    await system?.stop();
+    await receiver?.close();
+  });
+}
 
 async function submit(body: unknown, traceparent?: string): Promise<{ id: string; res: Response }> {
   const res = await system.call('/v1/jobs', token, {
@@ -59,44 +64,44 @@ function ancestry(span: ReceivedSpan, all: ReceivedSpan[]): string[] {
   return chain;
 }
 
-describe('traces from the HTTP request to the worker, exported over OTLP/HTTP', () => {
+/** One job with an incoming traceparent yields one trace, every span in `encoding`. */
+async function oneTraceInParentOrder(encoding: OtlpEncoding): Promise<void> {
+  const traceId = randomBytes(16).toString('hex');
+  const callerSpan = randomBytes(8).toString('hex');
+  const { id, res } = await submit(
+    { type: 'demo.count', payload: { to: 2, delayMs: 10 } },
+    `00-${traceId}-${callerSpan}-01`,
+  );
+  expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  expect(await finalStatus(id)).toBe('succeeded');
+  const chain = ['POST /v1/jobs', 'publish demo.count', 'process demo.count', 'run demo.count'];
+  // n.b. each service exports its own batches: wait for every span, not just the last one
+  await waitFor(() => chain.every((name) => spansOf(traceId).some((s) => s.name === name)), {
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    what: 'the request, publish, consume and handler spans at the receiver',
+  });
+  const spans = spansOf(traceId);
+  const http = spans.find((s) => s.name === 'POST /v1/jobs');
+  expect(http).toMatchObject({ parentSpanId: callerSpan, kind: 2, service: 'conveyor-api' });
+  const run = spans.find((s) => s.name === 'run demo.count')!;
+  expect(ancestry(run, spans)).toEqual(chain);
+  const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
+  expect(byName['publish demo.count']).toMatchObject({ kind: 4, service: 'conveyor-api' });
+  expect(byName['process demo.count']).toMatchObject({ kind: 5, service: 'conveyor-processor' });
+  expect(byName['run demo.count']!.attributes['conveyor.job_id']).toBe(id);
+  // spans start in parent order
+  const starts = chain.map((n) => BigInt(byName[n]!.startTimeUnixNano));
+  expect([...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(starts);
+  expect(new Set(spans.map((s) => s.encoding))).toEqual(new Set([encoding]));
+  expect(receiver.rejected).toEqual([]);
+}
+
+describe('traces exported over OTLP/HTTP protobuf (the default)', () => {
+  withSystem({});
+
   it('one job with an incoming traceparent yields one trace: request -> publish -> consume -> handler', async () => {
-    const traceId = randomBytes(16).toString('hex');
-    const callerSpan = randomBytes(8).toString('hex');
-    const { id, res } = await submit(
-      { type: 'demo.count', payload: { to: 2, delayMs: 10 } },
-      `00-${traceId}-${callerSpan}-01`,
-    );
-    expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-    expect(await finalStatus(id)).toBe('succeeded');
-    await waitFor(() => spansOf(traceId).some((s) => s.name === 'run demo.count'), {
-      timeoutMs: 20_000,
-      intervalMs: 200,
-      what: 'the handler span at the receiver',
-    });
-    const spans = spansOf(traceId);
-    const http = spans.find((s) => s.name === 'POST /v1/jobs');
-    expect(http).toMatchObject({ parentSpanId: callerSpan, kind: 2, service: 'conveyor-api' });
-    const run = spans.find((s) => s.name === 'run demo.count')!;
-    expect(ancestry(run, spans)).toEqual([
-      'POST /v1/jobs',
-      'publish demo.count',
-      'process demo.count',
-      'run demo.count',
-    ]);
-    const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
-    expect(byName['publish demo.count']).toMatchObject({ kind: 4, service: 'conveyor-api' });
-    expect(byName['process demo.count']).toMatchObject({ kind: 5, service: 'conveyor-processor' });
-    expect(byName['run demo.count']!.attributes['conveyor.job_id']).toBe(id);
-    // spans start in parent order
-    const starts = [
-      'POST /v1/jobs',
-      'publish demo.count',
-      'process demo.count',
-      'run demo.count',
-    ].map((n) => BigInt(byName[n]!.startTimeUnixNano));
-    expect([...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(starts);
-    expect(receiver.rejected).toEqual([]);
+    await oneTraceInParentOrder('protobuf');
   });
 
   it('a retried job keeps its trace: every attempt is a consume span of the same trace, promoted by the scheduler', async () => {
@@ -130,5 +135,13 @@ describe('traces from the HTTP request to the worker, exported over OTLP/HTTP', 
     const about = system.processor.lines.filter((l) => l.includes(id));
     expect(about.length).toBeGreaterThan(0);
     for (const line of about) expect(JSON.parse(line)).toMatchObject({ jobId: id, traceId });
+  });
+});
+
+describe('traces exported over OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)', () => {
+  withSystem({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+
+  it('one job with an incoming traceparent yields one trace: request -> publish -> consume -> handler', async () => {
+    await oneTraceInParentOrder('json');
   });
 });

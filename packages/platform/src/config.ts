@@ -39,6 +39,16 @@ export const env = Object.freeze({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
+/** An OTLP protocol variable: unset or empty, or one of the encodings traces are exported in. */
+const otlpProtocol = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .enum(['http/protobuf', 'http/json'], {
+      error: 'must be http/protobuf (the default) or http/json',
+    })
+    .optional(),
+);
+
 /**
  * What every Conveyor service reads:
  * - `NODE_ENV` (`development`): `production` turns on production checks.
@@ -48,6 +58,8 @@ export const env = Object.freeze({
  * - `METRICS_PORT` (service default): port of `/metrics`, `/healthz`, `/readyz`; 0 picks a free one.
  * - `METRICS_HOST` (`0.0.0.0`).
  * - `SHUTDOWN_GRACE_MS` (`30000`): how long SIGTERM waits for in-flight work.
+ * - `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` (`http/protobuf`):
+ *   the encoding of trace exports, `http/protobuf` or `http/json` (see `otlpTracesProtocol`).
  */
 export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -60,6 +72,8 @@ export const baseConfigShape = {
     .default('conveyor'),
   METRICS_HOST: z.string().default('0.0.0.0'),
   SHUTDOWN_GRACE_MS: env.nonNegativeInt.default(30_000),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
 };
 
 /**

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { ConfigError, baseConfigShape, loadConfig } from './config.js';
 import {
   formatTraceparent,
   initTracing,
+  otlpTracesProtocol,
   parseTraceparent,
   startSpan,
   traceIdOf,
@@ -31,5 +33,40 @@ describe('tracing without OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(parseTraceparent('garbage')).toBeNull();
     expect(parseTraceparent(undefined)).toBeNull();
     expect(traceIdOf(PARENT)).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+});
+
+describe('the OTLP protocol of trace exports', () => {
+  it('is protobuf over HTTP unless a protocol variable says http/json; the traces one wins', () => {
+    expect(otlpTracesProtocol({})).toBe('http/protobuf');
+    expect(otlpTracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: '' })).toBe('http/protobuf');
+    expect(otlpTracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe('http/json');
+    expect(
+      otlpTracesProtocol({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+      }),
+    ).toBe('http/protobuf');
+  });
+
+  it('refuses any other value as a config error naming the variable, endpoint set or not', () => {
+    for (const [variable, value] of [
+      ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+      ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/xml'],
+    ] as const) {
+      const attempt = () => initTracing('test', { [variable]: value });
+      expect(attempt).toThrow(ConfigError);
+      expect(attempt).toThrow(new RegExp(`${variable}: must be http/protobuf .* not "${value}"`));
+    }
+  });
+
+  it('is checked with the rest of every service configuration at start', () => {
+    const base = { RABBITMQ_URL: 'amqp://127.0.0.1', MONGO_URL: 'mongodb://127.0.0.1/x' };
+    expect(
+      loadConfig(baseConfigShape, { ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+    ).toMatchObject({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    expect(() =>
+      loadConfig(baseConfigShape, { ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/protobuf \(the default\) or http\/json/);
   });
 });

@@ -11,11 +11,39 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
+import { ConfigError, type Env } from './config.js';
+
 export { SpanKind } from '@opentelemetry/api';
+
+/** The OTLP/HTTP encodings Conveyor exports traces in. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/**
+ * The encoding of trace exports: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf` (OpenTelemetry's default for OTLP/HTTP).
+ * Throws {@link ConfigError} naming the variable for any other value (`grpc` included: only
+ * OTLP over HTTP is exported).
+ */
+export function otlpTracesProtocol(env: Env = process.env): OtlpProtocol {
+  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    if ((OTLP_PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
+    throw new ConfigError([
+      {
+        variable,
+        message: `must be http/protobuf (the default) or http/json, not ${JSON.stringify(value)}`,
+      },
+    ]);
+  }
+  return 'http/protobuf';
+}
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -52,15 +80,15 @@ let tracer: Tracer = trace.getTracer('conveyor');
 
 /**
  * Turns on OpenTelemetry tracing for this process when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
- * (spans are batched and exported over OTLP/HTTP to `<endpoint>/v1/traces`; the exporter's
- * own `OTEL_EXPORTER_OTLP_*` variables apply). Unset, nothing is exported and spans cost
+ * (spans are batched and exported over OTLP/HTTP to `<endpoint>/v1/traces`, protobuf-encoded
+ * unless the protocol variables say `http/json`, see {@link otlpTracesProtocol}; the
+ * exporters' own `OTEL_EXPORTER_OTLP_*` variables apply). A bad protocol value throws
+ * {@link ConfigError} whether or not the endpoint is set. Unset, nothing is exported and spans cost
  * almost nothing, but trace ids are still made and carried, so logs stay correlated.
  * Returns a flush-and-shutdown function for the service's close sequence.
  */
-export function initTracing(
-  service: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): () => Promise<void> {
+export function initTracing(service: string, env: Env = process.env): () => Promise<void> {
+  const protocol = otlpTracesProtocol(env);
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT || provider) return async () => undefined;
   provider = new TracerProvider({
     resource: resourceFromAttributes({
@@ -68,7 +96,8 @@ export function initTracing(
     }),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter(),
+        exporter:
+          protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtobufTraceExporter(),
         // n.b. the standard variable, read here: the processor takes its options explicitly
         scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 5000) || 5000,
       }),
