@@ -125,6 +125,90 @@ describe('traces exported over OTLP/HTTP protobuf (the default)', () => {
       expect(ancestry(run, spans)[0]).toBe('POST /v1/jobs');
   });
 
+  it('every schedule fire is the root of a trace of its own, which its job continues', async () => {
+    const created = await system.call('/v1/schedules', token, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'traced every second',
+        cron: '* * * * * *',
+        job: { type: 'demo.count', payload: { to: 1, delayMs: 0 } },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const scheduleId = ((await created.json()) as { id: string }).id;
+    const fires = () =>
+      receiver.spans.filter(
+        (s) =>
+          s.name === 'fire demo.count' &&
+          s.attributes['conveyor.schedule_id'] === scheduleId &&
+          s.attributes['conveyor.job_created'] === true,
+      );
+    const ran = (fire: ReceivedSpan) =>
+      spansOf(fire.traceId).some((s) => s.name === 'run demo.count');
+    try {
+      await waitFor(() => fires().filter(ran).length >= 2, {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: 'two schedule fires whose jobs ran, at the receiver',
+      });
+    } finally {
+      await system.call(`/v1/schedules/${scheduleId}`, token, { method: 'DELETE' });
+    }
+    const traced = fires().filter(ran).slice(0, 2);
+    expect(new Set(traced.map((f) => f.traceId)).size).toBe(2);
+    expect(new Set(traced.map((f) => f.attributes['conveyor.job_id'])).size).toBe(2);
+    for (const fire of traced) {
+      expect(fire).toMatchObject({ parentSpanId: '', service: 'conveyor-scheduler' });
+      const spans = spansOf(fire.traceId);
+      const run = spans.find((s) => s.name === 'run demo.count')!;
+      expect(run.attributes['conveyor.job_id']).toBe(fire.attributes['conveyor.job_id']);
+      expect(ancestry(run, spans)).toEqual([
+        'fire demo.count',
+        'publish demo.count',
+        'process demo.count',
+        'run demo.count',
+      ]);
+    }
+  });
+
+  it("a manual trigger's fire is a child of the trigger request, in the caller's trace", async () => {
+    const created = await system.call('/v1/schedules', token, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'traced trigger',
+        cron: '0 0 1 1 *',
+        job: { type: 'demo.count', payload: { to: 1, delayMs: 0 } },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const scheduleId = ((await created.json()) as { id: string }).id;
+    const traceId = randomBytes(16).toString('hex');
+    const res = await system.call(`/v1/schedules/${scheduleId}/trigger`, token, {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(res.status).toBe(202);
+    const jobId = ((await res.json()) as { id: string }).id;
+    expect(await finalStatus(jobId)).toBe('succeeded');
+    const chain = ['fire demo.count', 'publish demo.count', 'process demo.count', 'run demo.count'];
+    await waitFor(
+      () =>
+        chain.every((name) => spansOf(traceId).some((s) => s.name === name)) &&
+        spansOf(traceId).some((s) => s.kind === 2),
+      { timeoutMs: 20_000, intervalMs: 200, what: 'the trigger trace at the receiver' },
+    );
+    await system.call(`/v1/schedules/${scheduleId}`, token, { method: 'DELETE' });
+    const spans = spansOf(traceId);
+    const run = spans.find((s) => s.name === 'run demo.count')!;
+    const [request, ...rest] = ancestry(run, spans);
+    expect(request).toMatch(/^POST \/v1\/schedules\/.+\/trigger$/);
+    expect(rest).toEqual(chain);
+    expect(spans.find((s) => s.name === 'fire demo.count')).toMatchObject({
+      service: 'conveyor-api',
+      attributes: expect.objectContaining({ 'conveyor.job_id': jobId }),
+    });
+  });
+
   it('every worker log line about the job carries its jobId and traceId', async () => {
     const traceId = randomBytes(16).toString('hex');
     const { id } = await submit(

@@ -1,6 +1,6 @@
 import type { CronTime } from 'cron';
 import { findJobType, parseWorkflow } from '@conveyor/contracts';
-import type { Logger } from '@conveyor/platform';
+import { SpanKind, startSpan, type Logger } from '@conveyor/platform';
 import type { JobCore } from '../core.js';
 import type { JobDoc } from '../job.model.js';
 import { submitJob } from '../use-cases/submit.js';
@@ -176,9 +176,10 @@ export class ScheduleFirer {
   /**
    * Submits the schedule's job or workflow for `fireAt` under `key` (a job: the submit use
    * case, stored, announced, dispatched when this call created it; a workflow: stored and its
-   * first steps started, once per key). Also the API's manual trigger.
+   * first steps started, once per key). Also the API's manual trigger, whose request's
+   * `traceparent` is `parent`.
    */
-  async submit(s: ScheduleDoc, fireAt: Date, key: string): Promise<Fired> {
+  async submit(s: ScheduleDoc, fireAt: Date, key: string, parent?: string | null): Promise<Fired> {
     if (s.workflowTemplate) {
       const parsed = parseWorkflow(JSON.parse(s.workflowTemplate.spec) as unknown);
       if (!parsed.ok) throw new InvalidWorkflowTemplateError(parsed.errors);
@@ -196,18 +197,42 @@ export class ScheduleFirer {
     const t = s.jobTemplate;
     if (!t) throw new Error(`schedule ${s._id.toHexString()} has neither a job nor a workflow`);
     const def = findJobType(t.type);
-    const { job, created } = await submitJob(this.core, {
-      type: t.type,
-      payload: JSON.parse(t.payload) as unknown,
-      priority: t.priority,
-      owner: s.owner,
-      ownerEmail: s.ownerEmail,
-      maxAttempts: t.maxAttempts ?? def?.maxAttempts ?? 3,
-      timeoutMs: t.timeoutMs ?? def?.timeoutMs ?? 60_000,
-      runAt: fireAt,
-      idempotencyKey: key,
-      scheduleId: s._id.toHexString(),
+    // n.b. a job fire is a span, `fire <type>`: the root of a trace of its own for a cron fire,
+    // a child of the trigger request for a manual one; the job continues that trace (its
+    // publish, consume and run spans descend from it). A fire another replica already
+    // created ends with conveyor.job_created false; the job keeps the first fire's trace.
+    const span = startSpan(`fire ${t.type}`, {
+      parent: parent ?? null,
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        'conveyor.schedule_id': s._id.toHexString(),
+        'conveyor.job_type': t.type,
+        'conveyor.fire_at': fireAt.toISOString(),
+      },
     });
-    return { kind: 'job', job, created };
+    try {
+      const { job, created } = await submitJob(this.core, {
+        type: t.type,
+        payload: JSON.parse(t.payload) as unknown,
+        priority: t.priority,
+        owner: s.owner,
+        ownerEmail: s.ownerEmail,
+        maxAttempts: t.maxAttempts ?? def?.maxAttempts ?? 3,
+        timeoutMs: t.timeoutMs ?? def?.timeoutMs ?? 60_000,
+        runAt: fireAt,
+        idempotencyKey: key,
+        scheduleId: s._id.toHexString(),
+        traceparent: span.traceparent,
+      });
+      span.span.setAttributes({
+        'conveyor.job_id': job._id.toHexString(),
+        'conveyor.job_created': created,
+      });
+      span.end();
+      return { kind: 'job', job, created };
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
   }
 }

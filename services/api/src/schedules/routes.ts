@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope, type AuthUser } from '../auth/user.js';
 import { conflict, notFound, ProblemError } from '../http/problem.js';
+import type { TraceState } from '../http/tracing.js';
 import { objectIdCursor, queryInt } from '../http/query-params.js';
 import type { SubmissionLimiter } from '../http/rate-limit.js';
 import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
@@ -280,7 +281,12 @@ export function scheduleRoutes(deps: {
       const now = new Date();
       let fired;
       try {
-        fired = await firer.submit(doc, now, `schedule:${id}:manual:${now.toISOString()}`);
+        fired = await firer.submit(
+          doc,
+          now,
+          `schedule:${id}:manual:${now.toISOString()}`,
+          (ctx.state as TraceState).trace?.traceparent,
+        );
       } catch (err) {
         if (!(err instanceof InvalidWorkflowTemplateError)) throw err;
         throw conflict(err.message);
