@@ -110,7 +110,10 @@ describe('dashboard workflows view in Chromium', () => {
 
     // A step links to its job; the job links back to its workflow.
     const report = (await read(done.id)).steps.find((x) => x.name === 'report')!;
-    await alice.getByRole('link', { name: 'report demo.count succeeded' }).click();
+    // By keyboard: the step boxes are links in the tab order.
+    const reportLink = alice.getByRole('link', { name: 'report demo.count succeeded' });
+    await reportLink.focus();
+    await alice.keyboard.press('Enter');
     await alice.waitForURL(new RegExp(`#/jobs/${report.jobId}$`));
     await alice.getByRole('link', { name: done.id }).click();
     await alice.waitForURL(new RegExp(`#/workflows/${done.id}$`));
@@ -185,6 +188,78 @@ describe('dashboard workflows view in Chromium', () => {
     await alice.getByText('1 workflow on this page').waitFor();
     expect(await rows.nth(0).getAttribute('data-workflow-id')).toBe(done.id);
     expect(await s.scan(alice, 'workflows')).toEqual([]);
+  });
+
+  it('shows a fail-fast workflow’s failed step with its error, the cancelled and skipped ones', async () => {
+    const wf = await submitWorkflow({
+      name: 'doomed',
+      workflow: {
+        chain: [
+          {
+            group: [
+              { name: 'slow', type: 'demo.count', payload: { to: 600, delayMs: 100 } },
+              {
+                name: 'too slow',
+                type: 'demo.count',
+                payload: { to: 100, delayMs: 100 },
+                timeoutMs: 500,
+                maxAttempts: 1,
+              },
+            ],
+          },
+          count('never'),
+        ],
+      },
+    });
+    await s.open(alice, `/workflows/${wf.id}`);
+    await waitFor(
+      async () => (await alice.getByTestId('workflow-status').innerText()) === 'failed',
+      {
+        timeoutMs: 60_000,
+        what: 'workflow failed on the page',
+      },
+    );
+    const box = (name: string) => alice.locator('.wf-step', { hasText: name });
+    await waitFor(
+      async () =>
+        (await box('too slow').getAttribute('data-step-state')) === 'failed' &&
+        (await box('slow').first().getAttribute('data-step-state')) === 'cancelled' &&
+        (await box('never').getAttribute('data-step-state')) === 'skipped',
+      { timeoutMs: 30_000, what: 'failed, cancelled and skipped steps on the page' },
+    );
+    expect(await box('too slow').locator('.wf-step-error').innerText()).toMatch(/^TIMEOUT: /);
+    // A skipped step never had a job: a box, not a link.
+    expect(await box('never').evaluate((e) => e.tagName)).toBe('SPAN');
+    expect(await alice.getByRole('button', { name: 'Retry workflow' }).isEnabled()).toBe(true);
+    expect(await s.scan(alice, 'workflow-failed')).toEqual([]);
+  });
+
+  it('pages through the workflows list with the cursor, forward and back', async () => {
+    for (let i = 0; i < 21; i++)
+      await submitWorkflow({ workflow: { chain: [{ type: 'demo.count', payload: { to: 0 } }] } });
+    type P = { items: { id: string }[]; nextCursor: string | null };
+    const p1 = (await s.call<P>('alice', '/v1/workflows?limit=20')).body;
+    const p2 = (await s.call<P>('alice', `/v1/workflows?limit=20&cursor=${p1.nextCursor}`)).body;
+    expect(p2.items.length).toBeGreaterThan(0);
+    const ids = (page: Page) =>
+      page
+        .locator('table.workflows tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-workflow-id')));
+    await s.open(alice, '/workflows');
+    await alice.getByText('20 workflows on this page').waitFor();
+    expect(await ids(alice)).toEqual(p1.items.map((w) => w.id));
+    await alice.getByRole('button', { name: 'Next page' }).click();
+    await alice.getByText('Page 2', { exact: true }).waitFor();
+    await waitFor(async () => (await ids(alice)).join() === p2.items.map((w) => w.id).join(), {
+      timeoutMs: 10_000,
+      what: 'the second page of workflows',
+    });
+    await alice.getByRole('button', { name: 'Previous page' }).click();
+    await alice.getByText('Page 1', { exact: true }).waitFor();
+    await waitFor(async () => (await ids(alice)).join() === p1.items.map((w) => w.id).join(), {
+      timeoutMs: 10_000,
+      what: 'the first page of workflows again',
+    });
   });
 
   it('keeps alice’s workflows from bob: absent from his list, not found by id', async () => {
