@@ -1,6 +1,11 @@
-import type { JobResource, ScheduleResource } from '@conveyor/contracts';
+import type {
+  JobResource,
+  ScheduleResource,
+  WorkflowResource,
+  WorkflowStepResource,
+} from '@conveyor/contracts';
 
-export type { JobResource, ScheduleResource };
+export type { JobResource, ScheduleResource, WorkflowResource, WorkflowStepResource };
 
 /** An RFC 9457 problem answered by the API, as an error. */
 export class ApiError extends Error {

@@ -7,12 +7,15 @@ import { Queues } from './views/queues';
 import { ScheduleDetail } from './views/schedule-detail';
 import { Schedules } from './views/schedules';
 import { SignIn } from './views/sign-in';
+import { WorkflowDetail } from './views/workflow-detail';
+import { Workflows } from './views/workflows';
 import { go, useRoute } from './route';
 import { loadSession, saveSession, type Session } from './session';
 
 const NAV = [
   ['/', 'Overview'],
   ['/jobs', 'Jobs'],
+  ['/workflows', 'Workflows'],
   ['/schedules', 'Schedules'],
   ['/queues', 'Queues & workers'],
 ] as const;
@@ -22,6 +25,8 @@ function View({ route, session }: { route: string; session: Session }) {
   const [, section, id] = path.split('/');
   if (section === 'jobs' && id) return <JobDetail id={id} session={session} />;
   if (section === 'jobs') return <Jobs session={session} query={new URLSearchParams(qs)} />;
+  if (section === 'workflows' && id) return <WorkflowDetail id={id} />;
+  if (section === 'workflows') return <Workflows query={new URLSearchParams(qs)} />;
   if (section === 'schedules' && id) return <ScheduleDetail id={id} />;
   if (section === 'schedules') return <Schedules />;
   if (section === 'queues') return <Queues session={session} />;

@@ -1,6 +1,10 @@
-import type { JobResource } from '../api';
+import type { JobResource, WorkflowResource, WorkflowStepResource } from '../api';
 
-/** A job status as a labelled badge (colour and text: never colour alone). */
-export function Status({ status }: { status: JobResource['status'] }) {
+/** A job, workflow or step status as a labelled badge (colour and text: never colour alone). */
+export function Status({
+  status,
+}: {
+  status: JobResource['status'] | WorkflowResource['status'] | WorkflowStepResource['state'];
+}) {
   return <span class={`status status-${status}`}>{status}</span>;
 }

@@ -132,6 +132,8 @@ export function JobDetail({ id }: { id: string; session: Session }) {
     );
   if (!job) return <p class="muted">Loading…</p>;
   const artifactId = (job.result as { artifactId?: unknown } | null)?.artifactId;
+  // n.b. a workflow's step jobs carry the key `workflow:<workflowId>:<stepId>:<run>`
+  const workflowId = /^workflow:([a-f0-9]{24}):/.exec(job.idempotencyKey ?? '')?.[1];
   const percent = job.status === 'succeeded' ? 100 : (job.progress?.percent ?? 0);
 
   return (
@@ -207,6 +209,14 @@ export function JobDetail({ id }: { id: string; session: Session }) {
                 '—'
               )}
             </dd>
+            {workflowId && (
+              <>
+                <dt>Workflow</dt>
+                <dd>
+                  <a href={`#/workflows/${workflowId}`}>{workflowId}</a>
+                </dd>
+              </>
+            )}
             <dt>Idempotency key</dt>
             <dd>{job.idempotencyKey ?? '—'}</dd>
           </dl>

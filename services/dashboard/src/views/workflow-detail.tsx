@@ -1,0 +1,159 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, send, type JobResource, type WorkflowResource } from '../api';
+import { Notice } from '../components/notice';
+import { Status } from '../components/status';
+import { WorkflowGraph } from '../components/workflow-graph';
+import { dateTime } from '../format';
+import { follow } from '../sse';
+
+/** Jobs read per reload to tell running steps from queued ones; more are shown as `created`. */
+const STATUS_READS = 50;
+
+/**
+ * One workflow: its graph of steps (live), status, policy, timestamps, Cancel and Retry. Any
+ * workflow event of this workflow, or a lifecycle event of one of its jobs, reads it again.
+ */
+export function WorkflowDetail({ id }: { id: string }) {
+  const [wf, setWf] = useState<WorkflowResource | null>(null);
+  const [jobStatus, setJobStatus] = useState<Map<string, string>>(new Map());
+  const [missing, setMissing] = useState(false);
+  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  async function reload() {
+    try {
+      const w = await api<WorkflowResource>(`/v1/workflows/${id}`);
+      const created = w.steps
+        .filter((s) => s.state === 'created' && s.jobId)
+        .slice(0, STATUS_READS);
+      const reads = await Promise.allSettled(
+        created.map((s) => api<JobResource>(`/v1/jobs/${s.jobId}`)),
+      );
+      setJobStatus((prev) => {
+        const next = new Map(prev);
+        for (const r of reads) if (r.status === 'fulfilled') next.set(r.value.id, r.value.status);
+        return next;
+      });
+      setWf(w);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) setMissing(true);
+      else setNotice({ text: (err as Error).message, error: true });
+    }
+  }
+  const soon = () => {
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(() => void reload(), 250);
+  };
+
+  useEffect(() => {
+    setWf(null);
+    setMissing(false);
+    void reload();
+    const ctl = new AbortController();
+    void follow(
+      '/v1/events',
+      ({ event, data }) => {
+        const d = data as { workflowId?: string; jobId?: string; status?: string };
+        if (event.startsWith('workflow.') && d.workflowId === id) soon();
+        else if (event === 'lifecycle' && d.jobId && d.status) {
+          const { jobId, status } = d;
+          setJobStatus((prev) => new Map(prev).set(jobId, status));
+          // n.b. a new step's job is not known yet when it first runs: any job may be ours
+          soon();
+        }
+      },
+      ctl.signal,
+      soon,
+    );
+    const t = setInterval(() => void reload(), 5000);
+    return () => {
+      ctl.abort();
+      clearInterval(t);
+      if (timer.current) clearTimeout(timer.current);
+    };
+  }, [id]);
+
+  async function act(action: 'cancel' | 'retry') {
+    try {
+      const w = await send<WorkflowResource>('POST', `/v1/workflows/${id}/${action}`);
+      setWf(w);
+      setNotice({ text: action === 'cancel' ? 'Workflow cancelled.' : 'Retrying the workflow.' });
+      soon();
+    } catch (err) {
+      setNotice({
+        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        error: true,
+      });
+    }
+  }
+
+  if (missing)
+    return (
+      <section>
+        <h1>Workflow not found</h1>
+        <p>
+          No workflow <code>{id}</code> here (or it is not yours).{' '}
+          <a href="#/workflows">Back to workflows</a>
+        </p>
+      </section>
+    );
+  if (!wf) return <p class="muted">Loading…</p>;
+  const counts = Object.entries(wf.counts).filter(([, n]) => n > 0);
+
+  return (
+    <section aria-labelledby="workflow-title">
+      <p>
+        <a href="#/workflows">← Workflows</a>
+      </p>
+      <h1 id="workflow-title">
+        {wf.name ?? 'Workflow'} <code>{wf.id}</code> <Status status={wf.status} />
+      </h1>
+      <div class="toolbar">
+        <button type="button" disabled={wf.status !== 'running'} onClick={() => void act('cancel')}>
+          Cancel workflow
+        </button>
+        <button
+          type="button"
+          disabled={wf.status !== 'failed' && wf.status !== 'cancelled'}
+          onClick={() => void act('retry')}
+        >
+          Retry workflow
+        </button>
+        <Notice text={notice?.text ?? null} error={notice?.error ?? false} />
+      </div>
+      <section class="card" aria-labelledby="graph-title">
+        <h2 id="graph-title">Steps</h2>
+        <p class="muted">
+          Chains read left to right; members of a group run in parallel, stacked. Open a step to see
+          its job.
+        </p>
+        <WorkflowGraph workflow={wf} jobStatus={jobStatus} />
+      </section>
+      <section class="card" aria-labelledby="wf-facts-title">
+        <h2 id="wf-facts-title">Details</h2>
+        <dl class="facts">
+          <dt>Status</dt>
+          <dd data-testid="workflow-status">{wf.status}</dd>
+          <dt>Failure policy</dt>
+          <dd>{wf.policy}</dd>
+          <dt>Job steps</dt>
+          <dd>{counts.map(([state, n]) => `${n} ${state}`).join(', ') || '—'}</dd>
+          <dt>Runs</dt>
+          <dd>{wf.runs}</dd>
+          <dt>Owner</dt>
+          <dd>{wf.owner}</dd>
+          <dt>Created</dt>
+          <dd>{dateTime(wf.createdAt)}</dd>
+          <dt>Updated</dt>
+          <dd>{dateTime(wf.updatedAt)}</dd>
+          <dt>Finished</dt>
+          <dd>{dateTime(wf.finishedAt)}</dd>
+          <dt>Schedule</dt>
+          <dd>
+            {wf.scheduleId ? <a href={`#/schedules/${wf.scheduleId}`}>{wf.scheduleId}</a> : '—'}
+          </dd>
+        </dl>
+      </section>
+    </section>
+  );
+}
