@@ -6,48 +6,66 @@ import { WorkflowGraph } from '../components/workflow-graph';
 import { dateTime } from '../format';
 import { follow } from '../sse';
 
-/** Jobs read per reload to tell running steps from queued ones; more are shown as `created`. */
-const STATUS_READS = 50;
+/** Job statuses remembered from live events (the owner's jobs, oldest forgotten first). */
+const REMEMBERED = 2000;
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
- * One workflow: its graph of steps (live), status, policy, timestamps, Cancel and Retry. Any
- * workflow event of this workflow, or a lifecycle event of one of its jobs, reads it again.
+ * One workflow: its graph of steps (live), status, policy, timestamps, Cancel and Retry.
+ * Live: job lifecycle events tell a step's job running; the workflow is read again when one of
+ * its jobs finishes or its own workflow event arrives, at most once a second for other jobs'
+ * events while it runs (one of them may be a step's new job), and every 5 s regardless.
  */
 export function WorkflowDetail({ id }: { id: string }) {
   const [wf, setWf] = useState<WorkflowResource | null>(null);
-  const [jobStatus, setJobStatus] = useState<Map<string, string>>(new Map());
+  const [jobStatus, setJobStatus] = useState<ReadonlyMap<string, string>>(new Map());
   const [missing, setMissing] = useState(false);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const statuses = useRef(new Map<string, string>());
+  const ours = useRef(new Set<string>());
+  const running = useRef(false);
+
+  function remember(jobId: string, status: string) {
+    statuses.current.delete(jobId);
+    statuses.current.set(jobId, status);
+    if (statuses.current.size > REMEMBERED)
+      statuses.current.delete(statuses.current.keys().next().value!);
+    setJobStatus(new Map(statuses.current));
+  }
 
   async function reload() {
     try {
       const w = await api<WorkflowResource>(`/v1/workflows/${id}`);
-      const created = w.steps
-        .filter((s) => s.state === 'created' && s.jobId)
-        .slice(0, STATUS_READS);
-      const reads = await Promise.allSettled(
-        created.map((s) => api<JobResource>(`/v1/jobs/${s.jobId}`)),
+      ours.current = new Set(w.steps.flatMap((s) => (s.jobId ? [s.jobId] : [])));
+      running.current = w.status === 'running';
+      // n.b. only jobs not heard of yet are read: the stream tells the rest
+      const unknown = w.steps.filter(
+        (s) => s.state === 'created' && s.jobId && !statuses.current.has(s.jobId),
       );
-      setJobStatus((prev) => {
-        const next = new Map(prev);
-        for (const r of reads) if (r.status === 'fulfilled') next.set(r.value.id, r.value.status);
-        return next;
-      });
+      const reads = await Promise.allSettled(
+        unknown.slice(0, 50).map((s) => api<JobResource>(`/v1/jobs/${s.jobId}`)),
+      );
+      for (const r of reads) if (r.status === 'fulfilled') remember(r.value.id, r.value.status);
       setWf(w);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) setMissing(true);
       else setNotice({ text: (err as Error).message, error: true });
     }
   }
-  const soon = () => {
-    if (timer.current) clearTimeout(timer.current);
-    timer.current = setTimeout(() => void reload(), 250);
+  /** Reads the workflow in `ms` unless a read is already due. */
+  const soon = (ms = 250) => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      void reload();
+    }, ms);
   };
 
   useEffect(() => {
     setWf(null);
     setMissing(false);
+    statuses.current.clear();
     void reload();
     const ctl = new AbortController();
     void follow(
@@ -56,20 +74,25 @@ export function WorkflowDetail({ id }: { id: string }) {
         const d = data as { workflowId?: string; jobId?: string; status?: string };
         if (event.startsWith('workflow.') && d.workflowId === id) soon();
         else if (event === 'lifecycle' && d.jobId && d.status) {
-          const { jobId, status } = d;
-          setJobStatus((prev) => new Map(prev).set(jobId, status));
-          // n.b. a new step's job is not known yet when it first runs: any job may be ours
-          soon();
+          remember(d.jobId, d.status);
+          if (ours.current.has(d.jobId)) {
+            if (TERMINAL.has(d.status)) soon();
+          } else if (running.current) soon(1000);
         }
       },
       ctl.signal,
-      soon,
+      // n.b. after a reconnect what was heard may be stale: read the jobs again
+      () => {
+        statuses.current.clear();
+        soon();
+      },
     );
     const t = setInterval(() => void reload(), 5000);
     return () => {
       ctl.abort();
       clearInterval(t);
       if (timer.current) clearTimeout(timer.current);
+      timer.current = null;
     };
   }, [id]);
 
