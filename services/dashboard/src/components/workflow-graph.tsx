@@ -68,7 +68,14 @@ export function WorkflowGraph({ workflow, jobStatus }: GraphProps) {
   };
 
   return (
-    <div class="wf-graph" data-testid="workflow-graph">
+    // n.b. focusable, so the keyboard can scroll a graph wider than the page
+    <div
+      class="wf-graph"
+      data-testid="workflow-graph"
+      role="region"
+      aria-label="Steps graph"
+      tabIndex={0}
+    >
       {node(root, 0)}
     </div>
   );
