@@ -61,7 +61,8 @@ describe('dashboard workflows view in Chromium', () => {
       name: 'nightly import',
       workflow: {
         chain: [
-          count('fetch'),
+          // n.b. a slow first step: the page is open well before anything has finished
+          count('fetch', 500),
           { name: 'split', group: [count('left'), count('right'), count('middle')] },
           { chord: { header: [count('sum a'), count('sum b')], body: count('report') } },
         ],
