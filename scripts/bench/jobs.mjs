@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Conveyor end-to-end benchmark. Talks to services started the README way (`pnpm dev`):
-// the API on API_URL (http://127.0.0.1:3000) and each service's metrics port (9100–9103).
+// the API on API_URL (http://127.0.0.1:3000) and each service's metrics port (9100–9103, or
+// from CONVEYOR_DEV_METRICS_PORT as `pnpm dev` takes it).
 //
 //   node scripts/bench/jobs.mjs demo 2000      # N demo.count {to:0} jobs
 //   node scripts/bench/jobs.mjs csv 1000000    # one data.process job over an N-row CSV upload
@@ -11,7 +12,13 @@
 import { conveyorClient, pct, runDemo, timings, watchSucceeded } from './conveyor-demo.mjs';
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
-const SERVICES = { api: 9100, mailer: 9101, processor: 9102, scheduler: 9103 };
+const METRICS_BASE = Number(process.env.CONVEYOR_DEV_METRICS_PORT ?? 9100);
+const SERVICES = {
+  api: METRICS_BASE,
+  mailer: METRICS_BASE + 1,
+  processor: METRICS_BASE + 2,
+  scheduler: METRICS_BASE + 3,
+};
 const [mode = 'demo', nArg, secondsArg] = process.argv.slice(2);
 const RATE = Number(nArg ?? 200);
 const SECONDS = Number(secondsArg ?? 10);
