@@ -39,6 +39,8 @@ step "base images (stand-ins)"
 bash scripts/containers/base-images.sh
 step "podman system service"
 start_podman_service
+# Replaced by cleanup below once the compose project exists.
+trap stop_started_podman_service EXIT
 
 images=(api mailer processor scheduler smtp-catcher)
 for name in "${images[@]}"; do
@@ -92,6 +94,8 @@ cleanup() {
     compose logs --no-color --tail=30 >&2 2>&1 || true
     [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || compose down -v --remove-orphans >/dev/null 2>&1 || true
   fi
+  # n.b. kept while the system is (CONVEYOR_E2E_KEEP=1): docker-compose needs it to stop it.
+  [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || stop_started_podman_service
   exit "$status"
 }
 trap cleanup EXIT
