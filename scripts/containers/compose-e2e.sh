@@ -27,7 +27,7 @@ mkdir -p "$WORK"
 declare -a SUMMARY=()
 step_started=$SECONDS
 step() {
-  [ -z "${current_step:-}" ] || SUMMARY+=("$(printf '%-34s %4d s' "$current_step" $((SECONDS - step_started)))")
+  [ -z "${current_step:-}" ] || SUMMARY+=("$(printf '%-38s %4d s' "$current_step" $((SECONDS - step_started)))")
   current_step="$1"
   step_started=$SECONDS
   clog "== $1"
@@ -186,6 +186,9 @@ else
   vols="$(pm volume ls -q | grep -c "^${PROJECT}_" || true)"
   [ "$left" = 0 ] && [ "$vols" = 0 ] || cdie "after down -v: $left containers, $vols volumes left"
 fi
+# The store is a cache kept between runs: untagged images (earlier builds' stages, replaced
+# stand-ins) older than two days go, so it does not grow with every change of the sources.
+pm image prune -f --filter until=48h >/dev/null || clog "pruning old untagged images failed (ignored)"
 step "done"
 
 echo
