@@ -4,14 +4,34 @@
 # MongoDB-wire server built with Maven, with Java 17 and Maven from apt if missing, the SMTP
 # catcher, Prometheus from apt), poppler-utils, Debian's chromium (the dashboard's browser
 # suite) and Schemathesis from PyPI (the API's contract test), runs `pnpm test` (build, lint, k8s/ validation, every jest suite) and stops the
-# servers it started again. With CONVEYOR_CHECK_CONTAINERS=1 (Debian, root) it then runs the
-# container checks under podman: docker-compose.yml end to end and the Testcontainers path.
-# They are not part of CI yet: they have passed by hand, not yet often enough on a loaded
-# machine to be trusted as a CI step (README, Exercising the containers without Docker).
-# Exit status: that of the first step that failed.
+# servers it started again. Then, where the machine can (root, Debian's apt), the container
+# checks under podman: docker-compose.yml end to end and the Testcontainers path, bounded by
+# CONVEYOR_CHECK_CONTAINERS_TIMEOUT seconds (1500) in all. CONVEYOR_CHECK_CONTAINERS=0 skips
+# them, =1 insists on them (README, Exercising the containers without Docker).
+# Exit status: that of the first step that failed (124: the container checks ran out of time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/env.sh
+
+# The container checks: decided up front, so a wrong value fails before the long run.
+CONTAINERS="${CONVEYOR_CHECK_CONTAINERS:-auto}"
+CONTAINERS_WHY="CONVEYOR_CHECK_CONTAINERS=0"
+case "$CONTAINERS" in
+  0 | 1) ;;
+  auto)
+    # podman runs rootful and comes from Debian's archive, as do the stand-in images.
+    if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+      CONTAINERS=1
+    else
+      CONTAINERS=0
+      CONTAINERS_WHY="they need root and Debian's apt; CONVEYOR_CHECK_CONTAINERS=1 insists"
+    fi
+    ;;
+  *)
+    echo "CONVEYOR_CHECK_CONTAINERS must be 0, 1 or auto, not '$CONTAINERS'" >&2
+    exit 2
+    ;;
+esac
 
 RUN_STARTED=$SECONDS
 PHASE_STARTED=$SECONDS
@@ -72,11 +92,26 @@ pnpm infra:up
 phase "pnpm test"
 pnpm test
 
-if [ "${CONVEYOR_CHECK_CONTAINERS:-0}" = 1 ]; then
-  phase "containers: docker-compose.yml end to end (podman)"
-  bash scripts/containers/compose-e2e.sh
+if [ "$CONTAINERS" = 1 ]; then
+  # The local servers are not needed any more: their CPU and memory go to the containers.
+  phase "pnpm infra:down (before the container checks)"
+  pnpm infra:down
+  CONTAINERS_STARTED=$SECONDS
+  CONTAINERS_BUDGET="${CONVEYOR_CHECK_CONTAINERS_TIMEOUT:-1500}"
+  # Runs a container script within what is left of the budget. On expiry timeout sends
+  # SIGTERM to the script's whole process group, whose traps take the compose project down
+  # and stop the podman service; SIGKILL follows 120 s later if they have not.
+  bounded() {
+    local left=$((CONTAINERS_BUDGET - (SECONDS - CONTAINERS_STARTED))) status=0
+    [ "$left" -gt 0 ] || { echo "containers: the ${CONTAINERS_BUDGET} s budget is used up" >&2 && return 124; }
+    timeout --kill-after=120 "$left" bash "$@" || status=$?
+    [ "$status" != 124 ] || echo "containers: $1 ran out of time (${CONTAINERS_BUDGET} s budget)" >&2
+    return "$status"
+  }
+  phase "containers: docker-compose.yml end to end (podman; budget ${CONTAINERS_BUDGET} s for both)"
+  bounded scripts/containers/compose-e2e.sh
   phase "containers: Testcontainers path (podman)"
-  bash scripts/containers/testcontainers.sh
+  bounded scripts/containers/testcontainers.sh
 else
-  phase "containers: not run here (CONVEYOR_CHECK_CONTAINERS=1 runs scripts/containers/compose-e2e.sh and testcontainers.sh)"
+  phase "containers: skipped ($CONTAINERS_WHY)"
 fi

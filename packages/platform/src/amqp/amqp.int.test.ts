@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { envelope, jobDispatch, topology, type Topology } from '@conveyor/contracts';
-import { infra, rabbitmqctl, uniqueName, waitFor } from '@conveyor/testkit';
+import { infra, uniqueName, waitFor } from '@conveyor/testkit';
 import { AmqpClient } from './client.js';
 import { declareTopology } from './topology.js';
 import { consumeEnvelopes, publishEnvelope } from './messages.js';
@@ -11,6 +11,8 @@ let url: string;
 let topo: Topology;
 let client: AmqpClient;
 const clients: AmqpClient[] = [];
+// The broker's rabbitmqctl, whichever broker infra() gave (local node or container).
+let rabbitmqctl: (args: string[]) => Promise<string>;
 
 function newClient(name: string): AmqpClient {
   const c = new AmqpClient({
@@ -30,7 +32,10 @@ const hexId = () =>
   Array.from({ length: 24 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
 
 beforeAll(async () => {
-  url = (await infra()).rabbitmqUrl;
+  const servers = await infra();
+  url = servers.rabbitmqUrl;
+  if (!servers.rabbitmqctl) throw new Error('infra() gave no rabbitmqctl for this broker');
+  rabbitmqctl = servers.rabbitmqctl;
   topo = topology(uniqueName('t'));
   client = newClient('amqp-test');
   await client.start();
