@@ -24,6 +24,10 @@ export class ApiError extends Error {
   }
 }
 
+/** What a failed call says on the page: the problem's summary, or the error's message. */
+export const errorText = (err: unknown): string =>
+  err instanceof ApiError ? err.summary : err instanceof Error ? err.message : String(err);
+
 let token: string | null = null;
 let onUnauthorized: () => void = () => undefined;
 

@@ -26,7 +26,8 @@ function View({ route, session }: { route: string; session: Session }) {
   if (section === 'jobs' && id) return <JobDetail id={id} session={session} />;
   if (section === 'jobs') return <Jobs session={session} query={new URLSearchParams(qs)} />;
   if (section === 'workflows' && id) return <WorkflowDetail id={id} />;
-  if (section === 'workflows') return <Workflows query={new URLSearchParams(qs)} />;
+  if (section === 'workflows')
+    return <Workflows session={session} query={new URLSearchParams(qs)} />;
   if (section === 'schedules' && id) return <ScheduleDetail id={id} />;
   if (section === 'schedules') return <Schedules />;
   if (section === 'queues') return <Queues session={session} />;

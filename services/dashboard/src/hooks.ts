@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { errorText } from './api';
 
 /** Loads `fn` now and every `everyMs` (0 = once), while the view is shown; `reload` loads again. */
 export function usePoll<T>(fn: () => Promise<T>, everyMs: number, deps: unknown[] = []) {
@@ -12,7 +12,7 @@ export function usePoll<T>(fn: () => Promise<T>, everyMs: number, deps: unknown[
       setData(await current.current());
       setError(null);
     } catch (err) {
-      setError(err instanceof ApiError ? err.summary : (err as Error).message);
+      setError(errorText(err));
     }
   }, []);
   useEffect(() => {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, request, type JobResource, type TimelineItem } from '../api';
+import { api, ApiError, request, type JobResource, type TimelineItem, errorText } from '../api';
 import { Json } from '../components/json';
 import { Notice } from '../components/notice';
 import { Status } from '../components/status';
@@ -79,7 +79,7 @@ export function JobDetail({ id }: { id: string; session: Session }) {
       setTimeout(() => void reload(), 600);
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }
@@ -91,7 +91,7 @@ export function JobDetail({ id }: { id: string; session: Session }) {
       go('/jobs');
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }
@@ -115,7 +115,7 @@ export function JobDetail({ id }: { id: string; session: Session }) {
       setNotice({ text: `Downloaded ${name} (${blob.size} bytes).` });
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }

@@ -1,14 +1,15 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   api,
-  ApiError,
   request,
   withQuery,
   type JobResource,
   type JobType,
   type Page,
+  errorText,
 } from '../api';
 import { Notice } from '../components/notice';
+import { Pager } from '../components/pager';
 import { Status } from '../components/status';
 import { ago, localToIso } from '../format';
 import { follow } from '../sse';
@@ -101,7 +102,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
       setPage({ ...fetched, items: fetched.items.map((j) => overlay(j, since)) });
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }
@@ -322,23 +323,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors([...cursors, page.nextCursor])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager cursors={cursors} setCursors={setCursors} nextCursor={page?.nextCursor} />
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, request, type DeadLetter, type QueueStats, type Worker } from '../api';
+import { api, request, type DeadLetter, type QueueStats, type Worker, errorText } from '../api';
 import { Notice } from '../components/notice';
 import { ago, count, dateTime, rate } from '../format';
 import { useNow, usePoll } from '../hooks';
@@ -25,7 +25,7 @@ function DeadLetters() {
       });
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }

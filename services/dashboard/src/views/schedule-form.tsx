@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, send, withQuery, type ScheduleResource } from '../api';
+import { api, ApiError, send, withQuery, type ScheduleResource, errorText } from '../api';
 import { dateTime } from '../format';
 
 interface Preview {
@@ -86,11 +86,7 @@ export function ScheduleForm({
         : await send<ScheduleResource>('POST', '/v1/schedules', body);
       onSaved(saved);
     } catch (err) {
-      setError(
-        err instanceof ApiError
-          ? [err.summary, ...err.errors.map((e) => `${e.field}: ${e.message}`)].join(' ')
-          : (err as Error).message,
-      );
+      setError(errorText(err));
     }
   }
 

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, send, type JobResource, type Page, type ScheduleResource } from '../api';
+import { api, send, type JobResource, type Page, type ScheduleResource, errorText } from '../api';
 import { Notice } from '../components/notice';
 import { dateTime } from '../format';
 import { usePoll } from '../hooks';
@@ -21,7 +21,7 @@ export function Schedules() {
       await reload();
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, send, type JobResource, type JobType } from '../api';
+import { send, type JobResource, type JobType, errorText } from '../api';
 import { go } from '../route';
 
 /** Example payloads for the submit form, by job type. */
@@ -44,7 +44,7 @@ export function SubmitJob({ types }: { types: JobType[] }) {
       const job = await send<JobResource>('POST', '/v1/jobs', { type, payload: parsed, priority });
       go(`/jobs/${job.id}`);
     } catch (err) {
-      setError(err instanceof ApiError ? err.summary : (err as Error).message);
+      setError(errorText(err));
     }
   }
 

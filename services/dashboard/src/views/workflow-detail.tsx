@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, send, type JobResource, type WorkflowResource } from '../api';
+import { api, ApiError, send, type JobResource, type WorkflowResource, errorText } from '../api';
 import { Notice } from '../components/notice';
 import { Status } from '../components/status';
 import { WorkflowGraph } from '../components/workflow-graph';
@@ -104,7 +104,7 @@ export function WorkflowDetail({ id }: { id: string }) {
       soon();
     } catch (err) {
       setNotice({
-        text: err instanceof ApiError ? err.summary : (err as Error).message,
+        text: errorText(err),
         error: true,
       });
     }

@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, withQuery, type Page, type WorkflowResource } from '../api';
+import { api, withQuery, type Page, type WorkflowResource, errorText } from '../api';
 import { Notice } from '../components/notice';
+import { Pager } from '../components/pager';
 import { Status } from '../components/status';
 import { ago, dateTime } from '../format';
+import type { Session } from '../session';
 import { follow } from '../sse';
 
 const STATUSES: WorkflowResource['status'][] = ['running', 'succeeded', 'failed', 'cancelled'];
@@ -19,7 +21,7 @@ const countsText = (counts: WorkflowResource['counts']) =>
  * The workflows table (the caller's own; an admin sees everyone's): a status filter, cursor
  * paging (a stack of cursors for "Previous"), newest first; workflow events re-read the page.
  */
-export function Workflows({ query }: { query: URLSearchParams }) {
+export function Workflows({ session, query }: { session: Session; query: URLSearchParams }) {
   const [status, setStatus] = useState(query.get('status') ?? '');
   const [applied, setApplied] = useState(status);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -37,7 +39,7 @@ export function Workflows({ query }: { query: URLSearchParams }) {
       setPage(await api<Page<WorkflowResource>>(path));
       setError(null);
     } catch (err) {
-      setError(err instanceof ApiError ? err.summary : (err as Error).message);
+      setError(errorText(err));
     }
   }
 
@@ -106,7 +108,7 @@ export function Workflows({ query }: { query: URLSearchParams }) {
             <th scope="col">Status</th>
             <th scope="col">Policy</th>
             <th scope="col">Job steps</th>
-            <th scope="col">Owner</th>
+            {session.admin && <th scope="col">Owner</th>}
             <th scope="col">Created</th>
             <th scope="col">Finished</th>
           </tr>
@@ -125,30 +127,14 @@ export function Workflows({ query }: { query: URLSearchParams }) {
               </td>
               <td>{w.policy}</td>
               <td>{countsText(w.counts)}</td>
-              <td>{w.owner}</td>
+              {session.admin && <td>{w.owner}</td>}
               <td>{ago(w.createdAt)}</td>
               <td>{dateTime(w.finishedAt)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors([...cursors, page.nextCursor])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager cursors={cursors} setCursors={setCursors} nextCursor={page?.nextCursor} />
     </section>
   );
 }
