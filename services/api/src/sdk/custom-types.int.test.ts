@@ -280,6 +280,11 @@ describe('job types of your own, run by an SDK worker', () => {
     expect(theirs.length).toBe(5);
     expect(new Set(theirs)).toEqual(new Set(['acme-other.ping']));
     expect(handledTypes(acme)).not.toContain('acme-other.ping');
+    // n.b. not even a delivery: a worker given a type it has no handler for logs it
+    const strays = [acme, otherWorker].flatMap((p) =>
+      p.lines.filter((l) => l.includes('no handler for this job type')),
+    );
+    expect(strays).toEqual([]);
   });
 
   it('take a changed schema at the next registration; jobs in flight under the old one fail at claim, not retried', async () => {
