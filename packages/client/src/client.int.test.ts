@@ -372,6 +372,8 @@ describe('ConveyorClient against a running API and processor', () => {
     const types = await client.jobTypes();
     const demo = types.find((t) => t.name === 'demo.count');
     expect(demo?.payloadSchema).toMatchObject({ type: 'object' });
+    expect(demo?.queue).toBe('processor');
+    expect(demo?.worker.live).toBe(true);
   });
 });
 

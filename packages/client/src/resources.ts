@@ -73,13 +73,28 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** A job type of the catalogue (`GET /v1/job-types`). */
+/** A job type of the catalogue (`GET /v1/job-types`), as its workers registered it. */
 export interface JobTypeInfo {
   name: string;
   description: string;
+  /** The worker group whose queues receive the type. */
+  queue: string;
   /** JSON Schema (draft 2020-12) of the payload a client sends. */
   payloadSchema: Record<string, unknown>;
-  /** Further fields the API includes (queue, defaults, workers seen, ...). */
+  /** JSON Schema of the result. */
+  resultSchema: Record<string, unknown>;
+  /** Hash of the registered schemas: two workers with different hashes disagree on the type. */
+  schemaHash: string;
+  /** What a job gets when its submission does not say (attempts, timeout, priority, backoff). */
+  defaults: Record<string, unknown>;
+  registeredAt: string;
+  /** The worker group that registered the schema. */
+  registeredBy: string;
+  /** When a worker running the type was last heard from; null if never. */
+  lastSeenAt: string | null;
+  /** Whether a worker runs the type now (heard from in the last 30 s). */
+  worker: { live: boolean; message: string; liveSchemaHashes: string[] };
+  /** Fields a newer API adds. */
   [field: string]: unknown;
 }
 

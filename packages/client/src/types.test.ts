@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
+import { defineJobType } from '@conveyor/sdk';
 import {
   ConveyorClient,
   batchItem,
@@ -49,6 +50,25 @@ describe('typing by a job type definition', () => {
         (f) => typeof f === 'function',
       ),
     ).toBe(true);
+  });
+
+  it('is typed by a definition made with the SDK’s defineJobType', () => {
+    const thumbnail = defineJobType({
+      name: 'acme.thumbnail',
+      payload: z.object({ uploadId: z.string(), width: z.int().default(320) }),
+      result: z.object({ artifactId: z.string() }),
+    });
+    const untyped = defineJobType({ name: 'acme.ping', payload: z.object({}) });
+    typeIs<Equal<PayloadInput<typeof thumbnail>, { uploadId: string; width?: number | undefined }>>(
+      true,
+    );
+    typeIs<Equal<ResultOutput<typeof thumbnail>, { artifactId: string }>>(true);
+    typeIs<Equal<ResultOutput<typeof untyped>, unknown>>(true);
+    const client = new ConveyorClient({ baseUrl: 'http://127.0.0.1:1', token: 't' });
+    // @ts-expect-error uploadId is required
+    const bad = () => client.submit(thumbnail, { width: 1 });
+    expect(typeof bad).toBe('function');
+    expect(thumbnail.name).toBe('acme.thumbnail');
   });
 
   it('refuses options with neither or both of token and getToken', () => {
