@@ -33,11 +33,15 @@ export function streamExport(ctx: Context, client: ConveyorClient, jobId: string
         } else if (event.type === 'progress') send('progress', event.data.progress);
         else if (event.type === 'lifecycle') {
           const { status, error } = event.data;
-          const rows =
-            status === 'succeeded'
-              ? (await client.get<ExportResult>(jobId)).result?.rows
-              : undefined;
-          send('status', { status, rows, error });
+          if (status !== 'succeeded') {
+            send('status', { status, error });
+            continue;
+          }
+          // n.b. a success stores the handler's last progress with the outcome, without an
+          // event of its own: read it back with the result
+          const job = await client.get<ExportResult>(jobId);
+          if (job.progress) send('progress', job.progress);
+          send('status', { status, rows: job.result?.rows, error });
         }
       }
     } catch (err) {
