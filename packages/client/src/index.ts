@@ -51,6 +51,7 @@ export {
   type CreateScheduleRequest,
   type JobStep,
   type ListJobsFilter,
+  type ListSchedulesFilter,
   type ListWorkflowsFilter,
   type ScheduleJobTemplate,
   type StepInput,

@@ -142,6 +142,14 @@ export interface WorkflowRequest {
   workflow: WorkflowStepRequest;
 }
 
+/** Paging of {@link Schedules.list}. */
+export interface ListSchedulesFilter {
+  /** Schedules per page (1–100). @default 50 */
+  pageSize?: number;
+  /** Start after this cursor. @default the newest */
+  cursor?: string;
+}
+
 /** Filter of {@link Workflows.list}. */
 export interface ListWorkflowsFilter {
   /** @default any */

@@ -1,5 +1,10 @@
 import type { JobTypeRef } from './job-type.js';
-import { wireForm, type CreateScheduleRequest, type UpdateScheduleRequest } from './requests.js';
+import {
+  wireForm,
+  type CreateScheduleRequest,
+  type ListSchedulesFilter,
+  type UpdateScheduleRequest,
+} from './requests.js';
 import type { Job, Page, Schedule, Workflow } from './resources.js';
 import type { Transport } from './transport.js';
 
@@ -19,7 +24,7 @@ export class Schedules {
 
   /** Every schedule of the caller (admins: everyone's), newest first, page by page. */
   async *list(
-    filter: { pageSize?: number; cursor?: string } = {},
+    filter: ListSchedulesFilter = {},
     opts: CallOptions = {},
   ): AsyncGenerator<Schedule, void, undefined> {
     let cursor = filter.cursor;
@@ -31,10 +36,7 @@ export class Schedules {
   }
 
   /** One page of schedules. */
-  page(
-    filter: { pageSize?: number; cursor?: string } = {},
-    opts: CallOptions = {},
-  ): Promise<Page<Schedule>> {
+  page(filter: ListSchedulesFilter = {}, opts: CallOptions = {}): Promise<Page<Schedule>> {
     return this.http.json({
       method: 'GET',
       path: '/v1/schedules',
