@@ -179,9 +179,10 @@ export class ConveyorClient {
   }
 
   /**
-   * The events of one job as they happen: first a `job` snapshot, then `lifecycle` and
-   * `progress` events; the iterator ends once the job is final. A dropped connection is
-   * re-opened and starts with a fresh snapshot. Stop early with `break` or the signal.
+   * The events of one job as they happen: a `job` snapshot and `lifecycle` and `progress`
+   * events. The API reads the snapshot after it subscribed, so an event may come before it,
+   * never one older than it after it. The iterator ends once the job is final. A dropped
+   * connection is re-opened and brings a fresh snapshot. Stop early with `break` or the signal.
    * @throws NotFoundError when there is no such job of yours
    */
   events<R = unknown>(

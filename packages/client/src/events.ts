@@ -62,7 +62,10 @@ export interface WorkflowEvent {
   data: WorkflowEventData;
 }
 
-/** The job as it is when a stream (re)connects; the events after it are newer. */
+/**
+ * The job as it is when a stream (re)connects. Read after the stream subscribed: events after
+ * it are newer; an event before it may be too.
+ */
 export interface SnapshotEvent<R = unknown> {
   type: 'job';
   job: Job<R>;
