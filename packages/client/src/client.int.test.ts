@@ -421,8 +421,13 @@ describe('ConveyorClient without a usable API', () => {
         baseUrl: limited.baseUrl,
         token: await limited.token({ sub: 'bob', email: 'bob@example.com' }),
       });
-      await c.submit(demoCount, { to: 1 });
-      const err = await c.submit(demoCount, { to: 1 }).catch((e: unknown) => e);
+      // n.b. a fixed window per clock minute: across a boundary two pass, never three
+      let err: unknown;
+      for (let i = 0; i < 3 && !(err instanceof RateLimitedError); i++)
+        err = await c.submit(demoCount, { to: 1 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(RateLimitedError);
       expect((err as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
     } finally {
