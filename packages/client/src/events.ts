@@ -233,11 +233,26 @@ function retriable(err: unknown): boolean {
   return err instanceof ConveyorNetworkError;
 }
 
-/** Calls `touch` on every chunk, so the idle watchdog sees the heartbeats. */
-async function* watch(body: AsyncIterable<Uint8Array>, touch: () => void) {
-  for await (const chunk of body) {
-    touch();
-    yield chunk;
+/**
+ * The body's chunks, calling `touch` on each so the idle watchdog sees the heartbeats. Read
+ * with a reader rather than async iteration, which not every browser offers on streams.
+ */
+async function* watch(body: ReadableStream<Uint8Array>, touch: () => void) {
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      touch();
+      yield next.value;
+    }
+  } finally {
+    // n.b. a consumer that stopped early closes the connection; a stream already broken may refuse
+    if (!done) await reader.cancel().catch(() => undefined);
   }
 }
 
