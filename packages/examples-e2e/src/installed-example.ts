@@ -15,13 +15,14 @@ export interface InstalledExample {
 }
 
 /**
- * Packs the SDK (`scripts/pack-sdk.sh`), copies `examples/<name>` into a temporary
+ * Packs the SDK (`scripts/pack-sdk.sh --verify`), copies `examples/<name>` into a temporary
  * directory outside the repository (so nothing resolves through the workspace), points its
  * `file:` dependencies at the tarballs, `npm install`s and compiles it (`npm run build`).
  */
 export async function installExample(root: string, name: string): Promise<InstalledExample> {
   const timeout = 10 * 60_000;
-  await run('bash', [join(root, 'scripts', 'pack-sdk.sh')], { cwd: root, timeout });
+  // n.b. --verify: every entry point of every tarball imports from a plain npm install too
+  await run('bash', [join(root, 'scripts', 'pack-sdk.sh'), '--verify'], { cwd: root, timeout });
   const dir = await mkdtemp(join(tmpdir(), `conveyor-example-${name}-`));
   const source = join(root, 'examples', name);
   await cp(source, dir, {
