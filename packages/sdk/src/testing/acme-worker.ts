@@ -7,8 +7,8 @@
  * `acme.echo` requires a `shout` flag). Every handled delivery logs "acme handled".
  */
 import { z } from 'zod';
-import { defineJobType, RetryableJobError } from '../index.js';
-import { createWorker, handle, type Handler } from '../worker.js';
+import { defineJobType, RetryableJobError } from '@conveyor/sdk';
+import { createWorker, handle, type Handler } from '@conveyor/sdk/worker';
 
 const v2 = process.env['ACME_SCHEMA'] === '2';
 
