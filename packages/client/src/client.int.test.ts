@@ -347,7 +347,8 @@ describe('ConveyorClient against a running API and processor', () => {
       await new Promise((r) => setTimeout(r, 100));
       wf = await client.workflows.get(submitted.id);
     }
-    expect(wf.status).toBe('succeeded');
+    // n.b. the whole resource, so a failure shows each step's state and error
+    expect(wf).toMatchObject({ status: 'succeeded' });
     expect(wf.counts['succeeded']).toBe(2);
     const last = wf.steps.filter((s) => s.kind === 'job').at(-1)!;
     expect((await client.get<{ counted: number }>(last.jobId!)).result?.counted).toBe(2);
