@@ -196,3 +196,36 @@ describe('JobRepository against the MongoDB-wire server', () => {
     expect(await repo.get(q._id.toHexString())).toBeNull();
   });
 });
+
+describe('batched claims', () => {
+  const args = (attempt: number, workerId: string) => ({
+    attempt,
+    workerId,
+    leaseToken: randomUUID(),
+    leaseMs: 30_000,
+  });
+
+  it('claim each job once across racing batches, refuse stale attempts and cancelled jobs', async () => {
+    const made = await repo.createMany(Array.from({ length: 20 }, () => job()));
+    const ids = made.map((m) => m.job._id.toHexString());
+    await repo.transition('cancelWaiting', ids[19]!, {});
+    emitted.length = 0;
+    // three workers claim all twenty at once; worker C sends attempt 2 (a stale dispatch)
+    const [a, b, c] = await Promise.all([
+      repo.claimMany(ids.map((id) => ({ id, args: args(1, 'A') }))),
+      repo.claimMany(ids.map((id) => ({ id, args: args(1, 'B') }))),
+      repo.claimMany(ids.map((id) => ({ id, args: args(2, 'C') }))),
+    ]);
+    expect(c.every((d) => d === null)).toBe(true);
+    for (let i = 0; i < 19; i++) {
+      const winners = [a[i], b[i]].filter((d) => d !== null);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]).toMatchObject({ status: 'running', attempts: 1 });
+    }
+    expect([a[19], b[19]]).toEqual([null, null]);
+    // one running event per claimed job, none for the refused
+    expect(emitted.filter((e) => e.status === 'running')).toHaveLength(19);
+    const stored = await repo.model.find({ _id: { $in: ids } }).lean();
+    expect(stored.filter((s) => s.status === 'running')).toHaveLength(19);
+  });
+});

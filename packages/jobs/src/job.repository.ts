@@ -213,6 +213,40 @@ export class JobRepository {
   }
 
   /**
+   * Claims many jobs in two round trips instead of one each: every claim is its own
+   * conditional `moveToRunning` write (fenced by its attempt, exactly as alone) in one
+   * unordered `bulkWrite`, then one read of the jobs carrying the claims' lease tokens —
+   * exactly the claims that landed, whatever else raced them. Returns, per claim, the job
+   * after it or null; publishes each `running` event.
+   */
+  async claimMany(
+    claims: readonly { id: string; args: TransitionArgs<'moveToRunning'> }[],
+  ): Promise<(JobDoc | null)[]> {
+    const valid = claims.filter((c) => isJobId(c.id));
+    if (valid.length === 0) return claims.map(() => null);
+    const now = new Date();
+    await this.jobs.bulkWrite(
+      valid.map((c) => {
+        const { filter, update } = transitionWrite('moveToRunning', oid(c.id), c.args, now);
+        return { updateOne: { filter, update } };
+      }),
+      { ordered: false },
+    );
+    const docs = await this.jobs
+      .find({
+        _id: { $in: valid.map((c) => oid(c.id)) },
+        leaseToken: { $in: valid.map((c) => c.args.leaseToken) },
+      })
+      .toArray();
+    const byToken = new Map(docs.map((d) => [d.leaseToken, d]));
+    return claims.map((c) => {
+      const doc = byToken.get(c.args.leaseToken) ?? null;
+      if (doc) this.emit(doc);
+      return doc;
+    });
+  }
+
+  /**
    * Applies a transition that emits no event to many jobs at once (one `updateMany`); returns
    * how many moved. For the batch marks of the outbox.
    */

@@ -10,6 +10,7 @@ import { classifyError, JobTimeoutError } from '../errors.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
 import { childSubmitter, jobFiles, type ContextServices } from './context.js';
+import type { ClaimBatcher } from './claim-batcher.js';
 
 export interface AttemptInput {
   jobId: string;
@@ -34,6 +35,8 @@ export interface AttemptInput {
   onClaimed: (job: JobDoc) => boolean;
   /** What the handler's `files` and `submit` act on. */
   services: ContextServices;
+  /** Claims the job (batched with the worker's other claims of the moment). */
+  claim: ClaimBatcher;
 }
 
 /** What the handler run came to, before it is recorded. */
@@ -45,7 +48,7 @@ type HandlerRun = { ok: true; result: unknown; message?: string } | { ok: false;
  * ended; the worker settles the delivery from that, in one place. A store error is thrown.
  */
 export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
-  const job = await a.repo.transition('moveToRunning', a.jobId, {
+  const job = await a.claim.claim(a.jobId, {
     attempt: a.attempt,
     workerId: a.workerId,
     leaseToken: randomUUID(),
