@@ -365,3 +365,4 @@ export async function metricValue(
 }
 
 export * from './process.js';
+export * from './local-mongo.js';
