@@ -366,3 +366,4 @@ export async function metricValue(
 
 export * from './process.js';
 export * from './local-mongo.js';
+export * from './cluster.js';
