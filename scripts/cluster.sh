@@ -54,6 +54,12 @@ use_node() {
   RMQ_DIR="$CLUSTER/node$n"
   RUN="$RMQ_DIR/run"
   LOGS="$RMQ_DIR/logs"
+}
+
+# use_node, plus the node's directories and the shared cookie, before it starts.
+prepare_node() {
+  use_node "$1"
+  [ -s "$CLUSTER/cookie" ] || die "no cluster yet: run \`pnpm cluster:up\` first"
   mkdir -p "$RUN" "$LOGS" "$RMQ_DIR/home"
   # n.b. a node of a cluster authenticates its peers (and the CLI) by the shared cookie
   if [ ! -s "$RMQ_DIR/home/.erlang.cookie" ]; then
@@ -145,7 +151,7 @@ cmd_up() {
     ensure_port_free "$RABBITMQ_PROMETHEUS_PORT" "cluster node $n prometheus" CONVEYOR_CLUSTER_PROMETHEUS_PORT
   done
   for n in "${NODES[@]}"; do
-    use_node "$n"
+    prepare_node "$n"
     start_rabbitmq
   done
   for n in 2 3; do
@@ -215,7 +221,7 @@ cluster_main() {
       ;;
     kill-node) cmd_kill_node "${1:?node number}" ;;
     start-node)
-      use_node "${1:?node number}"
+      prepare_node "${1:?node number}"
       start_rabbitmq
       ;;
     rabbitmqctl)
