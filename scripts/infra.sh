@@ -283,6 +283,7 @@ consumer_timeout = 1800000
 
 log.console = false
 log.file.level = info
+${RABBITMQ_EXTRA_CONF:-}
 EOF
 }
 
@@ -721,4 +722,5 @@ main() {
   esac
 }
 
-main "$@"
+# n.b. when sourced (scripts/cluster.sh reuses the RabbitMQ functions) only the functions are defined
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { connectMongo, mongoHealthy } from './mongo.js';
 import { AmqpClient } from './amqp/client.js';
 import { declareTopology } from './amqp/topology.js';
+import { brokerUrls } from './config.js';
 import { Lifecycle } from './lifecycle.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops-server.js';
 import { Counter } from 'prom-client';
@@ -20,6 +21,8 @@ export interface ServiceBaseConfig {
   readonly METRICS_HOST: string;
   readonly METRICS_PORT: number;
   readonly SHUTDOWN_GRACE_MS: number;
+  /** Deadline of each wait on the store in ms (see `MongoConnectOptions.timeoutMs`); default 5000. */
+  readonly STORE_TIMEOUT_MS?: number;
 }
 
 /** The shared infrastructure of a running service. */
@@ -61,7 +64,11 @@ export async function bootService(
   // n.b. OpenTelemetry spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set
   const flushTraces = initTracing(name);
 
-  const mongo = await connectMongo(config.MONGO_URL, log, { appName: `conveyor-${name}` });
+  const storeTimeoutMs = config.STORE_TIMEOUT_MS ?? 5000;
+  const mongo = await connectMongo(config.MONGO_URL, log, {
+    appName: `conveyor-${name}`,
+    timeoutMs: storeTimeoutMs,
+  });
   const amqpEvents = new Counter({
     name: 'conveyor_amqp_events_total',
     help: 'RabbitMQ client events: reconnect, blocked, stale-ack (settle skipped on a dead channel), returned',
@@ -69,7 +76,7 @@ export async function bootService(
     registers: [registry],
   });
   const amqp = new AmqpClient({
-    url: config.RABBITMQ_URL,
+    url: brokerUrls(config.RABBITMQ_URL),
     name: `conveyor-${name}-${process.pid}`,
     log,
     setup: async (ch) => {
@@ -87,7 +94,7 @@ export async function bootService(
     registry,
     log,
     checks: [
-      { name: 'mongodb', check: () => mongoHealthy(mongo) },
+      { name: 'mongodb', check: () => mongoHealthy(mongo, Math.min(2000, storeTimeoutMs)) },
       { name: 'rabbitmq', check: async () => amqp.connected },
       ...(opts.extraChecks ?? []),
     ],

@@ -365,3 +365,5 @@ export async function metricValue(
 }
 
 export * from './process.js';
+export * from './local-mongo.js';
+export * from './cluster.js';

@@ -17,7 +17,8 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-function repoRoot(): string {
+/** The repository root (the directory holding pnpm-workspace.yaml). */
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
     const up = dirname(dir);

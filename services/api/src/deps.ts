@@ -14,7 +14,7 @@ import {
 } from '@conveyor/jobs/dispatch';
 import { JobCallbacks, WebhookSecretRepository } from '@conveyor/jobs/webhooks';
 import { WorkflowEngine } from '@conveyor/jobs/workflows';
-import type { ServiceRuntime } from '@conveyor/platform';
+import { brokerUrls, type ServiceRuntime } from '@conveyor/platform';
 import type { ApiConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApiMetrics, type ApiMetrics } from './http/metrics.js';
@@ -90,7 +90,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
     brokerQueues: new BrokerQueues(
       runtime.amqp,
       runtime.topology,
-      vhostOf(config.RABBITMQ_URL),
+      vhostOf(brokerUrls(config.RABBITMQ_URL)[0]!),
       async () => [...new Set((await core.catalogue.records()).map((r) => r.entry.queue))].sort(),
       config.RABBITMQ_MANAGEMENT_URL,
     ),

@@ -234,3 +234,26 @@ describe('reconnection', () => {
     await consumer.close();
   });
 });
+
+describe('several broker addresses', () => {
+  it('connects through the next address when one does not answer, and again after a loss', async () => {
+    const live = new URL(url);
+    // n.b. port 1 refuses at once: the node of a cluster that is down
+    const c = new AmqpClient({
+      url: `amqp://guest:guest@127.0.0.1:1,${url}`,
+      name: 'amqp-test-list',
+      log,
+      setup: (ch) => declareTopology(ch, topo, { deliveryLimit: 2 }),
+      publishTimeoutMs: 5000,
+    });
+    clients.push(c);
+    await c.start();
+    expect(c.endpoint).toBe(`${live.hostname}:${live.port || '5672'}`);
+    await rabbitmqctl(['close_all_connections', 'cluster test']);
+    await waitFor(() => c.connected && c.endpoint !== null, {
+      timeoutMs: 20_000,
+      what: 'reconnected through the list',
+    });
+    await c.publish(topo.exchanges.jobs, 'demo.count', Buffer.from('{}'));
+  });
+});

@@ -12,7 +12,13 @@ import { Consumer, type ConsumerOptions, type DeliveryHandler } from './consumer
 import { PublishNackError, PublishUnconfirmedError, UnroutableError } from './errors.js';
 
 export interface AmqpClientOptions {
-  url: string;
+  /**
+   * The broker to connect to: one URL, or the URLs of a cluster's nodes (an array, or one
+   * string with commas between them). The client connects to the first that answers; when
+   * that connection is lost it tries the next node first, round the list, so it lands on a
+   * live node of the cluster.
+   */
+  url: string | readonly string[];
   /** Shown as the connection name in the RabbitMQ management UI. */
   name: string;
   log: Logger;
@@ -22,6 +28,12 @@ export interface AmqpClientOptions {
   reconnectDelayMs?: number;
   /** Longest reconnect delay in ms (default 5000). */
   maxReconnectDelayMs?: number;
+  /**
+   * How long one connection attempt (TCP, TLS, AMQP handshake) may take before the next node
+   * is tried; a node that is stopping can accept sockets without ever answering.
+   * @default 5000
+   */
+  connectTimeoutMs?: number;
   /** How long a publish waits for a connection, flow control and its confirm (default 10000 ms). */
   publishTimeoutMs?: number;
   /** Observes client events for metrics. */
@@ -54,15 +66,29 @@ export class AmqpClient extends EventEmitter {
   private seq = 0;
   private closePromise: Promise<void> | null = null;
   private readonly stop = new AbortController();
+  private readonly urls: readonly string[];
+  /** Index in `urls` of the node the next connect attempt tries first. */
+  private nextUrl = 0;
+  private current: string | null = null;
 
   constructor(private readonly opts: AmqpClientOptions) {
     super();
     this.setMaxListeners(0);
+    this.urls = (typeof opts.url === 'string' ? [opts.url] : [...opts.url])
+      .flatMap((u) => u.split(','))
+      .map((u) => u.trim())
+      .filter((u) => u !== '');
+    if (this.urls.length === 0) throw new Error('AmqpClient needs at least one broker URL');
   }
 
   /** True while a connection is open. */
   get connected(): boolean {
     return this.conn !== null;
+  }
+
+  /** `host:port` of the broker node this client is connected to, or null while disconnected. */
+  get endpoint(): string | null {
+    return this.conn && this.current ? endpointOf(this.current) : null;
   }
 
   /** Connects (retrying with backoff until it succeeds or the client is closed). */
@@ -75,15 +101,26 @@ export class AmqpClient extends EventEmitter {
     let delay = this.opts.reconnectDelayMs ?? 200;
     const max = this.opts.maxReconnectDelayMs ?? 5000;
     for (let attempt = 1; !this.closed; attempt++) {
+      // n.b. one round over every node before a pause: a cluster with one node down is
+      // reached at once through the next
+      const url = this.urls[this.nextUrl % this.urls.length]!;
       try {
-        await this.connectOnce();
+        await this.connectOnce(url);
         this.connecting = null;
         return;
       } catch (err) {
+        this.nextUrl = (this.nextUrl + 1) % this.urls.length;
+        const roundDone = attempt % this.urls.length === 0;
         this.opts.log.warn(
-          { err: errInfo(err), attempt, retryInMs: delay },
+          {
+            err: errInfo(err),
+            attempt,
+            broker: endpointOf(url),
+            ...(roundDone ? { retryInMs: delay } : {}),
+          },
           'rabbitmq connect failed',
         );
+        if (!roundDone) continue;
         await sleep(delay, this.stop.signal).catch(() => undefined);
         delay = Math.min(delay * 2, max);
       }
@@ -91,9 +128,10 @@ export class AmqpClient extends EventEmitter {
     this.connecting = null;
   }
 
-  private async connectOnce(): Promise<void> {
-    const conn = await amqp.connect(this.opts.url, {
+  private async connectOnce(url: string): Promise<void> {
+    const conn = await amqp.connect(url, {
       clientProperties: { connection_name: this.opts.name },
+      timeout: this.opts.connectTimeoutMs ?? 5000,
     });
     try {
       conn.on('error', (err: Error) =>
@@ -115,6 +153,7 @@ export class AmqpClient extends EventEmitter {
         await ch.close();
       }
       this.conn = conn;
+      this.current = url;
       this.blocked = false;
       await this.openPublisher();
       for (const c of this.consumers) await c.attach(conn);
@@ -124,7 +163,7 @@ export class AmqpClient extends EventEmitter {
       throw err;
     }
     conn.once('close', () => this.onConnectionClosed(conn));
-    this.opts.log.info({ name: this.opts.name }, 'rabbitmq connected');
+    this.opts.log.info({ name: this.opts.name, broker: endpointOf(url) }, 'rabbitmq connected');
     this.emit('connected');
   }
 
@@ -135,8 +174,13 @@ export class AmqpClient extends EventEmitter {
     this.failPending('connection closed before the broker confirmed');
     for (const c of this.consumers) c.detach();
     if (this.closed) return;
+    // n.b. the node just lost is likely down: try the next one first
+    this.nextUrl = (this.nextUrl + 1) % this.urls.length;
     this.opts.onEvent?.('reconnect');
-    this.opts.log.warn('rabbitmq connection lost; reconnecting');
+    this.opts.log.warn(
+      { broker: this.current ? endpointOf(this.current) : null },
+      'rabbitmq connection lost; reconnecting',
+    );
     this.emit('disconnected');
     void this.start();
   }
@@ -324,6 +368,16 @@ function waitEvent(emitter: EventEmitter, event: string, ms: number): Promise<vo
 export function errInfo(err: unknown): { message: string; code?: unknown } {
   if (err instanceof Error) return { message: err.message, code: (err as { code?: unknown }).code };
   return { message: String(err) };
+}
+
+/** `host:port` of a broker URL, never its credentials. */
+function endpointOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (u.protocol === 'amqps:' ? '5671' : '5672')}`;
+  } catch {
+    return '?';
+  }
 }
 
 function replyText(msg: Message): string {

@@ -82,6 +82,9 @@ const UNAVAILABLE_NAMES = new Set([
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
   'MongoPoolClearedError',
+  // STORE_TIMEOUT_MS ran out: no pooled connection in time, no answer in time
+  'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
 ]);
 
 /**
@@ -94,7 +97,8 @@ export function isUnavailable(err: unknown): boolean {
   if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
   return (
-    /client must be connected|topology is closed|connection .* closed|not connected to (rabbitmq|the broker)|channel closed/i.test(
+    // n.b. "buffering timed out": mongoose held the command while disconnected, up to STORE_TIMEOUT_MS
+    /client must be connected|topology is closed|connection .* closed|not connected to (rabbitmq|the broker)|channel closed|buffering timed out/i.test(
       message,
     ) || e.code === 'ECONNREFUSED'
   );
