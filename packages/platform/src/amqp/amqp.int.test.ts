@@ -243,7 +243,7 @@ describe('several broker addresses', () => {
       url: `amqp://guest:guest@127.0.0.1:1,${url}`,
       name: 'amqp-test-list',
       log,
-      setup: (ch) => declareTopology(ch, topo, { deliveryLimit: 2 }),
+      setup: (ch) => declareTopology(ch, topo),
       publishTimeoutMs: 5000,
     });
     clients.push(c);
