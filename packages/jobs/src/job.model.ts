@@ -69,6 +69,8 @@ export interface JobDoc {
    * its own. Absent on jobs stored before it existed.
    */
   history?: HistoryEntry[];
+  /** Stamped by a batched transition's write, to read back which writes landed. */
+  writeToken?: string;
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -124,6 +126,7 @@ const jobSchema = new Schema<JobDoc>(
     batch: { type: String, default: null },
     reactions: { type: [String], default: undefined },
     history: { type: [Schema.Types.Mixed], default: undefined },
+    writeToken: { type: String, default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );

@@ -197,7 +197,7 @@ describe('JobRepository against the MongoDB-wire server', () => {
   });
 });
 
-describe('batched claims', () => {
+describe('batched transitions', () => {
   const args = (attempt: number, workerId: string) => ({
     attempt,
     workerId,
@@ -212,9 +212,9 @@ describe('batched claims', () => {
     emitted.length = 0;
     // three workers claim all twenty at once; worker C sends attempt 2 (a stale dispatch)
     const [a, b, c] = await Promise.all([
-      repo.claimMany(ids.map((id) => ({ id, args: args(1, 'A') }))),
-      repo.claimMany(ids.map((id) => ({ id, args: args(1, 'B') }))),
-      repo.claimMany(ids.map((id) => ({ id, args: args(2, 'C') }))),
+      repo.transitionBatch(ids.map((id) => ({ name: 'moveToRunning', id, args: args(1, 'A') }))),
+      repo.transitionBatch(ids.map((id) => ({ name: 'moveToRunning', id, args: args(1, 'B') }))),
+      repo.transitionBatch(ids.map((id) => ({ name: 'moveToRunning', id, args: args(2, 'C') }))),
     ]);
     expect(c.every((d) => d === null)).toBe(true);
     for (let i = 0; i < 19; i++) {
@@ -227,5 +227,24 @@ describe('batched claims', () => {
     expect(emitted.filter((e) => e.status === 'running')).toHaveLength(19);
     const stored = await repo.model.find({ _id: { $in: ids } }).lean();
     expect(stored.filter((s) => s.status === 'running')).toHaveLength(19);
+
+    // outcomes in one batch, each fenced by its own lease: a stale token changes nothing
+    const winners = ids.slice(0, 19).map((id, i) => (a[i] ?? b[i])!);
+    emitted.length = 0;
+    const outcomes = await repo.transitionBatch([
+      ...winners.slice(0, 10).map((w) => ({
+        name: 'moveToSucceeded' as const,
+        id: w._id.toHexString(),
+        args: { leaseToken: w.leaseToken!, result: { ok: 1 } },
+      })),
+      ...winners.slice(10).map((w) => ({
+        name: 'moveToFailed' as const,
+        id: w._id.toHexString(),
+        args: { leaseToken: 'not-the-lease', error: { code: 'X', message: 'x', retryable: false } },
+      })),
+    ]);
+    expect(outcomes.slice(0, 10).map((d) => d?.status)).toEqual(Array(10).fill('succeeded'));
+    expect(outcomes.slice(10)).toEqual(Array(9).fill(null));
+    expect(emitted.map((e) => e.status)).toEqual(Array(10).fill('succeeded'));
   });
 });

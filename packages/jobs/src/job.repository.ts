@@ -40,6 +40,11 @@ export interface NewJob {
   reactions?: JobReaction[];
 }
 
+/** One transition of a {@link JobRepository.transitionBatch}. */
+export type BatchedTransition = {
+  [N in TransitionName]: { name: N; id: string; args: TransitionArgs<N> };
+}[TransitionName];
+
 export interface ListFilter {
   owner?: string;
   status?: JobStatus;
@@ -213,35 +218,34 @@ export class JobRepository {
   }
 
   /**
-   * Claims many jobs in two round trips instead of one each: every claim is its own
-   * conditional `moveToRunning` write (fenced by its attempt, exactly as alone) in one
-   * unordered `bulkWrite`, then one read of the jobs carrying the claims' lease tokens —
-   * exactly the claims that landed, whatever else raced them. Returns, per claim, the job
-   * after it or null; publishes each `running` event.
+   * Applies many transitions in two round trips instead of one each: every item is its own
+   * conditional write (its filter and fence exactly as {@link transition} builds them), all
+   * in one unordered `bulkWrite`, each also stamping a `writeToken` of its own; then one read
+   * of the jobs carrying those tokens — exactly the writes that landed, whatever raced them.
+   * Returns, per item, the job after its write or null; publishes the events as
+   * {@link transition} does.
    */
-  async claimMany(
-    claims: readonly { id: string; args: TransitionArgs<'moveToRunning'> }[],
-  ): Promise<(JobDoc | null)[]> {
-    const valid = claims.filter((c) => isJobId(c.id));
-    if (valid.length === 0) return claims.map(() => null);
+  async transitionBatch(items: readonly BatchedTransition[]): Promise<(JobDoc | null)[]> {
     const now = new Date();
-    await this.jobs.bulkWrite(
-      valid.map((c) => {
-        const { filter, update } = transitionWrite('moveToRunning', oid(c.id), c.args, now);
-        return { updateOne: { filter, update } };
-      }),
-      { ordered: false },
-    );
+    const tokens = items.map(() => randomUUID());
+    const ops = items.flatMap((it, i) => {
+      if (!isJobId(it.id)) return [];
+      const { filter, update } = transitionWrite(it.name, oid(it.id), it.args as never, now);
+      (update['$set'] as Record<string, unknown>)['writeToken'] = tokens[i];
+      return [{ updateOne: { filter, update } }];
+    });
+    if (ops.length === 0) return items.map(() => null);
+    await this.jobs.bulkWrite(ops, { ordered: false });
     const docs = await this.jobs
       .find({
-        _id: { $in: valid.map((c) => oid(c.id)) },
-        leaseToken: { $in: valid.map((c) => c.args.leaseToken) },
+        _id: { $in: items.filter((it) => isJobId(it.id)).map((it) => oid(it.id)) },
+        writeToken: { $in: tokens },
       })
       .toArray();
-    const byToken = new Map(docs.map((d) => [d.leaseToken, d]));
-    return claims.map((c) => {
-      const doc = byToken.get(c.args.leaseToken) ?? null;
-      if (doc) this.emit(doc);
+    const byToken = new Map(docs.map((d) => [d.writeToken, d]));
+    return items.map((it, i) => {
+      const doc = byToken.get(tokens[i]) ?? null;
+      if (doc && TRANSITIONS[it.name].emits) this.emit(doc);
       return doc;
     });
   }

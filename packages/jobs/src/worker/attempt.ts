@@ -10,7 +10,7 @@ import { classifyError, JobTimeoutError } from '../errors.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
 import { childSubmitter, jobFiles, type ContextServices } from './context.js';
-import type { ClaimBatcher } from './claim-batcher.js';
+import type { TransitionBatcher } from './transition-batcher.js';
 
 export interface AttemptInput {
   jobId: string;
@@ -35,8 +35,8 @@ export interface AttemptInput {
   onClaimed: (job: JobDoc) => boolean;
   /** What the handler's `files` and `submit` act on. */
   services: ContextServices;
-  /** Claims the job (batched with the worker's other claims of the moment). */
-  claim: ClaimBatcher;
+  /** Claims and outcomes, batched with the worker's other writes of the moment. */
+  writes: TransitionBatcher;
 }
 
 /** What the handler run came to, before it is recorded. */
@@ -48,7 +48,7 @@ type HandlerRun = { ok: true; result: unknown; message?: string } | { ok: false;
  * ended; the worker settles the delivery from that, in one place. A store error is thrown.
  */
 export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
-  const job = await a.claim.claim(a.jobId, {
+  const job = await a.writes.apply('moveToRunning', a.jobId, {
     attempt: a.attempt,
     workerId: a.workerId,
     leaseToken: randomUUID(),
@@ -174,14 +174,16 @@ async function record(
       log.warn('lease lost while running; outcome discarded (the job was taken over)');
       return { kind: 'lease-lost' };
     case 'shutdown': {
-      const released = await a.repo.transition('releaseToQueued', job._id, {
+      const released = await a.writes.apply('releaseToQueued', job._id.toHexString(), {
         leaseToken,
         redelivery: ackedEarly ? 'outbox' : 'broker',
       });
       return released ? { kind: 'released' } : leaseLost(log);
     }
     case 'cancel': {
-      const done = await a.repo.transition('moveRunningToCancelled', job._id, { leaseToken });
+      const done = await a.writes.apply('moveRunningToCancelled', job._id.toHexString(), {
+        leaseToken,
+      });
       return done ? { kind: 'cancelled', job: done } : leaseLost(log);
     }
     case 'timeout':
@@ -194,7 +196,7 @@ async function record(
     const info = classifyError(run.error);
     if (info.deferMs !== undefined) {
       log.info({ code: info.code, deferMs: info.deferMs }, 'attempt deferred; not spent');
-      const done = await a.repo.transition('deferToScheduled', job._id, {
+      const done = await a.writes.apply('deferToScheduled', job._id.toHexString(), {
         leaseToken,
         runAt: new Date(Date.now() + info.deferMs),
       });
@@ -209,7 +211,7 @@ async function record(
       { issues: checked.error.issues.slice(0, 3) },
       'handler result does not match its schema',
     );
-  const done = await a.repo.transition('moveToSucceeded', job._id, {
+  const done = await a.writes.apply('moveToSucceeded', job._id.toHexString(), {
     leaseToken,
     result: checked.success ? checked.data : run.result,
     ...(run.message ? { message: run.message } : {}),
@@ -233,14 +235,17 @@ async function recordFailure(
   const stored = { ...error, message: error.message.slice(0, 2000) };
   if (error.retryable && job.attempts < job.maxAttempts) {
     const delay = retryAfterMs ?? backoffDelay(job.attempts, a.backoff);
-    const done = await a.repo.transition('moveToRetry', job._id, {
+    const done = await a.writes.apply('moveToRetry', job._id.toHexString(), {
       leaseToken,
       error: stored,
       retryAt: new Date(Date.now() + delay),
     });
     return done ? { kind: 'retry', job: done } : leaseLost(a.log);
   }
-  const done = await a.repo.transition('moveToFailed', job._id, { leaseToken, error: stored });
+  const done = await a.writes.apply('moveToFailed', job._id.toHexString(), {
+    leaseToken,
+    error: stored,
+  });
   return done ? { kind: 'failed', job: done } : leaseLost(a.log);
 }
 

@@ -34,7 +34,7 @@ import type { JobEvents } from '../events.js';
 import type { BackoffOptions } from '../backoff.js';
 import type { JobTypeCatalogue } from '../catalogue/catalogue.js';
 import type { ContextServices } from './context.js';
-import { ClaimBatcher } from './claim-batcher.js';
+import { TransitionBatcher } from './transition-batcher.js';
 import { WorkerMetrics } from './metrics.js';
 import { runAttempt } from './attempt.js';
 import { PriorityBuffer } from './priority-buffer.js';
@@ -106,7 +106,7 @@ export class Worker {
   readonly entries = new Map<string, CatalogueEntry>();
   /** Queue (worker group) -> the types bound to it here. */
   readonly queues = new Map<string, string[]>();
-  private readonly claims: ClaimBatcher;
+  private readonly writes: TransitionBatcher;
 
   constructor(private readonly o: WorkerOptions) {
     this.concurrency = o.concurrency ?? 8;
@@ -124,7 +124,7 @@ export class Worker {
       this.entries.set(entry.name, entry);
       this.queues.set(entry.queue, [...(this.queues.get(entry.queue) ?? []), entry.name]);
     }
-    this.claims = new ClaimBatcher(o.repo);
+    this.writes = new TransitionBatcher(o.repo);
     this.metrics = new WorkerMetrics(o.registry, () => this.active, this.concurrency);
     this.metrics.forTypes([...this.handlers.keys()]);
   }
@@ -294,7 +294,7 @@ export class Worker {
         correlationId: env.correlationId,
         traceparent: span.traceparent,
         services: this.o.services,
-        claim: this.claims,
+        writes: this.writes,
         onClaimed: (job) => {
           this.metrics.started(job);
           // Long jobs are acked at the claim: held past the broker's consumer timeout, the

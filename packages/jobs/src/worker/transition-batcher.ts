@@ -1,0 +1,62 @@
+import type { JobDoc } from '../job.model.js';
+import type { BatchedTransition, JobRepository } from '../job.repository.js';
+import type { TransitionArgs, TransitionName } from '../transitions.js';
+
+interface Pending {
+  item: BatchedTransition;
+  resolve: (doc: JobDoc | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Groups the transitions a worker writes within one turn of the event loop — the claims and
+ * outcomes of its concurrent deliveries — into one `transitionBatch` (two round trips for the
+ * group instead of one per job), the way the fastest job queues batch their completions.
+ * Each transition keeps its own conditional write and fence: batching changes the round
+ * trips, never who wins. A lone transition goes out as one `findOneAndUpdate`.
+ */
+export class TransitionBatcher {
+  private pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly repo: JobRepository,
+    /** Most transitions in one write. @default 200 */
+    private readonly maxBatch = 200,
+  ) {}
+
+  /** Applies a transition (see the transition table): the job after it, or null when refused. */
+  apply<N extends TransitionName>(
+    name: N,
+    id: string,
+    args: TransitionArgs<N>,
+  ): Promise<JobDoc | null> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ item: { name, id, args } as BatchedTransition, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // n.b. after the deliveries already read from the socket have queued their writes
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending.splice(0, this.maxBatch);
+    if (this.pending.length > 0) this.schedule();
+    if (batch.length === 0) return;
+    const settle = (docs: (JobDoc | null)[]) => batch.forEach((p, i) => p.resolve(docs[i] ?? null));
+    const fail = (err: unknown) => batch.forEach((p) => p.reject(err));
+    if (batch.length === 1) {
+      const { item } = batch[0]!;
+      this.repo.transition(item.name, item.id, item.args as never).then((d) => settle([d]), fail);
+      return;
+    }
+    this.repo.transitionBatch(batch.map((p) => p.item)).then(settle, fail);
+  }
+}
