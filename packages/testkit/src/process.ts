@@ -33,7 +33,7 @@ function repoRoot(): string {
  * server (and, for the API, its HTTP listener) — i.e. after MongoDB and RabbitMQ checks passed.
  */
 export async function startService(
-  name: 'api' | 'processor' | 'mailer' | 'scheduler',
+  name: 'api' | 'processor' | 'mailer' | 'scheduler' | 'files',
   env: Record<string, string>,
   opts: { readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
