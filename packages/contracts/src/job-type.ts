@@ -1,11 +1,37 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Priority } from './priority.js';
-import type { WorkerService } from './topology.js';
+
+/** Retry backoff of a job type: full jitter between 0 and `min(maxMs, baseMs * 2^(n-1))`. */
+export interface BackoffDefaults {
+  /** First retry's ceiling in ms. @default the worker's `RETRY_BASE_MS` (1000) */
+  readonly baseMs?: number;
+  /** Cap of the ceiling in ms. @default the worker's `RETRY_MAX_MS` (600000) */
+  readonly maxMs?: number;
+}
+
+/** What a job of a type gets when its submission does not say. */
+export interface JobTypeDefaults {
+  /** Attempts before the job fails for good (1 = no retry). @default 3 */
+  readonly maxAttempts: number;
+  /** Per-attempt timeout in ms; the handler's signal aborts then. @default 600000 (10 min) */
+  readonly timeoutMs: number;
+  /** Priority when the submission names none. @default 'normal' */
+  readonly priority: Priority;
+  /** Retry backoff. @default the worker's settings */
+  readonly backoff?: BackoffDefaults;
+}
+
+/** The defaults a definition gets for what it leaves out. */
+export const DEFAULT_JOB_TYPE_DEFAULTS: JobTypeDefaults = Object.freeze({
+  maxAttempts: 3,
+  timeoutMs: 10 * 60_000,
+  priority: 'normal',
+});
 
 /**
- * A job type: its name (= routing key), payload and result schemas, the service whose queue
- * receives it, and its defaults. Publish / consume helpers accept only these definitions, so
- * producer and consumer cannot disagree about a job's shape.
+ * A job type: its name (= routing key), payload and result schemas, the queue that receives
+ * it, and its defaults. Publish / consume helpers accept only these definitions, so producer
+ * and consumer cannot disagree about a job's shape.
  */
 export interface JobTypeDefinition<
   N extends string = string,
@@ -16,14 +42,15 @@ export interface JobTypeDefinition<
   readonly description: string;
   readonly payload: P;
   readonly result: R;
-  readonly service: WorkerService;
-  /** Default per-attempt timeout in ms (a job's `timeoutMs` overrides it). */
-  readonly timeoutMs: number;
-  /** Default number of attempts (a job's `maxAttempts` overrides it). */
-  readonly maxAttempts: number;
+  /**
+   * The queue (worker group) whose replicas run this type. Undefined: the name of the worker
+   * that registers the type.
+   */
+  readonly queue: string | undefined;
+  readonly defaults: JobTypeDefaults;
   /**
    * The priority a payload asks for itself (email payloads carry one), used when the
-   * submission names none. @default none: `normal`
+   * submission names none. Honoured where the definition is loaded in code. @default none
    */
   readonly priorityOf?: (payload: z.infer<P>) => Priority | undefined;
   /**
@@ -40,14 +67,71 @@ export interface JobTypeDefinition<
   readonly artifactOf?: (result: z.infer<R>) => string | undefined;
 }
 
+/** What {@link defineJobType} takes: a definition whose optional parts have defaults. */
+export type JobTypeSpec<N extends string, P extends z.ZodType, R extends z.ZodType> = Omit<
+  JobTypeDefinition<N, P, R>,
+  'description' | 'result' | 'queue' | 'defaults'
+> & {
+  /** One line shown in the catalogue. @default '' */
+  readonly description?: string;
+  /** Schema of the handler's result. @default z.unknown() */
+  readonly result?: R;
+  /** See {@link JobTypeDefinition.queue}. @default the registering worker's name */
+  readonly queue?: string;
+  /** See {@link JobTypeDefaults}. */
+  readonly defaults?: Partial<JobTypeDefaults>;
+};
+
 export type PayloadOf<T extends JobTypeDefinition> = z.infer<T['payload']>;
 export type ResultOf<T extends JobTypeDefinition> = z.infer<T['result']>;
 
-export function defineJobType<N extends string, P extends z.ZodType, R extends z.ZodType>(
-  def: JobTypeDefinition<N, P, R>,
-): JobTypeDefinition<N, P, R> {
-  if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(def.name)) {
-    throw new Error(`job type name ${def.name} must be dotted lower-case words, e.g. email.send`);
+/** Job type names: dotted lower-case words, e.g. `email.send`, `acme.thumbnail`. */
+export const JOB_TYPE_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+/** Queue (worker group) names: lower-case letters, digits and `-`, e.g. `processor`. */
+export const QUEUE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Checks a job type definition and fills in its defaults; the result is frozen. */
+export function defineJobType<
+  N extends string,
+  P extends z.ZodType,
+  R extends z.ZodType = z.ZodUnknown,
+>(spec: JobTypeSpec<N, P, R>): JobTypeDefinition<N, P, R> {
+  if (!JOB_TYPE_NAME.test(spec.name)) {
+    throw new Error(
+      `job type name ${JSON.stringify(spec.name)} must be dotted lower-case words, e.g. email.send`,
+    );
   }
-  return Object.freeze({ ...def });
+  if (spec.queue !== undefined && !QUEUE_NAME.test(spec.queue)) {
+    throw new Error(
+      `queue ${JSON.stringify(spec.queue)} of ${spec.name} must be lower-case letters, digits and -`,
+    );
+  }
+  const defaults = { ...DEFAULT_JOB_TYPE_DEFAULTS, ...spec.defaults };
+  if (
+    !Number.isInteger(defaults.maxAttempts) ||
+    defaults.maxAttempts < 1 ||
+    defaults.maxAttempts > 100
+  )
+    throw new Error(`${spec.name}: defaults.maxAttempts must be an integer from 1 to 100`);
+  if (!Number.isInteger(defaults.timeoutMs) || defaults.timeoutMs < 100)
+    throw new Error(`${spec.name}: defaults.timeoutMs must be an integer of at least 100 (ms)`);
+  return Object.freeze({
+    ...spec,
+    description: spec.description ?? '',
+    result: (spec.result ?? z.unknown()) as R,
+    queue: spec.queue,
+    defaults: Object.freeze(defaults),
+  });
+}
+
+/** True for a value made by {@link defineJobType}. */
+export function isJobTypeDefinition(value: unknown): value is JobTypeDefinition {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<JobTypeDefinition>;
+  return (
+    typeof v.name === 'string' &&
+    JOB_TYPE_NAME.test(v.name) &&
+    typeof (v.payload as { safeParse?: unknown } | undefined)?.safeParse === 'function' &&
+    typeof v.defaults === 'object'
+  );
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { JobTypeDefinition } from './job-type.js';
-import { jobTypes } from './registry.js';
 
 /** JSON Schema (draft 2020-12) of what a client sends as a job type's payload. */
 export function payloadJsonSchema(def: JobTypeDefinition): Record<string, unknown> {
@@ -8,15 +7,4 @@ export function payloadJsonSchema(def: JobTypeDefinition): Record<string, unknow
     string,
     unknown
   >;
-}
-
-/** The catalogue served at `/v1/job-types`. */
-export function jobTypeCatalogue() {
-  return Object.values(jobTypes).map((t) => ({
-    name: t.name,
-    description: t.description,
-    service: t.service,
-    defaults: { timeoutMs: t.timeoutMs, maxAttempts: t.maxAttempts },
-    payloadSchema: payloadJsonSchema(t),
-  }));
 }

@@ -7,17 +7,7 @@
  */
 export const DEFAULT_PREFIX = 'conveyor';
 
-/** The services that consume job queues. */
-export const WORKER_SERVICES = ['mailer', 'processor'] as const;
-export type WorkerService = (typeof WORKER_SERVICES)[number];
-
-/** Which job routing keys each worker service's queues are bound to. */
-export const SERVICE_BINDINGS: Readonly<Record<WorkerService, readonly string[]>> = Object.freeze({
-  mailer: Object.freeze(['email.#']),
-  processor: Object.freeze(['data.#', 'report.#', 'webhook.#', 'demo.#']),
-});
-
-/** Lanes of a worker service: jobs of priority `high`/`urgent` travel in the priority lane. */
+/** Lanes of a worker group: jobs of priority `high`/`urgent` travel in the priority lane. */
 export const LANES = ['standard', 'priority'] as const;
 export type Lane = (typeof LANES)[number];
 
@@ -36,8 +26,12 @@ export interface Topology {
     readonly dlx: string;
   };
   readonly queues: {
-    /** The work queue of a service's lane. */
-    work(service: WorkerService, lane: Lane): string;
+    /**
+     * The work queue of a worker group's lane: `<prefix>.<queue>` and
+     * `<prefix>.<queue>.priority`. A group's queues are bound to exactly the job types its
+     * handlers define.
+     */
+    work(queue: string, lane: Lane): string;
     /** Poison messages: rejected, invalid, or past the delivery limit. */
     readonly dead: string;
     /** Final-state lifecycle events for completion callbacks, shared by scheduler replicas. */
@@ -66,8 +60,8 @@ export function topology(prefix: string = DEFAULT_PREFIX): Topology {
       dlx: `${prefix}.dlx`,
     }),
     queues: Object.freeze({
-      work: (service: WorkerService, lane: Lane) =>
-        lane === 'standard' ? `${prefix}.${service}` : `${prefix}.${service}.priority`,
+      work: (queue: string, lane: Lane) =>
+        lane === 'standard' ? `${prefix}.${queue}` : `${prefix}.${queue}.priority`,
       dead: `${prefix}.dead`,
       callbacks: `${prefix}.callbacks`,
       timeline: `${prefix}.timeline`,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JOB_LIMITS } from './job.js';
 import { defineMessage } from './messages.js';
 import { prioritySchema } from './priority.js';
-import { findJobType } from './registry.js';
+import { unknownTypeMessage, type JobTypeLookup } from './catalogue.js';
 
 /** A workflow's lifecycle (contract). */
 export const WORKFLOW_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -119,13 +119,18 @@ const isPrefix = (a: readonly string[], b: readonly string[]) => a.every((s, i) 
  * that the previous result fills (`input.into`): issues at that field, inside it, or on its
  * parents' absence are left for the check when the step is created with its input.
  */
-export function checkStepPayload(step: JobStepSpec, prefix: string): WorkflowIssue[] {
-  const def = findJobType(step.type);
-  if (!def) return [{ field: join(prefix, ['type']), message: `unknown job type ${step.type}` }];
-  const res = def.payload.safeParse(step.payload);
+export function checkStepPayload(
+  step: JobStepSpec,
+  prefix: string,
+  types: JobTypeLookup,
+): WorkflowIssue[] {
+  const known = types(step.type);
+  if (!known)
+    return [{ field: join(prefix, ['type']), message: unknownTypeMessage(step.type, types) }];
+  const res = known.check(step.payload);
   if (res.success) return [];
   const into = step.input?.into.split('.') ?? null;
-  const kept = res.error.issues.filter((i) => {
+  const kept = res.issues.filter((i) => {
     if (!into) return true;
     const path = i.path.map(String);
     return !(isPrefix(path, into) || isPrefix(into, path));
@@ -139,7 +144,7 @@ export function checkStepPayload(step: JobStepSpec, prefix: string): WorkflowIss
  * and the limits of {@link WORKFLOW_LIMITS}. Field names point into the body
  * (`workflow.chain.1.payload.to`).
  */
-export function parseWorkflow(body: unknown): ParsedWorkflow {
+export function parseWorkflow(body: unknown, types: JobTypeLookup): ParsedWorkflow {
   const env = submitWorkflowSchema.safeParse(body);
   if (!env.success) return { ok: false, errors: issuesOf(env.error, '') };
   const errors: WorkflowIssue[] = [];
@@ -161,7 +166,7 @@ export function parseWorkflow(body: unknown): ParsedWorkflow {
         return null;
       }
       jobSteps++;
-      const payloadIssues = checkStepPayload(parsed.data, at);
+      const payloadIssues = checkStepPayload(parsed.data, at, types);
       errors.push(...payloadIssues);
       return payloadIssues.length > 0 ? null : { kind: 'job', ...parsed.data };
     }
@@ -256,3 +261,15 @@ export const workflowLifecycleEvent = defineMessage(
 
 /** The routing key of a workflow lifecycle event. */
 export const workflowEventKey = (status: WorkflowStatus) => `workflow.${status}`;
+
+/** The job type names a workflow submission mentions (for a catalogue lookup before parsing). */
+export function typesIn(spec: unknown, depth = 0): string[] {
+  if (depth > WORKFLOW_LIMITS.depth + 2 || typeof spec !== 'object' || spec === null) return [];
+  if (Array.isArray(spec)) return spec.flatMap((s) => typesIn(s, depth + 1));
+  const node = spec as Record<string, unknown>;
+  const own = typeof node.type === 'string' ? [node.type] : [];
+  const nested = ['workflow', 'chain', 'group', 'chord', 'header', 'body'].flatMap((k) =>
+    typesIn(node[k], depth + 1),
+  );
+  return [...own, ...nested];
+}

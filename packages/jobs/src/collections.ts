@@ -13,6 +13,8 @@ export const COLLECTIONS = Object.freeze({
   jobCallbacks: 'job_callbacks',
   /** Workflows (chains, groups, chords of jobs) with their steps' states. */
   workflows: 'workflows',
+  /** The job-type catalogue: one entry per type, written by the workers that run it. */
+  jobTypes: 'job_types',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

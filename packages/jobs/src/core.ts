@@ -1,9 +1,10 @@
 import type { Connection } from 'mongoose';
-import type { Topology } from '@conveyor/contracts';
+import { builtinJobTypes, type Topology } from '@conveyor/contracts';
 import type { AmqpClient, Logger } from '@conveyor/platform';
 import { JobDispatcher } from './dispatch.js';
 import { JobEvents } from './events.js';
 import { JobRepository } from './job.repository.js';
+import { JobTypeCatalogue } from './catalogue/catalogue.js';
 
 /** What the job use cases (submit, cancel, retry) act on: the store, dispatch and events. */
 export interface JobCore {
@@ -12,6 +13,8 @@ export interface JobCore {
   readonly events: JobEvents;
   readonly amqp: AmqpClient;
   readonly topology: Topology;
+  /** The job-type catalogue (with the built-in definitions known in code). */
+  readonly catalogue: JobTypeCatalogue;
   /** Writes pending published marks and waits for events in flight (before closing). */
   flush(): Promise<void>;
 }
@@ -32,6 +35,7 @@ export function createJobCore(
 ): JobCore {
   const events = new JobEvents(deps.amqp, deps.topology, deps.log);
   const repo = new JobRepository(deps.mongo, events);
+  const catalogue = new JobTypeCatalogue(deps.mongo, { local: builtinJobTypes(), log: deps.log });
   const dispatcher = new JobDispatcher(
     deps.amqp,
     deps.topology,
@@ -45,6 +49,7 @@ export function createJobCore(
     events,
     amqp: deps.amqp,
     topology: deps.topology,
+    catalogue,
     async flush() {
       await dispatcher.flush();
       await events.flush();

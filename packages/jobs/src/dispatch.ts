@@ -4,9 +4,7 @@ import {
   LANES,
   laneOf,
   priorityRank,
-  WORKER_SERVICES,
   type Topology,
-  type WorkerService,
 } from '@conveyor/contracts';
 import {
   publishEnvelope,
@@ -122,19 +120,25 @@ export class JobDispatcher {
   }
 
   /**
-   * Worker services whose work queues (both lanes) hold no ready message: a queued job of
-   * theirs whose dispatch went out long ago has no message waiting any more.
+   * Of the worker groups `queues`, those whose work queues (both lanes) hold no ready
+   * message: a queued job of theirs whose dispatch went out long ago has no message waiting
+   * any more. A group whose queues do not exist (yet) is not idle: nothing can be routed
+   * there, and the outbox sweeper keeps its jobs.
    */
-  async idleServices(): Promise<WorkerService[]> {
-    const idle: WorkerService[] = [];
-    await this.amqp.withChannel(async (ch) => {
-      for (const service of WORKER_SERVICES) {
-        let ready = 0;
-        for (const lane of LANES)
-          ready += (await ch.checkQueue(this.topo.queues.work(service, lane))).messageCount;
-        if (ready === 0) idle.push(service);
+  async idleQueues(queues: readonly string[]): Promise<string[]> {
+    const idle: string[] = [];
+    for (const queue of queues) {
+      let ready = 0;
+      try {
+        await this.amqp.withChannel(async (ch) => {
+          for (const lane of LANES)
+            ready += (await ch.checkQueue(this.topo.queues.work(queue, lane))).messageCount;
+        });
+      } catch {
+        continue; // n.b. checkQueue of a missing queue closes its channel: not idle, skip it
       }
-    });
+      if (ready === 0) idle.push(queue);
+    }
     return idle;
   }
 

@@ -1,5 +1,6 @@
 import type { JobTypeDefinition, PayloadOf, Priority, ResultOf } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
+import type { JobFiles, SubmitChild } from './worker/context.js';
 
 /** The job as a handler sees it: its identity and its validated payload. */
 export interface RunningJob<P> {
@@ -33,7 +34,12 @@ export interface JobContext<P> {
    * throttled, and the last value is always written before the job completes.
    */
   progress(percent: number, message?: string): void;
+  /** The attempt's logger: every line carries the job id, type, attempt and trace id. */
   readonly log: Logger;
+  /** The owner's uploads and artifacts, read and written as streams. */
+  readonly files: JobFiles;
+  /** Submits a job owned by the same owner, in this job's correlation and trace. */
+  readonly submit: SubmitChild;
 }
 
 export type JobHandler<T extends JobTypeDefinition> = (

@@ -1,5 +1,5 @@
-import { jobTypesOf } from '@conveyor/contracts';
 import type { Logger } from '@conveyor/platform';
+import type { JobTypeCatalogue } from './catalogue/catalogue.js';
 import type { JobRepository } from './job.repository.js';
 import type { JobDispatcher } from './dispatch.js';
 import type { JobDoc } from './job.model.js';
@@ -14,6 +14,7 @@ export class JobHousekeeping {
     private readonly repo: JobRepository,
     private readonly dispatcher: JobDispatcher,
     private readonly log: Logger,
+    private readonly catalogue: JobTypeCatalogue,
   ) {}
 
   /**
@@ -54,8 +55,11 @@ export class JobHousekeeping {
    * a duplicate that does reach a worker is refused by the claim.
    */
   async redispatchStale(staleMs: number, batch = 1000): Promise<number> {
-    const idle = await this.dispatcher.idleServices();
-    const types = idle.flatMap((s) => jobTypesOf(s).map((t) => t.name));
+    const entries = (await this.catalogue.records()).map((r) => r.entry);
+    const idle = new Set(
+      await this.dispatcher.idleQueues([...new Set(entries.map((e) => e.queue))]),
+    );
+    const types = entries.filter((e) => idle.has(e.queue)).map((e) => e.name);
     const stale = await this.repo.queries.findStaleQueued(
       new Date(Date.now() - staleMs),
       types,

@@ -1,8 +1,9 @@
 import type { Connection } from 'mongoose';
-import { JOB_TYPE_NAMES, PRIORITIES } from '@conveyor/contracts';
+import { PRIORITIES } from '@conveyor/contracts';
 import { Counter, Gauge, type Logger, type Registry } from '@conveyor/platform';
 import { jobModel } from './job.model.js';
 import { scheduleModel } from './schedules/schedule.model.js';
+import { jobTypeModel } from './catalogue/job-type.model.js';
 
 /** Job states that still wait for work; terminal states are counted by counters instead. */
 const OPEN_STATES = ['scheduled', 'queued', 'running'] as const;
@@ -17,6 +18,8 @@ interface Snapshot {
   outboxOldest: Date | null;
   schedulesEnabled: number;
   schedulesOverdue: number;
+  /** The catalogue's types -> when a worker of the type was last heard from (or registered). */
+  typesSeen: Map<string, Date>;
 }
 
 export interface JobStateMetricsOptions {
@@ -52,6 +55,7 @@ export function registerJobStateMetrics(
   const now = opts.now ?? Date.now;
   const jobs = jobModel(conn);
   const schedules = scheduleModel(conn);
+  const jobTypes = jobTypeModel(conn);
   const registers = [registry];
   const readErrors = new Counter({
     name: 'conveyor_job_state_read_errors_total',
@@ -62,36 +66,42 @@ export function registerJobStateMetrics(
 
   async function read(): Promise<Snapshot> {
     const t = now();
-    const [groups, oldest, outbox, schedulesEnabled, schedulesOverdue] = await Promise.all([
-      jobs.aggregate<{ _id: { status: string; type: string; priority: string }; n: number }>([
-        { $match: { status: { $in: OPEN_STATES } } },
-        {
-          $group: {
-            _id: { status: '$status', type: '$type', priority: '$priority' },
-            n: { $sum: 1 },
+    const [groups, oldest, outbox, schedulesEnabled, schedulesOverdue, catalogue] =
+      await Promise.all([
+        jobs.aggregate<{ _id: { status: string; type: string; priority: string }; n: number }>([
+          { $match: { status: { $in: OPEN_STATES } } },
+          {
+            $group: {
+              _id: { status: '$status', type: '$type', priority: '$priority' },
+              n: { $sum: 1 },
+            },
           },
-        },
-      ]),
-      jobs.aggregate<{ _id: string; oldest: Date }>([
-        { $match: { status: 'queued' } },
-        { $group: { _id: '$type', oldest: { $min: '$queuedAt' } } },
-      ]),
-      jobs.aggregate<{ _id: null; n: number; oldest: Date }>([
-        {
-          $match: {
-            status: 'queued',
-            publishedAt: null,
-            queuedAt: { $lt: new Date(t - outboxGraceMs) },
+        ]),
+        jobs.aggregate<{ _id: string; oldest: Date }>([
+          { $match: { status: 'queued' } },
+          { $group: { _id: '$type', oldest: { $min: '$queuedAt' } } },
+        ]),
+        jobs.aggregate<{ _id: null; n: number; oldest: Date }>([
+          {
+            $match: {
+              status: 'queued',
+              publishedAt: null,
+              queuedAt: { $lt: new Date(t - outboxGraceMs) },
+            },
           },
-        },
-        { $group: { _id: null, n: { $sum: 1 }, oldest: { $min: '$queuedAt' } } },
-      ]),
-      schedules.countDocuments({ enabled: true }),
-      schedules.countDocuments({
-        enabled: true,
-        nextFireAt: { $lt: new Date(t - overdueAfterMs) },
-      }),
-    ]);
+          { $group: { _id: null, n: { $sum: 1 }, oldest: { $min: '$queuedAt' } } },
+        ]),
+        schedules.countDocuments({ enabled: true }),
+        schedules.countDocuments({
+          enabled: true,
+          nextFireAt: { $lt: new Date(t - overdueAfterMs) },
+        }),
+        jobTypes
+          .find({}, { _id: 1, lastSeenAt: 1, registeredAt: 1 })
+          .lean<{ _id: string; lastSeenAt: Date | null; registeredAt: Date }[]>(),
+      ]);
+    const typesSeen = new Map<string, Date>();
+    for (const c of catalogue) typesSeen.set(c._id, new Date(c.lastSeenAt ?? c.registeredAt));
     const counts = new Map<string, number>();
     for (const g of groups) counts.set(`${g._id.status}|${g._id.type}|${g._id.priority}`, g.n);
     const oldestQueued = new Map<string, Date>();
@@ -103,6 +113,7 @@ export function registerJobStateMetrics(
       outboxOldest: outbox[0]?.oldest ? new Date(outbox[0].oldest) : null,
       schedulesEnabled,
       schedulesOverdue,
+      typesSeen,
     };
   }
 
@@ -120,7 +131,7 @@ export function registerJobStateMetrics(
     }
   }
 
-  const types = (s: Snapshot) => new Set<string>([...JOB_TYPE_NAMES, ...s.oldestQueued.keys()]);
+  const types = (s: Snapshot) => new Set<string>([...s.typesSeen.keys(), ...s.oldestQueued.keys()]);
 
   new Gauge({
     name: 'conveyor_jobs',
@@ -132,7 +143,7 @@ export function registerJobStateMetrics(
       if (!s) return;
       const seen = new Set<string>(s.counts.keys());
       for (const status of OPEN_STATES)
-        for (const type of JOB_TYPE_NAMES)
+        for (const type of s.typesSeen.keys())
           for (const priority of PRIORITIES) seen.add(`${status}|${type}|${priority}`);
       for (const key of seen) {
         const [status, type, priority] = key.split('|') as [string, string, string];
@@ -152,6 +163,18 @@ export function registerJobStateMetrics(
         const oldest = s.oldestQueued.get(type);
         this.set({ type }, oldest ? Math.max(0, (now() - oldest.getTime()) / 1000) : 0);
       }
+    },
+  });
+  new Gauge({
+    name: 'conveyor_job_type_last_seen_age_seconds',
+    help: 'Seconds since a worker running the type was last heard from (since registration when none ever was), by type; read from the catalogue',
+    labelNames: ['type'],
+    registers,
+    async collect() {
+      const s = await snapshot();
+      if (!s) return;
+      for (const [type, at] of s.typesSeen)
+        this.set({ type }, Math.max(0, (now() - at.getTime()) / 1000));
     },
   });
   new Gauge({

@@ -50,6 +50,8 @@ export async function bootService(
     log?: Logger;
     /** How long a publish may wait for the broker (default 10000 ms); see AmqpClientOptions. */
     publishTimeoutMs?: number;
+    /** Declares more topology after the shared one, on every (re)connect. @default none */
+    declare?: (ch: Parameters<typeof declareTopology>[0]) => Promise<void>;
   } = {},
 ): Promise<ServiceRuntime> {
   const log = opts.log ?? createLogger(name, config.LOG_LEVEL);
@@ -70,7 +72,10 @@ export async function bootService(
     url: config.RABBITMQ_URL,
     name: `conveyor-${name}-${process.pid}`,
     log,
-    setup: (ch) => declareTopology(ch, topo),
+    setup: async (ch) => {
+      await declareTopology(ch, topo);
+      if (opts.declare) await opts.declare(ch);
+    },
     onEvent: (event) => amqpEvents.inc({ event }),
     ...(opts.publishTimeoutMs !== undefined ? { publishTimeoutMs: opts.publishTimeoutMs } : {}),
   });

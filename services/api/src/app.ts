@@ -3,6 +3,7 @@ import { koaBody } from 'koa-body';
 import { authenticate } from './auth/middleware.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
 import { registerDashboard } from './dashboard/register.js';
+import type { JobTypeCatalogue } from '@conveyor/jobs/store';
 import type { ApiDeps } from './deps.js';
 import { allEventRoutes, jobEventRoutes } from './events/routes.js';
 import { problemMiddleware } from './http/errors.js';
@@ -84,14 +85,17 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     ...webhookSecretRoutes(deps),
     ...workflowRoutes(deps, limiter),
   ];
-  const documentation = docRoutes(routes);
+  const documentation = docRoutes(routes, deps.core.catalogue);
   mountRoutes(app, [...documentation, ...routes], authenticate(verifier));
   return app;
 }
 
-/** `/openapi.json` (generated from the route table, documented in itself) and `/docs`. */
-function docRoutes(routes: AnyRoute[]): AnyRoute[] {
-  let openapi = '';
+/**
+ * `/openapi.json` (generated from the route table, documented in itself, with the payload
+ * schema of every type in the catalogue: rebuilt when the catalogue changes) and `/docs`.
+ */
+function docRoutes(routes: AnyRoute[], catalogue: JobTypeCatalogue): AnyRoute[] {
+  let openapi = { key: '', text: '' };
   const spec = route({
     method: 'get',
     path: '/openapi.json',
@@ -99,9 +103,13 @@ function docRoutes(routes: AnyRoute[]): AnyRoute[] {
     summary: 'This OpenAPI 3.1 document',
     auth: 'none',
     responses: { 200: { description: 'The document', schema: { type: 'object' } } },
-    handler: (ctx) => {
+    handler: async (ctx) => {
+      const entries = (await catalogue.records()).map((r) => r.entry);
+      const key = entries.map((e) => `${e.name}:${e.schemaHash}`).join(',');
+      if (key !== openapi.key)
+        openapi = { key, text: JSON.stringify(openApiDocument([spec, docs, ...routes], entries)) };
       ctx.type = 'application/json';
-      ctx.body = openapi;
+      ctx.body = openapi.text;
     },
   });
   const docs = route({
@@ -118,6 +126,5 @@ function docRoutes(routes: AnyRoute[]): AnyRoute[] {
       ctx.body = DOCS_PAGE;
     },
   });
-  openapi = JSON.stringify(openApiDocument([spec, docs, ...routes]));
   return [spec, docs];
 }

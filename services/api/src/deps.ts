@@ -1,4 +1,11 @@
-import { BUCKETS, FileStore, ScheduleRepository, type JobRepository } from '@conveyor/jobs/store';
+import { builtinJobTypes } from '@conveyor/contracts';
+import {
+  BUCKETS,
+  FileStore,
+  ScheduleRepository,
+  SEED_REGISTRANT,
+  type JobRepository,
+} from '@conveyor/jobs/store';
 import {
   createJobCore,
   type JobCore,
@@ -49,6 +56,8 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   const core = createJobCore(runtime, { markDelayMs: 500 });
   const { repo } = core;
   await repo.ensureIndexes();
+  // n.b. the built-in types are submittable before their workers first start
+  await core.catalogue.seed(builtinJobTypes(), SEED_REGISTRANT);
   await ensureSearchIndexes(runtime.mongo);
   const schedules = new ScheduleRepository(runtime.mongo);
   await schedules.ensureIndexes();
@@ -81,6 +90,7 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
       runtime.amqp,
       runtime.topology,
       vhostOf(config.RABBITMQ_URL),
+      async () => [...new Set((await core.catalogue.records()).map((r) => r.entry.queue))].sort(),
       config.RABBITMQ_MANAGEMENT_URL,
     ),
     workflows,

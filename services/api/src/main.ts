@@ -1,3 +1,5 @@
+import { topology } from '@conveyor/contracts';
+import { declareBuiltinQueues } from '@conveyor/jobs/store';
 import { ConfigError, bootService, closeRuntime } from '@conveyor/platform';
 import { createApp } from './app.js';
 import { apiConfig } from './config.js';
@@ -9,7 +11,11 @@ async function main(): Promise<void> {
   const config = apiConfig();
   // n.b. a submit waits at most 2 s for the broker; an unconfirmed job stays accepted and the
   // scheduler's outbox sweeper publishes it, so clients are not held up by a broker outage.
-  const rt = await bootService('api', config, { publishTimeoutMs: 2000 });
+  const rt = await bootService('api', config, {
+    publishTimeoutMs: 2000,
+    // n.b. the built-in types' queues exist from the start, so their jobs wait for a worker
+    declare: (ch) => declareBuiltinQueues(ch, topology(config.CONVEYOR_PREFIX)),
+  });
   const deps = await createApiDeps(rt, config);
   const app = createApp(deps, { isDraining: () => rt.lifecycle.isClosing });
   const http = await startHttpServer(app, config.PORT);

@@ -1,5 +1,5 @@
-import { FileStore, JobRepository, startWorkerService } from '@conveyor/jobs';
-import { ConfigError } from '@conveyor/platform';
+import { FileStore, JobRepository } from '@conveyor/jobs';
+import { createWorker, ConfigError } from '@conveyor/sdk/worker';
 import { mailerConfig } from './config.js';
 import { MailConfigError } from './mail/config.js';
 import { createMailTransport } from './mail/transport.js';
@@ -8,15 +8,15 @@ import { createMailerMetrics } from './metrics.js';
 import { DeliveryRepository } from './deliveries/delivery.repository.js';
 import { mailerHandlers } from './handlers/index.js';
 
-/** The mailer service: `email.*` jobs over a pooled SMTP transport. */
+/** The mailer service: `email.*` jobs over a pooled SMTP transport, a worker on the SDK. */
 async function main(): Promise<void> {
   const config = mailerConfig();
   const transport = createMailTransport(config.mail);
   const smtpCheck = createSmtpCheck(transport);
-  const svc = await startWorkerService({
-    service: 'mailer',
-    config: config.service,
-    extraChecks: [
+  const worker = await createWorker({
+    name: 'mailer',
+    metricsPort: 9101,
+    readinessChecks: [
       {
         name: 'smtp',
         check: () =>
@@ -26,26 +26,26 @@ async function main(): Promise<void> {
           ),
       },
     ],
-    handlers: async (rt) => {
-      const deliveries = new DeliveryRepository(rt.mongo);
+    handlers: async ({ mongo, registry }) => {
+      const deliveries = new DeliveryRepository(mongo);
       await deliveries.ensureIndexes();
-      const jobs = new JobRepository(rt.mongo);
+      const jobs = new JobRepository(mongo);
       return mailerHandlers({
         transport,
         deliveries,
         countJobs: (owner, since) => jobs.queries.digestCounts(owner, since),
         config: config.mail,
-        metrics: createMailerMetrics(rt.registry),
+        metrics: createMailerMetrics(registry),
         attachments: {
           jobs,
-          artifacts: new FileStore(rt.mongo, 'artifacts'),
+          artifacts: new FileStore(mongo, 'artifacts'),
           limitBytes: config.mail.attachmentLimitBytes,
         },
       });
     },
-    closeHandlers: () => transport.close(),
+    onClose: async () => transport.close(),
   });
-  svc.runtime.lifecycle.handleSignals();
+  worker.handleSignals();
 }
 
 main().catch((err: unknown) => {

@@ -1,32 +1,28 @@
-import { FileStore, startWorkerService } from '@conveyor/jobs';
-import { createJobCore, type JobCore } from '@conveyor/jobs/dispatch';
+import { FileStore } from '@conveyor/jobs';
+import { JobRepository } from '@conveyor/jobs/store';
 import { WebhookSecretRepository } from '@conveyor/jobs/webhooks';
-import { ConfigError } from '@conveyor/platform';
+import { createWorker, ConfigError } from '@conveyor/sdk/worker';
 import { processorConfig } from './config.js';
 import { processorHandlers } from './handlers/index.js';
 import { AddressPolicy } from './webhooks/address-policy.js';
 import { DestinationLimiter } from './webhooks/destination-limiter.js';
 import { createProcessorMetrics } from './metrics.js';
 
-/** The processor service: data, report, webhook and demo jobs. */
+/** The processor service: data, report, webhook and demo jobs, a worker on the SDK. */
 async function main(): Promise<void> {
   const config = processorConfig();
-  let core: JobCore | null = null;
-  const svc = await startWorkerService({
-    service: 'processor',
-    config,
-    handlers: (rt) => {
-      // n.b. reports that mail themselves submit an email.send job
-      core = createJobCore(rt);
-      const metrics = createProcessorMetrics(rt.registry);
+  const worker = await createWorker({
+    name: 'processor',
+    metricsPort: 9102,
+    handlers: ({ mongo, registry }) => {
+      const metrics = createProcessorMetrics(registry);
       return processorHandlers({
-        uploads: new FileStore(rt.mongo, 'uploads'),
-        artifacts: new FileStore(rt.mongo, 'artifacts'),
-        jobs: core.repo,
+        uploads: new FileStore(mongo, 'uploads'),
+        artifacts: new FileStore(mongo, 'artifacts'),
+        jobs: new JobRepository(mongo),
         metrics,
-        core,
         webhooks: {
-          secrets: new WebhookSecretRepository(rt.mongo),
+          secrets: new WebhookSecretRepository(mongo),
           policy: new AddressPolicy(config.WEBHOOK_ALLOW_CIDRS),
           limiter: new DestinationLimiter(config.WEBHOOK_DESTINATION_CONCURRENCY),
           maxRetryAfterMs: config.WEBHOOK_MAX_RETRY_AFTER_MS,
@@ -35,11 +31,8 @@ async function main(): Promise<void> {
         },
       });
     },
-    closeHandlers: async () => {
-      await core?.flush();
-    },
   });
-  svc.runtime.lifecycle.handleSignals();
+  worker.handleSignals();
 }
 
 main().catch((err: unknown) => {

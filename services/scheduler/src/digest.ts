@@ -24,8 +24,8 @@ export async function queueDigests(core: JobCore, fireAt: Date): Promise<number>
       priority: 'low',
       owner,
       ownerEmail: email,
-      maxAttempts: emailDigest.maxAttempts,
-      timeoutMs: emailDigest.timeoutMs,
+      maxAttempts: emailDigest.defaults.maxAttempts,
+      timeoutMs: emailDigest.defaults.timeoutMs,
       runAt: fireAt,
       idempotencyKey: `digest:${owner}:${fireAt.toISOString()}`,
     });

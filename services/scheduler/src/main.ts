@@ -1,8 +1,11 @@
+import { builtinJobTypes, topology } from '@conveyor/contracts';
 import {
   BUCKETS,
+  declareBuiltinQueues,
   FileStore,
   registerJobStateMetrics,
   ScheduleRepository,
+  SEED_REGISTRANT,
 } from '@conveyor/jobs/store';
 import { createJobCore, JobHousekeeping, ScheduleFirer } from '@conveyor/jobs/dispatch';
 import { JobCallbacks } from '@conveyor/jobs/webhooks';
@@ -27,14 +30,18 @@ import { startReaper } from './reaper.js';
  */
 async function main(): Promise<void> {
   const config = schedulerConfig();
-  const rt = await bootService('scheduler', config);
+  // n.b. the built-in types' queues exist from the start, so their jobs wait for a worker
+  const rt = await bootService('scheduler', config, {
+    declare: (ch) => declareBuiltinQueues(ch, topology(config.CONVEYOR_PREFIX)),
+  });
   const { log } = rt;
   const core = createJobCore(rt);
   const { repo: jobs, dispatcher } = core;
   const schedules = new ScheduleRepository(rt.mongo);
   await jobs.ensureIndexes();
   await schedules.ensureIndexes();
-  const housekeeping = new JobHousekeeping(jobs, dispatcher, log);
+  await core.catalogue.seed(builtinJobTypes(), SEED_REGISTRANT);
+  const housekeeping = new JobHousekeeping(jobs, dispatcher, log, core.catalogue);
   const metrics = schedulerMetrics(rt.registry);
   // n.b. fleet-wide gauges (queue depth and age, outbox, overdue schedules) come from the
   // store, registered here only: with N replicas dashboards take `max`, not `sum`

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseWorkflow, type StepSpec } from '@conveyor/contracts';
+import {
+  builtinJobTypes,
+  definitionLookup,
+  parseWorkflow,
+  type StepSpec,
+} from '@conveyor/contracts';
 import { WorkflowEngine } from '@conveyor/jobs/workflows';
 import { startHarness, type Harness } from './test-harness.js';
 
@@ -18,7 +23,7 @@ afterAll(async () => h?.teardown());
 
 const count = (name: string) => ({ name, type: 'demo.count', payload: { to: 1 } });
 function tree(workflow: unknown): StepSpec {
-  const parsed = parseWorkflow({ workflow });
+  const parsed = parseWorkflow({ workflow }, definitionLookup(builtinJobTypes()));
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   return parsed.root;
 }

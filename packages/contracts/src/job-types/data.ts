@@ -136,9 +136,8 @@ export const dataProcess = defineJobType({
   name: 'data.process',
   description:
     'Cleans, filters, projects, aggregates, sorts, limits or analyzes records into json/ndjson/csv/xml.',
-  service: 'processor',
-  timeoutMs: 30 * 60_000,
-  maxAttempts: 3,
+  queue: 'processor',
+  defaults: { timeoutMs: 30 * 60_000, maxAttempts: 3 },
   payload: dataProcessPayload,
   result: dataProcessResult,
   uploadsOf: (p) =>

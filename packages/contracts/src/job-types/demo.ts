@@ -5,9 +5,8 @@ import { defineJobType } from '../job-type.js';
 export const demoCount = defineJobType({
   name: 'demo.count',
   description: 'Counts to `to`, waiting `delayMs` between steps and reporting progress.',
-  service: 'processor',
-  timeoutMs: 10 * 60_000,
-  maxAttempts: 3,
+  queue: 'processor',
+  defaults: { timeoutMs: 10 * 60_000, maxAttempts: 3 },
   payload: z.strictObject({
     to: z.int().min(0).max(1_000_000),
     delayMs: z.int().min(0).max(60_000).default(0),

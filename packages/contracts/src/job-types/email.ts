@@ -72,9 +72,8 @@ export const emailSendPayload = z
 export const emailSend = defineJobType({
   name: 'email.send',
   description: 'Sends one email with the given subject and text and/or HTML body.',
-  service: 'mailer',
-  timeoutMs: 60_000,
-  maxAttempts: 8,
+  queue: 'mailer',
+  defaults: { timeoutMs: 60_000, maxAttempts: 8 },
   payload: emailSendPayload,
   result: emailResultSchema,
   priorityOf: (p) => p.priority,
@@ -150,9 +149,8 @@ export const emailTemplate = defineJobType({
   name: 'email.template',
   description:
     'Renders a named template (welcome, password-reset, notification, digest) and sends it.',
-  service: 'mailer',
-  timeoutMs: 60_000,
-  maxAttempts: 8,
+  queue: 'mailer',
+  defaults: { timeoutMs: 60_000, maxAttempts: 8 },
   payload: emailTemplatePayload,
   result: emailResultSchema,
   priorityOf: (p) => p.priority,
@@ -162,9 +160,8 @@ export const emailTemplate = defineJobType({
 export const emailDigest = defineJobType({
   name: 'email.digest',
   description: "Summarises an owner's pending and failed jobs and mails it to their address.",
-  service: 'mailer',
-  timeoutMs: 120_000,
-  maxAttempts: 5,
+  queue: 'mailer',
+  defaults: { timeoutMs: 120_000, maxAttempts: 5 },
   payload: z.strictObject({
     owner: z.string().min(1).max(200),
     to: emailAddressSchema,

@@ -72,9 +72,8 @@ export const reportGenerate = defineJobType({
   name: 'report.generate',
   description:
     "Builds a PDF report (summary figures, table, bar or line chart) from a data.process artifact or the owner's job statistics; optional CSV and email.",
-  service: 'processor',
-  timeoutMs: 10 * 60_000,
-  maxAttempts: 3,
+  queue: 'processor',
+  defaults: { timeoutMs: 10 * 60_000, maxAttempts: 3 },
   payload: reportGeneratePayload.refine((p) => !('jobId' in p.source) || p.chart !== undefined, {
     message: 'a report of a data.process job needs a chart {x, y?}',
     path: ['chart'],

@@ -88,9 +88,8 @@ export const webhookDeliver = defineJobType({
   description:
     "POSTs a JSON body signed with the owner's webhook secret (Standard Webhooks headers); " +
     'retries on 5xx, timeouts and connection errors, honours Retry-After on 429/503.',
-  service: 'processor',
-  timeoutMs: 120_000,
-  maxAttempts: 8,
+  queue: 'processor',
+  defaults: { timeoutMs: 120_000, maxAttempts: 8 },
   payload: webhookDeliverPayload,
   result: webhookDeliverResult,
 });

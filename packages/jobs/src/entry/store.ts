@@ -13,3 +13,7 @@ export * from '../schedules/schedule.model.js';
 export * from '../schedules/schedule.repository.js';
 export * from '../schedules/schedule.resource.js';
 export * from '../job-state.metrics.js';
+export * from '../catalogue/job-type.model.js';
+export * from '../catalogue/catalogue.js';
+export * from '../catalogue/builtin-queues.js';
+export * from '../artifact-of.js';

@@ -6,3 +6,4 @@ export * from '../worker/metrics.js';
 export * from '../worker/outcome.js';
 export * from '../worker/service.js';
 export * from '../worker/worker.js';
+export * from '../worker/context.js';

@@ -1,5 +1,5 @@
 import type { CronTime } from 'cron';
-import { findJobType, parseWorkflow } from '@conveyor/contracts';
+import { DEFAULT_JOB_TYPE_DEFAULTS, parseWorkflow, typesIn } from '@conveyor/contracts';
 import { SpanKind, startSpan, type Logger } from '@conveyor/platform';
 import type { JobCore } from '../core.js';
 import type { JobDoc } from '../job.model.js';
@@ -181,7 +181,8 @@ export class ScheduleFirer {
    */
   async submit(s: ScheduleDoc, fireAt: Date, key: string, parent?: string | null): Promise<Fired> {
     if (s.workflowTemplate) {
-      const parsed = parseWorkflow(JSON.parse(s.workflowTemplate.spec) as unknown);
+      const spec = JSON.parse(s.workflowTemplate.spec) as unknown;
+      const parsed = parseWorkflow(spec, await this.core.catalogue.lookup(typesIn(spec)));
       if (!parsed.ok) throw new InvalidWorkflowTemplateError(parsed.errors);
       const { workflow, created } = await this.workflows.createOnce({
         root: parsed.root,
@@ -196,7 +197,7 @@ export class ScheduleFirer {
     }
     const t = s.jobTemplate;
     if (!t) throw new Error(`schedule ${s._id.toHexString()} has neither a job nor a workflow`);
-    const def = findJobType(t.type);
+    const def = (await this.core.catalogue.lookup([t.type]))(t.type)?.entry.defaults;
     // n.b. a job fire is a span, `fire <type>`: the root of a trace of its own for a cron fire,
     // a child of the trigger request for a manual one; the job continues that trace (its
     // publish, consume and run spans descend from it). A fire another replica already
@@ -217,8 +218,8 @@ export class ScheduleFirer {
         priority: t.priority,
         owner: s.owner,
         ownerEmail: s.ownerEmail,
-        maxAttempts: t.maxAttempts ?? def?.maxAttempts ?? 3,
-        timeoutMs: t.timeoutMs ?? def?.timeoutMs ?? 60_000,
+        maxAttempts: t.maxAttempts ?? def?.maxAttempts ?? DEFAULT_JOB_TYPE_DEFAULTS.maxAttempts,
+        timeoutMs: t.timeoutMs ?? def?.timeoutMs ?? DEFAULT_JOB_TYPE_DEFAULTS.timeoutMs,
         runAt: fireAt,
         idempotencyKey: key,
         scheduleId: s._id.toHexString(),

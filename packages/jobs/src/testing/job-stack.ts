@@ -1,12 +1,5 @@
 import type { Connection } from 'mongoose';
-import {
-  LANES,
-  topology,
-  WORKER_SERVICES,
-  type Lane,
-  type Topology,
-  type WorkerService,
-} from '@conveyor/contracts';
+import { builtinJobTypes, LANES, topology, type Lane, type Topology } from '@conveyor/contracts';
 import {
   AmqpClient,
   connectMongo,
@@ -19,6 +12,10 @@ import type { JobRepository, NewJob } from '../job.repository.js';
 import type { JobDispatcher } from '../dispatch.js';
 import { createJobCore, type JobCore } from '../core.js';
 import { JobHousekeeping } from '../housekeeping.js';
+import type { JobContext } from '../handler.js';
+import { PermanentJobError } from '../errors.js';
+import { declareBuiltinQueues } from '../catalogue/builtin-queues.js';
+import { SEED_REGISTRANT } from '../catalogue/catalogue.js';
 
 /**
  * The job side of Conveyor against the real test servers, on a unique AMQP prefix and
@@ -38,7 +35,8 @@ export interface JobStack {
   readonly dispatcher: JobDispatcher;
   readonly housekeeping: JobHousekeeping;
   /** Messages waiting in a work queue. */
-  queueDepth(service: WorkerService, lane?: Lane): Promise<number>;
+  /** Messages waiting in a worker group's work queue. */
+  queueDepth(queue: string, lane?: Lane): Promise<number>;
   /** Deletes the stack's queues and exchanges, drops its database, closes connections. */
   teardown(): Promise<void>;
 }
@@ -72,12 +70,16 @@ export async function startJobStack(
     url: rabbitmqUrl,
     name: `test-${prefix}`,
     log,
-    setup: (ch) => declareTopology(ch, topo),
+    setup: async (ch) => {
+      await declareTopology(ch, topo);
+      await declareBuiltinQueues(ch, topo);
+    },
   });
   await amqp.start();
   const core = createJobCore({ mongo: conn, amqp, topology: topo, log });
   const { repo, dispatcher } = core;
   await repo.ensureIndexes();
+  await core.catalogue.seed(builtinJobTypes(), SEED_REGISTRANT);
   return {
     env: { RABBITMQ_URL: rabbitmqUrl, MONGO_URL: dbUrl, CONVEYOR_PREFIX: prefix },
     conn,
@@ -87,16 +89,18 @@ export async function startJobStack(
     core,
     repo,
     dispatcher,
-    housekeeping: new JobHousekeeping(repo, dispatcher, log),
-    queueDepth: (service, lane = 'standard') =>
+    housekeeping: new JobHousekeeping(repo, dispatcher, log, core.catalogue),
+    queueDepth: (queue, lane = 'standard') =>
       amqp.withChannel(
-        async (ch) => (await ch.checkQueue(topo.queues.work(service, lane))).messageCount,
+        async (ch) => (await ch.checkQueue(topo.queues.work(queue, lane))).messageCount,
       ),
     async teardown() {
       await core.flush();
+      core.catalogue.invalidate();
+      const groups = new Set((await core.catalogue.records()).map((r) => r.entry.queue));
       await amqp.withChannel(async (ch) => {
-        for (const service of WORKER_SERVICES)
-          for (const lane of LANES) await ch.deleteQueue(topo.queues.work(service, lane));
+        for (const group of groups)
+          for (const lane of LANES) await ch.deleteQueue(topo.queues.work(group, lane));
         await ch.deleteQueue(topo.queues.dead);
         await ch.deleteQueue(topo.queues.callbacks);
         await ch.deleteQueue(topo.queues.workflows);
@@ -106,5 +110,18 @@ export async function startJobStack(
       await conn.dropDatabase();
       await conn.close();
     },
+  };
+}
+
+/**
+ * `files` and `submit` for a handler context built by hand in a test that calls a handler
+ * directly: each throws, saying the test gave it no store.
+ */
+export function inertContext(): Pick<JobContext<unknown>, 'files' | 'submit'> {
+  const absent = (what: string) => () =>
+    Promise.reject(new PermanentJobError(`${what} is not available in this test`, 'NOT_IN_TEST'));
+  return {
+    files: { open: absent('ctx.files'), write: absent('ctx.files') },
+    submit: absent('ctx.submit'),
   };
 }

@@ -9,6 +9,7 @@ import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { classifyError, JobTimeoutError } from '../errors.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
+import { childSubmitter, jobFiles, type ContextServices } from './context.js';
 
 export interface AttemptInput {
   jobId: string;
@@ -31,6 +32,8 @@ export interface AttemptInput {
    * jobs, see the consumer timeout), in which case the attempt is guarded by its lease alone.
    */
   onClaimed: (job: JobDoc) => boolean;
+  /** What the handler's `files` and `submit` act on. */
+  services: ContextServices;
 }
 
 /** What the handler run came to, before it is recorded. */
@@ -124,6 +127,8 @@ async function runHandler(
     signal: abort.signal,
     progress: (percent, message) => progress.report(percent, message),
     log,
+    files: jobFiles(a.services, job),
+    submit: childSubmitter(a.services, job, span.traceparent),
   };
   let run: HandlerRun;
   try {

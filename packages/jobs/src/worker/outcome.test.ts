@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { AttemptAbort, settlementOf, type AttemptOutcome } from './outcome.js';
 
 describe('settlementOf', () => {
-  it('acks every recorded outcome, requeues releases, dead-letters unknown types', () => {
+  it('acks every recorded outcome, requeues releases and unknown types (for a replica that has them)', () => {
     const job = {} as never;
     const acked: AttemptOutcome[] = [
       { kind: 'rejected' },
@@ -14,7 +14,7 @@ describe('settlementOf', () => {
     ];
     for (const o of acked) expect(settlementOf(o, 0)).toEqual({ action: 'ack' });
     expect(settlementOf({ kind: 'released' }, 0)).toEqual({ action: 'requeue', pauseMs: 0 });
-    expect(settlementOf({ kind: 'no-handler' }, 0)).toEqual({ action: 'dead-letter' });
+    expect(settlementOf({ kind: 'no-handler' }, 0)).toEqual({ action: 'requeue', pauseMs: 2000 });
   });
 
   it('holds a message longer with each delivery while the store fails, up to 10 s', () => {

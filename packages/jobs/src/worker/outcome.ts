@@ -39,7 +39,7 @@ export type AttemptOutcome =
   | { kind: 'released' }
   /** The lease was lost (reaped, taken over): the outcome was not recorded. */
   | { kind: 'lease-lost' }
-  /** No handler for this type in this service. */
+  /** No handler for this type in this worker (another build of the group shares its queue). */
   | { kind: 'no-handler' }
   /** Recording a claim or outcome failed (the store is failing): try the message again later. */
   | { kind: 'store-error'; error: unknown };
@@ -63,7 +63,9 @@ export function settlementOf(outcome: AttemptOutcome, deliveryCount: number): Se
     case 'store-error':
       return { action: 'requeue', pauseMs: Math.min(10_000, 1000 * 2 ** deliveryCount) };
     case 'no-handler':
-      return { action: 'dead-letter' };
+      // n.b. only a queue shared by two builds of a group (a rolling upgrade) delivers a type
+      // a replica lacks: give it back for a replica that has it; the delivery limit bounds it
+      return { action: 'requeue', pauseMs: 2000 };
     default:
       return { action: 'ack' };
   }

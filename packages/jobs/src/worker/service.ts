@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { WorkerService } from '@conveyor/contracts';
 import {
   baseConfigShape,
   bootService,
@@ -9,8 +8,9 @@ import {
   type ServiceRuntime,
 } from '@conveyor/platform';
 import type { HandlerRegistration } from '../handler.js';
-import { createJobCore } from '../core.js';
+import { createJobCore, type JobCore } from '../core.js';
 import type { JobRepository } from '../job.repository.js';
+import { FileStore } from '../files.js';
 import { Worker } from './worker.js';
 
 /**
@@ -39,30 +39,45 @@ export interface WorkerServiceHandle {
   runtime: ServiceRuntime;
   worker: Worker;
   repo: JobRepository;
+  /** The job core the worker records outcomes and submits child jobs with. */
+  core: JobCore;
   /** Graceful stop: stop intake, drain with the grace period, close everything. */
   close(): Promise<boolean>;
 }
 
 /**
- * Boots a worker service: infrastructure, job indexes, handlers, worker; registers shutdown
- * in order (stop intake -> drain -> handler resources -> AMQP -> MongoDB -> ops server).
+ * Boots a worker service: infrastructure, job indexes, handlers, worker (which registers its
+ * types in the catalogue and declares its queues); registers shutdown in order (stop intake
+ * -> drain -> handler resources -> AMQP -> MongoDB -> ops server).
  */
 export async function startWorkerService(opts: {
-  service: WorkerService;
+  /** The worker group: its queue name unless a type names another. */
+  name: string;
   config: WorkerConfig;
-  handlers: (rt: ServiceRuntime) => Promise<HandlerRegistration[]> | HandlerRegistration[];
+  handlers: (
+    rt: ServiceRuntime,
+    core: JobCore,
+  ) => Promise<HandlerRegistration[]> | HandlerRegistration[];
   extraChecks?: ReadinessCheck[];
   /** Closes what `handlers` opened (after draining, before AMQP and MongoDB close). */
   closeHandlers?: () => Promise<void>;
 }): Promise<WorkerServiceHandle> {
   const { config } = opts;
-  const rt = await bootService(opts.service, config, { extraChecks: opts.extraChecks ?? [] });
+  const rt = await bootService(opts.name, config, { extraChecks: opts.extraChecks ?? [] });
   const core = createJobCore(rt);
   const { repo, events } = core;
   await repo.ensureIndexes();
+  const { catalogue } = core;
   const worker = new Worker({
-    service: opts.service,
-    handlers: await opts.handlers(rt),
+    name: opts.name,
+    handlers: await opts.handlers(rt, core),
+    catalogue,
+    services: {
+      uploads: new FileStore(rt.mongo, 'uploads'),
+      artifacts: new FileStore(rt.mongo, 'artifacts'),
+      core,
+      catalogue,
+    },
     amqp: rt.amqp,
     topology: rt.topology,
     repo,
@@ -83,5 +98,5 @@ export async function startWorkerService(opts: {
   rt.lifecycle.onClose('publish events in flight', () => core.flush());
   if (opts.closeHandlers) rt.lifecycle.onClose('close handler resources', opts.closeHandlers);
   closeRuntime(rt);
-  return { runtime: rt, worker, repo, close: () => rt.lifecycle.close() };
+  return { runtime: rt, worker, repo, core, close: () => rt.lifecycle.close() };
 }

@@ -11,10 +11,13 @@ import {
   workerHeartbeat,
   type Envelope,
   type Topology,
-  type WorkerService,
+  catalogueEntryOf,
+  QUEUE_NAME,
+  type CatalogueEntry,
 } from '@conveyor/contracts';
 import {
   consumeEnvelopes,
+  declareWorkQueues,
   publishEnvelope,
   type AmqpClient,
   type Consumer,
@@ -29,6 +32,8 @@ import type { HandlerRegistration } from '../handler.js';
 import type { JobRepository } from '../job.repository.js';
 import type { JobEvents } from '../events.js';
 import type { BackoffOptions } from '../backoff.js';
+import type { JobTypeCatalogue } from '../catalogue/catalogue.js';
+import type { ContextServices } from './context.js';
 import { WorkerMetrics } from './metrics.js';
 import { runAttempt } from './attempt.js';
 import { PriorityBuffer } from './priority-buffer.js';
@@ -39,8 +44,16 @@ const WORKER_VERSION = (createRequire(import.meta.url)('../../package.json') as 
   .version;
 
 export interface WorkerOptions {
-  service: WorkerService;
+  /**
+   * The worker group's name: the queue of every handler's type that names none, the
+   * `service` of its heartbeats and the registrant of its catalogue entries.
+   */
+  name: string;
   handlers: HandlerRegistration[];
+  /** Where the worker registers its types when it starts and marks them alive. */
+  catalogue: JobTypeCatalogue;
+  /** What handlers' `ctx.files` and `ctx.submit` act on. */
+  services: ContextServices;
   amqp: AmqpClient;
   topology: Topology;
   repo: JobRepository;
@@ -70,8 +83,8 @@ interface Pending {
 }
 
 /**
- * The worker runtime shared by every job-consuming service: consumes both lanes of the
- * service's queues, runs at most `concurrency` jobs (priority lane and higher priorities
+ * The worker runtime every job-consuming service runs (the SDK's `createWorker`, the mailer
+ * and the processor alike): consumes both lanes of its group's queues, runs at most `concurrency` jobs (priority lane and higher priorities
  * first), and records each outcome before acking. Cancel broadcasts abort running handlers.
  */
 export class Worker {
@@ -88,14 +101,26 @@ export class Worker {
   private readonly startedAt = new Date().toISOString();
 
   private readonly ackEarlyAboveMs: number;
+  /** The catalogue entries of the handlers' types (queue resolved), by name. */
+  readonly entries = new Map<string, CatalogueEntry>();
+  /** Queue (worker group) -> the types bound to it here. */
+  readonly queues = new Map<string, string[]>();
 
   constructor(private readonly o: WorkerOptions) {
     this.concurrency = o.concurrency ?? 8;
     this.ackEarlyAboveMs = (o.consumerTimeoutMs ?? 1_800_000) * 0.8;
+    if (!QUEUE_NAME.test(o.name))
+      throw new Error(
+        `worker name ${JSON.stringify(o.name)} must be lower-case letters, digits and -, starting with a letter`,
+      );
+    if (o.handlers.length === 0) throw new Error(`worker ${o.name} has no handlers`);
     for (const h of o.handlers) {
-      if (h.type.service !== o.service)
-        throw new Error(`${h.type.name} belongs to ${h.type.service}, not ${o.service}`);
+      if (this.handlers.has(h.type.name))
+        throw new Error(`worker ${o.name} has two handlers for ${h.type.name}`);
       this.handlers.set(h.type.name, h);
+      const entry = catalogueEntryOf(h.type, o.name);
+      this.entries.set(entry.name, entry);
+      this.queues.set(entry.queue, [...(this.queues.get(entry.queue) ?? []), entry.name]);
     }
     this.metrics = new WorkerMetrics(o.registry, () => this.active, this.concurrency);
     this.metrics.forTypes([...this.handlers.keys()]);
@@ -106,16 +131,25 @@ export class Worker {
     return this.active;
   }
 
-  /** Starts consuming both lanes and the control broadcasts. */
+  /**
+   * Registers the handlers' types in the catalogue, then starts consuming the control
+   * broadcasts and both lanes of each of its queues (declared and bound to exactly its types
+   * on every attach).
+   */
   async start(): Promise<void> {
     const { amqp, topology: topo, log } = this.o;
+    await this.o.catalogue.register([...this.entries.values()], {
+      worker: this.o.name,
+      workerId: this.id,
+      version: WORKER_VERSION,
+    });
     this.consumers.push(
       await consumeEnvelopes(
         amqp,
         jobCancel,
         {
           prefetch: 50,
-          tag: `${this.o.service}-control`,
+          tag: `${this.o.name}-control`,
           declare: async (ch) => {
             const q = await ch.assertQueue('', {
               exclusive: true,
@@ -137,24 +171,33 @@ export class Worker {
         { log },
       ),
     );
-    for (const lane of LANES) {
-      const queue = topo.queues.work(this.o.service, lane);
-      this.consumers.push(
-        await consumeEnvelopes(
-          amqp,
-          jobDispatch,
-          { queue, prefetch: this.concurrency, tag: `${this.o.service}-${lane}` },
-          (env, delivery) => this.enqueue(env, delivery),
-          { log, onInvalid: (reason) => this.metrics.invalid.inc({ reason }) },
-        ),
-      );
+    for (const [group, types] of this.queues) {
+      for (const lane of LANES) {
+        this.consumers.push(
+          await consumeEnvelopes(
+            amqp,
+            jobDispatch,
+            {
+              prefetch: this.concurrency,
+              tag: `${group}-${lane}`,
+              declare: async (ch) => {
+                await declareWorkQueues(ch, topo, group, types);
+                return topo.queues.work(group, lane);
+              },
+            },
+            (env, delivery) => this.enqueue(env, delivery),
+            { log, onInvalid: (reason) => this.metrics.invalid.inc({ reason }) },
+          ),
+        );
+      }
     }
     this.heartbeatTimer = setInterval(() => void this.publishHeartbeat(), 5000);
     this.heartbeatTimer.unref();
     void this.publishHeartbeat();
     log.info(
       {
-        service: this.o.service,
+        worker: this.o.name,
+        queues: Object.fromEntries(this.queues),
         concurrency: this.concurrency,
         workerId: this.id,
         types: [...this.handlers.keys()],
@@ -243,10 +286,11 @@ export class Worker {
         events: this.o.events,
         log: this.o.log,
         leaseMs: this.o.leaseMs ?? 30_000,
-        backoff: this.o.backoff ?? {},
+        backoff: { ...this.o.backoff, ...handler.type.defaults.backoff },
         progressIntervalMs: this.o.progressIntervalMs ?? 500,
         correlationId: env.correlationId,
         traceparent: span.traceparent,
+        services: this.o.services,
         onClaimed: (job) => {
           this.metrics.started(job);
           // Long jobs are acked at the claim: held past the broker's consumer timeout, the
@@ -301,7 +345,7 @@ export class Worker {
   private async publishHeartbeat(): Promise<void> {
     const env = envelope(workerHeartbeat, {
       workerId: this.id,
-      service: this.o.service,
+      service: this.o.name,
       hostname: hostname(),
       pid: process.pid,
       concurrency: this.concurrency,
@@ -314,7 +358,7 @@ export class Worker {
       this.o.amqp,
       workerHeartbeat,
       this.o.topology.exchanges.events,
-      routingKeys.heartbeat(this.o.service),
+      routingKeys.heartbeat(this.o.name),
       env,
       {
         mandatory: false,
@@ -323,6 +367,11 @@ export class Worker {
       () => this.metrics.heartbeats.inc(),
       () => undefined, // n.b. a missed heartbeat only delays the /v1/workers view
     );
+    await this.o.catalogue
+      .touch(new Map([...this.entries.values()].map((e) => [e.name, e.schemaHash])))
+      .catch((err: unknown) =>
+        this.o.log.debug({ err: (err as Error).message }, 'catalogue heartbeat not stored'),
+      );
   }
 
   /** Stops taking deliveries; running and buffered jobs go on. */

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import {
   envelope,
-  findJobType,
   isTerminal,
+  unknownTypeMessage,
   WORKFLOW_LIMITS,
   workflowEventKey,
   workflowLifecycleEvent,
   type FailurePolicy,
+  type JobTypeLookup,
   type StepSpec,
   type StepState,
 } from '@conveyor/contracts';
@@ -208,9 +209,12 @@ export class WorkflowEngine {
     const inputs: { step: StepDoc; job: NewJob }[] = [];
     const invalid: { step: StepDoc; message: string }[] = [];
     const results = await this.resultsOf(doc, ready);
+    const types = await this.core.catalogue.lookup(
+      ready.map(({ id }) => doc.steps[id]!.type ?? ''),
+    );
     for (const { id, predecessor } of ready) {
       const s = doc.steps[id]!;
-      const made = this.jobOf(doc, s, predecessor, results);
+      const made = this.jobOf(doc, s, predecessor, results, types);
       if ('error' in made) invalid.push({ step: s, message: made.error });
       else inputs.push({ step: s, job: made.job });
     }
@@ -300,9 +304,11 @@ export class WorkflowEngine {
     s: StepDoc,
     predecessor: string | null,
     results: Map<string, unknown>,
+    types: JobTypeLookup,
   ): { job: NewJob } | { error: string } {
-    const def = findJobType(s.type ?? '');
-    if (!def) return { error: `unknown job type ${s.type}` };
+    const known = types(s.type ?? '');
+    if (!known) return { error: unknownTypeMessage(s.type ?? '', types) };
+    const defaults = known.entry.defaults;
     let payload = JSON.parse(s.payload ?? 'null') as unknown;
     if (s.input)
       payload = placeInput(
@@ -310,10 +316,10 @@ export class WorkflowEngine {
         s.input,
         predecessor ? outputOf(doc, predecessor, results) : null,
       );
-    const parsed = def.payload.safeParse(payload);
+    const parsed = known.check(payload);
     if (!parsed.success)
       return {
-        error: parsed.error.issues
+        error: parsed.issues
           .map((i) => `payload.${i.path.map(String).join('.')}: ${i.message}`)
           .join('; '),
       };
@@ -321,13 +327,14 @@ export class WorkflowEngine {
       return { error: `payload with its input exceeds ${WORKFLOW_LIMITS.payloadBytes} bytes` };
     return {
       job: {
-        type: def.name,
+        type: known.name,
         payload: parsed.data,
-        priority: s.priority ?? def.priorityOf?.(parsed.data) ?? 'normal',
+        priority:
+          s.priority ?? known.definition?.priorityOf?.(parsed.data as never) ?? defaults.priority,
         owner: doc.owner,
         ownerEmail: doc.ownerEmail,
-        maxAttempts: s.maxAttempts ?? def.maxAttempts,
-        timeoutMs: s.timeoutMs ?? def.timeoutMs,
+        maxAttempts: s.maxAttempts ?? defaults.maxAttempts,
+        timeoutMs: s.timeoutMs ?? defaults.timeoutMs,
         runAt: new Date(),
         idempotencyKey: stepJobKey(doc._id.toHexString(), s.id, s.run),
         scheduleId: doc.scheduleId,

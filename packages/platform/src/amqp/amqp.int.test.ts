@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { envelope, jobDispatch, topology, type Topology } from '@conveyor/contracts';
 import { infra, uniqueName, waitFor } from '@conveyor/testkit';
 import { AmqpClient } from './client.js';
-import { declareTopology } from './topology.js';
+import { declareTopology, declareWorkQueues } from './topology.js';
 import { consumeEnvelopes, publishEnvelope } from './messages.js';
 import { createLogger } from '../logger.js';
 
@@ -19,7 +19,13 @@ function newClient(name: string): AmqpClient {
     url,
     name,
     log,
-    setup: (ch) => declareTopology(ch, topo, { deliveryLimit: 2 }),
+    setup: async (ch) => {
+      await declareTopology(ch, topo);
+      await declareWorkQueues(ch, topo, 'processor', ['demo.count', 'data.process'], {
+        deliveryLimit: 2,
+      });
+      await declareWorkQueues(ch, topo, 'mailer', ['email.send'], { deliveryLimit: 2 });
+    },
     publishTimeoutMs: 5000,
   });
   clients.push(c);

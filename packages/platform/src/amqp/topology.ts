@@ -1,5 +1,5 @@
 import type { Channel } from 'amqplib';
-import { LANES, SERVICE_BINDINGS, WORKER_SERVICES, type Topology } from '@conveyor/contracts';
+import { LANES, type Topology } from '@conveyor/contracts';
 
 /** Options of the declared work queues. */
 export interface TopologyOptions {
@@ -11,17 +11,11 @@ export interface TopologyOptions {
 }
 
 /**
- * Declares the whole topology: every service declares all of it (idempotently, with the same
- * arguments), so a job submitted before its worker ever started is still routable.
- *
- * Work queues are quorum queues (replicated; delivery limit; at-least-once dead-lettering,
- * which needs `overflow: reject-publish`). Dead letters go to `<prefix>.dlx` -> `<prefix>.dead`.
+ * Declares the shared topology (idempotently, with the same arguments): the exchanges and the
+ * dead-letter queue. Work queues belong to worker groups: see {@link declareWorkQueues}.
+ * Dead letters go to `<prefix>.dlx` -> `<prefix>.dead`.
  */
-export async function declareTopology(
-  ch: Channel,
-  topo: Topology,
-  opts: TopologyOptions = {},
-): Promise<void> {
+export async function declareTopology(ch: Channel, topo: Topology): Promise<void> {
   const { exchanges, queues } = topo;
   await ch.assertExchange(exchanges.jobs, 'topic', { durable: true });
   await ch.assertExchange(exchanges.jobsPriority, 'topic', { durable: true });
@@ -31,14 +25,26 @@ export async function declareTopology(
 
   await ch.assertQueue(queues.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(queues.dead, exchanges.dlx, '');
+}
 
-  for (const service of WORKER_SERVICES) {
-    for (const lane of LANES) {
-      const queue = queues.work(service, lane);
-      await ch.assertQueue(queue, { durable: true, arguments: workQueueArguments(topo, opts) });
-      const exchange = lane === 'standard' ? exchanges.jobs : exchanges.jobsPriority;
-      for (const pattern of SERVICE_BINDINGS[service]) await ch.bindQueue(queue, exchange, pattern);
-    }
+/**
+ * Declares a worker group's two work queues (standard and priority lane) and binds each to
+ * exactly `types` on its lane's exchange. Work queues are quorum queues (replicated; delivery
+ * limit; at-least-once dead-lettering, which needs `overflow: reject-publish`). Bindings are
+ * only ever added: a type dropped from a group keeps its binding until unbound by hand.
+ */
+export async function declareWorkQueues(
+  ch: Channel,
+  topo: Topology,
+  queue: string,
+  types: readonly string[],
+  opts: TopologyOptions = {},
+): Promise<void> {
+  for (const lane of LANES) {
+    const name = topo.queues.work(queue, lane);
+    await ch.assertQueue(name, { durable: true, arguments: workQueueArguments(topo, opts) });
+    const exchange = lane === 'standard' ? topo.exchanges.jobs : topo.exchanges.jobsPriority;
+    for (const type of types) await ch.bindQueue(name, exchange, type);
   }
 }
 

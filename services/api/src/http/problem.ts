@@ -35,6 +35,17 @@ export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
   });
 }
 
+/** Field errors of a payload check's issues (see `KnownJobType.check`). */
+export function issueErrors(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix = '',
+): FieldError[] {
+  return issues.map((i) => {
+    const path = [prefix, ...i.path.map(String)].filter((p) => p !== '').join('.');
+    return { field: path || '(body)', message: i.message };
+  });
+}
+
 /** Parses `input` with `schema` or throws a 400 problem listing every field error. */
 export function parseOr400<S extends z.ZodType>(
   schema: S,

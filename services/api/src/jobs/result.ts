@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
-import { findJobType } from '@conveyor/contracts';
-import { toJobResource, type FileStore, type JobDoc } from '@conveyor/jobs/store';
+import { artifactOfJob, toJobResource, type FileStore, type JobDoc } from '@conveyor/jobs/store';
 import { conflict, notFound } from '../http/problem.js';
 
 /**
@@ -29,10 +28,7 @@ export async function sendJobResult(
   ctx.body = artifacts.openRead(artifactId);
 }
 
-/** The artifact a succeeded job's result names, by its job type's definition. */
+/** The artifact a succeeded job's result names (see artifactOfJob). */
 export function artifactOf(job: JobDoc): string | undefined {
-  const def = findJobType(job.type);
-  if (!def?.artifactOf || job.result === null) return undefined;
-  const parsed = def.result.safeParse(JSON.parse(job.result));
-  return parsed.success ? def.artifactOf(parsed.data) : undefined;
+  return artifactOfJob(job);
 }

@@ -23,6 +23,7 @@ const idParams = { id: ID_PATTERN };
 /** `/v1/jobs`: submit, batch, read, list, cancel, retry, delete, result. */
 export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[] {
   const { repo, core, metrics } = deps;
+  const checkDeps = { uploads: deps.uploads, catalogue: core.catalogue };
 
   /** Stores, announces and dispatches (see submitJobs); counts what was created. */
   async function submit(inputs: NewJob[]): Promise<{ job: JobDoc; created: boolean }[]> {
@@ -47,7 +48,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
     },
     handler: async (ctx, { body }) => {
       const user = currentUser(ctx);
-      const checked = await checkSubmission(body, user, deps.uploads);
+      const checked = await checkSubmission(body, user, checkDeps);
       if (!checked.ok) throw invalid(checked.errors);
       const missing = await needsSigningSecret(deps, user, [checked]);
       if (missing.length > 0) throw invalid(missing);
@@ -97,7 +98,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
       const callbackUrls: (string | null)[] = [];
       const errors: FieldError[] = [];
       for (const [i, input] of jobs.entries()) {
-        const checked = await checkSubmission(input, user, deps.uploads, `jobs.${i}`);
+        const checked = await checkSubmission(input, user, checkDeps, `jobs.${i}`);
         if (checked.ok) {
           valid.push({ ...checked.job, ...traceOf(ctx) });
           callbackUrls.push(checked.callbackUrl);

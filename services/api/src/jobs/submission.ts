@@ -1,7 +1,7 @@
-import { findJobType, submitJobSchema } from '@conveyor/contracts';
-import type { FileStore, NewJob } from '@conveyor/jobs/store';
+import { submitJobSchema, unknownTypeMessage } from '@conveyor/contracts';
+import type { FileStore, JobCatalogueReader, NewJob } from '@conveyor/jobs/store';
 import type { AuthUser } from '../auth/user.js';
-import { fieldErrors, type FieldError } from '../http/problem.js';
+import { fieldErrors, issueErrors, type FieldError } from '../http/problem.js';
 
 /** A submission checked against the contract and its job type, or every field error it has. */
 export type CheckedSubmission =
@@ -11,46 +11,50 @@ const join = (prefix: string, field: string) => (prefix ? `${prefix}.${field}` :
 
 /**
  * Validates one submission: the strict envelope (`submitJobSchema`, so `status`, `owner`,
- * `attempts`, `_id` are refused), then the job type's payload schema, then that a referenced
- * upload belongs to the caller. Field names are prefixed with `prefix` (`jobs.3` in a batch).
+ * `attempts`, `_id` are refused), then the payload against the schema its job type has in the
+ * catalogue, then that a referenced upload belongs to the caller. Field names are prefixed
+ * with `prefix` (`jobs.3` in a batch).
  */
 export async function checkSubmission(
   input: unknown,
   user: AuthUser,
-  uploads: FileStore,
+  deps: { uploads: FileStore; catalogue: JobCatalogueReader },
   prefix = '',
   now: Date = new Date(),
 ): Promise<CheckedSubmission> {
   const parsed = submitJobSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error, prefix) };
   const body = parsed.data;
-  const def = findJobType(body.type);
-  if (!def)
+  const types = await deps.catalogue.lookup([body.type]);
+  const known = types(body.type);
+  if (!known)
     return {
       ok: false,
-      errors: [
-        { field: join(prefix, 'type'), message: `unknown job type ${JSON.stringify(body.type)}` },
-      ],
+      errors: [{ field: join(prefix, 'type'), message: unknownTypeMessage(body.type, types) }],
     };
-  const payload = def.payload.safeParse(body.payload);
-  if (!payload.success)
-    return { ok: false, errors: fieldErrors(payload.error, join(prefix, 'payload')) };
+  const checked = known.check(body.payload);
+  if (!checked.success)
+    return { ok: false, errors: issueErrors(checked.issues, join(prefix, 'payload')) };
+  // n.b. hooks exist only where this process has the type's definition in code (built-ins)
+  const def = known.definition;
+  const payload = { data: checked.data as never };
+  const defaults = known.entry.defaults;
 
-  for (const { field, owner } of def.ownersOf?.(payload.data) ?? []) {
+  for (const { field, owner } of def?.ownersOf?.(payload.data) ?? []) {
     if (owner !== user.sub)
       return {
         ok: false,
         errors: [
           {
             field: join(prefix, `payload.${field}`),
-            message: `must be your own subject (${JSON.stringify(user.sub)}): a ${def.name} reports only on its owner`,
+            message: `must be your own subject (${JSON.stringify(user.sub)}): a ${known.name} reports only on its owner`,
           },
         ],
       };
   }
 
-  for (const { field, uploadId } of def.uploadsOf?.(payload.data) ?? []) {
-    if (!(await uploads.find(uploadId, user.admin ? undefined : user.sub)))
+  for (const { field, uploadId } of def?.uploadsOf?.(payload.data) ?? []) {
+    if (!(await deps.uploads.find(uploadId, user.admin ? undefined : user.sub)))
       return {
         ok: false,
         errors: [{ field: join(prefix, `payload.${field}`), message: 'no such upload' }],
@@ -66,13 +70,13 @@ export async function checkSubmission(
   return {
     ok: true,
     job: {
-      type: def.name,
+      type: known.name,
       payload: payload.data,
-      priority: body.priority ?? def.priorityOf?.(payload.data) ?? 'normal',
+      priority: body.priority ?? def?.priorityOf?.(payload.data) ?? defaults.priority,
       owner: user.sub,
       ownerEmail: user.email,
-      maxAttempts: body.maxAttempts ?? def.maxAttempts,
-      timeoutMs: body.timeoutMs ?? def.timeoutMs,
+      maxAttempts: body.maxAttempts ?? defaults.maxAttempts,
+      timeoutMs: body.timeoutMs ?? defaults.timeoutMs,
       runAt,
       idempotencyKey: body.idempotencyKey ?? null,
     },

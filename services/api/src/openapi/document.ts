@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import {
   jobResourceSchema,
-  jobTypes,
-  payloadJsonSchema,
   scheduleResourceSchema,
+  type CatalogueEntry,
   submitJobSchema,
 } from '@conveyor/contracts';
 import { jsonSchemaOf, openApiPaths, type AnyRoute, type JsonSchema } from '../http/route-table.js';
@@ -34,7 +33,11 @@ const AUTH_TEXT = [
  * The OpenAPI 3.1 document of the route tables: paths from the same specs that register the
  * Koa routes, schemas from the same zod schemas the API validates with.
  */
-export function openApiDocument(routes: AnyRoute[], version = '0.1.0'): JsonSchema {
+export function openApiDocument(
+  routes: AnyRoute[],
+  types: readonly CatalogueEntry[],
+  version = '0.1.0',
+): JsonSchema {
   const schemas: Record<string, JsonSchema> = {
     SubmitJob: {
       ...jsonSchemaOf(submitJobSchema, 'input'),
@@ -45,9 +48,9 @@ export function openApiDocument(routes: AnyRoute[], version = '0.1.0'): JsonSche
     Problem: jsonSchemaOf(problemSchema, 'output'),
     ...workflowSchemas(),
   };
-  for (const def of Object.values(jobTypes)) {
-    const { $schema: _drop, ...payload } = payloadJsonSchema(def);
-    schemas[payloadSchemaName(def.name)] = { description: def.description, ...payload };
+  for (const t of types) {
+    const { $schema: _drop, ...payload } = t.payloadSchema;
+    schemas[payloadSchemaName(t.name)] = { description: t.description, ...payload };
   }
   return {
     openapi: '3.1.0',

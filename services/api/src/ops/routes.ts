@@ -1,4 +1,5 @@
-import { LANES, WORKER_SERVICES, jobTypeCatalogue } from '@conveyor/contracts';
+import { LANES } from '@conveyor/contracts';
+import { jobTypeResource, jobTypeResourceSchema } from './job-type-resource.js';
 import { mongoHealthy } from '@conveyor/platform';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
@@ -76,35 +77,23 @@ export function probeRoutes(deps: ApiDeps, isDraining: () => boolean): AnyRoute[
 /** `/v1/job-types`, `/v1/queues`, `/v1/workers`. */
 export function opsRoutes(deps: ApiDeps): AnyRoute[] {
   const { runtime } = deps;
-  const catalogue = jobTypeCatalogue();
+  const { catalogue } = deps.core;
 
   const jobTypes = route({
     method: 'get',
     path: '/v1/job-types',
     tag: 'operations',
-    summary: 'Job type catalogue with payload JSON Schemas',
+    summary: 'Job type catalogue: every registered type, its JSON Schemas and its workers',
+    description:
+      'Read from the catalogue the workers write when they start. `worker` says whether a worker running the type was heard from in the last 30 s; a type with none still accepts jobs, which wait in its queue.',
     auth: 'token',
     responses: {
-      200: {
-        description: 'Catalogue',
-        schema: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              name: { type: 'string' },
-              description: { type: 'string' },
-              service: { type: 'string' },
-              payloadSchema: { type: 'object' },
-            },
-            required: ['name', 'description', 'service', 'payloadSchema'],
-          },
-        },
-      },
+      200: { description: 'Catalogue', schema: { type: 'array', items: jobTypeResourceSchema } },
     },
-    handler: (ctx) => {
+    handler: async (ctx) => {
       currentUser(ctx);
-      ctx.body = catalogue;
+      const now = new Date();
+      ctx.body = (await catalogue.records()).map((r) => jobTypeResource(r, now));
     },
   });
 
@@ -140,15 +129,16 @@ export function opsRoutes(deps: ApiDeps): AnyRoute[] {
     },
     handler: async (ctx) => {
       const owner = ownerScope(currentUser(ctx));
-      const names = WORKER_SERVICES.flatMap((s) =>
-        LANES.map((l) => runtime.topology.queues.work(s, l)),
-      );
-      const queues = await Promise.all(
+      const groups = [...new Set((await catalogue.records()).map((r) => r.entry.queue))].sort();
+      const names = groups.flatMap((g) => LANES.map((l) => runtime.topology.queues.work(g, l)));
+      const found = await Promise.all(
         names.map(async (name) => {
-          const q = await runtime.amqp.withChannel((ch) => ch.checkQueue(name));
-          return { name, messages: q.messageCount, consumers: q.consumerCount };
+          // n.b. a group registered by a seed whose worker never declared it has no queue yet
+          const q = await runtime.amqp.withChannel((ch) => ch.checkQueue(name)).catch(() => null);
+          return q ? { name, messages: q.messageCount, consumers: q.consumerCount } : null;
         }),
       );
+      const queues = found.filter((q) => q !== null);
       const counts = await deps.repo.queries.countByStatus(owner);
       ctx.body = { queues, jobs: counts };
     },

@@ -1,4 +1,5 @@
-import { WORKER_SERVICES } from '@conveyor/contracts';
+import { builtinJobTypes } from '@conveyor/contracts';
+import { queuesOf } from '@conveyor/jobs/store';
 import { Gauge, type Registry } from '@conveyor/platform';
 import type { WorkerDirectory } from './workers.js';
 
@@ -30,7 +31,8 @@ export function registerWorkerFleetMetrics(
       if (!s) stats.set(service, (s = { workers: 0, capacity: 0, active: 0, last: -Infinity }));
       return s;
     };
-    for (const service of WORKER_SERVICES) entry(service);
+    // n.b. the built-in groups are expected: they read 0 workers before their first heartbeat
+    for (const service of queuesOf(builtinJobTypes()).keys()) entry(service);
     for (const w of directory.list()) {
       const s = entry(w.service);
       s.workers += 1;

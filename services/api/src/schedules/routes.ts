@@ -1,6 +1,7 @@
 import {
   createScheduleSchema,
   parseWorkflow,
+  typesIn,
   scheduleResourceSchema,
   updateScheduleSchema,
   type CreateSchedule,
@@ -57,9 +58,14 @@ function checkCron(cron: string, timezone: string): void {
 async function checkTemplate(
   t: ScheduleJobTemplate,
   user: AuthUser,
-  uploads: FileStore,
+  deps: { uploads: FileStore; core: JobCore },
 ): Promise<JobTemplateDoc> {
-  const checked = await checkSubmission(t, user, uploads, 'job');
+  const checked = await checkSubmission(
+    t,
+    user,
+    { uploads: deps.uploads, catalogue: deps.core.catalogue },
+    'job',
+  );
   if (!checked.ok)
     throw new ProblemError(
       400,
@@ -83,10 +89,11 @@ async function checkTemplate(
 async function checkWorkflowTemplate(
   spec: Record<string, unknown>,
   user: AuthUser,
-  deps: Pick<ApiDeps, 'webhookSecrets' | 'uploads'>,
+  deps: Pick<ApiDeps, 'webhookSecrets' | 'uploads' | 'core'>,
 ): Promise<WorkflowTemplateDoc> {
-  const parsed = parseWorkflow(spec);
-  const errors = parsed.ok ? await ownershipIssues(deps, user, parsed.root) : parsed.errors;
+  const types = await deps.core.catalogue.lookup(typesIn(spec));
+  const parsed = parseWorkflow(spec, types);
+  const errors = parsed.ok ? await ownershipIssues(deps, user, parsed.root, types) : parsed.errors;
   if (errors.length > 0)
     throw new ProblemError(
       400,
@@ -105,8 +112,7 @@ const listQuerySchema = z.strictObject({
 /** How many submissions a trigger of the schedule is: one job, or a workflow's job steps. */
 function workflowSteps(doc: { workflowTemplate?: WorkflowTemplateDoc | null }): number {
   if (!doc.workflowTemplate) return 1;
-  const parsed = parseWorkflow(JSON.parse(doc.workflowTemplate.spec) as unknown);
-  return parsed.ok ? parsed.jobSteps : 1;
+  return Math.max(1, typesIn(JSON.parse(doc.workflowTemplate.spec) as unknown).length);
 }
 
 const scheduleOut = (description: string) => ({ description, schema: scheduleResourceSchema });
@@ -163,7 +169,7 @@ export function scheduleRoutes(deps: {
     handler: async (ctx, { body }) => {
       const user = currentUser(ctx);
       checkCron(body.cron, body.timezone);
-      const jobTemplate = body.job ? await checkTemplate(body.job, user, deps.uploads) : null;
+      const jobTemplate = body.job ? await checkTemplate(body.job, user, deps) : null;
       const workflowTemplate = body.workflow
         ? await checkWorkflowTemplate(body.workflow, user, deps)
         : null;
@@ -226,7 +232,7 @@ export function scheduleRoutes(deps: {
       if (body.overlapPolicy !== undefined) patch.overlapPolicy = body.overlapPolicy;
       // n.b. a job replaces a workflow and the other way round: a schedule submits one kind
       if (body.job !== undefined) {
-        patch.jobTemplate = await checkTemplate(body.job, user, deps.uploads);
+        patch.jobTemplate = await checkTemplate(body.job, user, deps);
         patch.workflowTemplate = null;
       }
       if (body.workflow !== undefined) {

@@ -1,4 +1,4 @@
-import { LANES, WORKER_SERVICES } from '@conveyor/contracts';
+import { LANES } from '@conveyor/contracts';
 import type { AmqpClient } from '@conveyor/platform';
 import type { Topology } from '@conveyor/contracts';
 
@@ -56,6 +56,8 @@ export class BrokerQueues {
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
     private readonly vhost: string,
+    /** The worker groups whose work queues to list (from the catalogue). */
+    private readonly groups: () => Promise<string[]>,
     managementUrl?: string,
   ) {
     if (managementUrl) {
@@ -70,7 +72,7 @@ export class BrokerQueues {
   /** Every work queue (service × lane), the dead-letter queue and the timeline feed. */
   async list(): Promise<QueueStats[]> {
     const named: Named[] = [
-      ...WORKER_SERVICES.flatMap((service) =>
+      ...(await this.groups()).flatMap((service) =>
         LANES.map((lane) => ({
           name: this.topo.queues.work(service, lane),
           role: 'work' as const,

@@ -1,12 +1,4 @@
-import {
-  LANES,
-  PRIORITIES,
-  SERVICE_BINDINGS,
-  WORKER_SERVICES,
-  laneOf,
-  type Lane,
-  type WorkerService,
-} from '@conveyor/contracts';
+import { LANES, PRIORITIES, laneOf, type Lane } from '@conveyor/contracts';
 import { toJobResource, type JobDoc } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
@@ -17,12 +9,6 @@ import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
 /** Width of one bucket of the last-hour series. */
 export const SERIES_BUCKET_MS = 60_000;
 const HOUR_MS = 3_600_000;
-
-/** The job-type pattern of a service's bindings (`email.#` -> `^(email)\.`). */
-function typePattern(service: WorkerService): string {
-  const roots = SERVICE_BINDINGS[service].map((b) => b.replace(/\.#$/, ''));
-  return `^(${roots.join('|')})\\.`;
-}
 
 /** Per-minute counts of jobs that finished in the last hour, by outcome, oldest first. */
 export interface ThroughputPoint {
@@ -73,14 +59,14 @@ async function series(
 async function oldestQueued(
   deps: ApiDeps,
   owner: string | undefined,
-  service: WorkerService,
+  types: readonly string[],
   lane: Lane,
 ): Promise<Date | null> {
   const [doc] = await jobsCollection(deps.runtime.mongo)
     .find(
       jobFilter({
         status: 'queued',
-        type: { $regex: typePattern(service) },
+        type: { $in: types },
         priority: { $in: PRIORITIES.filter((p) => laneOf(p) === lane) },
         ...(owner !== undefined ? { owner } : {}),
       }),
@@ -127,6 +113,9 @@ export function overviewRoutes(deps: ApiDeps): AnyRoute {
       const owner = ownerScope(currentUser(ctx));
       const now = new Date();
       const scope = owner !== undefined ? { owner } : {};
+      const groups = new Map<string, string[]>();
+      for (const { entry } of await deps.core.catalogue.records())
+        groups.set(entry.queue, [...(groups.get(entry.queue) ?? []), entry.name]);
       const [counts, points, running, failures, lanes] = await Promise.all([
         // n.b. one count per status on the {owner, status, _id} / {status, …} indexes
         deps.repo.queries.countByStatus(owner),
@@ -134,14 +123,16 @@ export function overviewRoutes(deps: ApiDeps): AnyRoute {
         newestJobs(deps.runtime.mongo, { ...scope, status: 'running' }, 10),
         newestJobs(deps.runtime.mongo, { ...scope, status: 'failed' }, 10),
         Promise.all(
-          WORKER_SERVICES.flatMap((service) =>
+          [...groups].flatMap(([service, types]) =>
             LANES.map(async (lane) => {
               const queue = deps.runtime.topology.queues.work(service, lane);
               const [depth, oldest] = await Promise.all([
                 deps.runtime.amqp
                   .withChannel((ch) => ch.checkQueue(queue))
-                  .then((q) => ({ messages: q.messageCount, consumers: q.consumerCount })),
-                oldestQueued(deps, owner, service, lane),
+                  .then((q) => ({ messages: q.messageCount, consumers: q.consumerCount }))
+                  // n.b. a group seeded in the catalogue whose queue was never declared
+                  .catch(() => ({ messages: 0, consumers: 0 })),
+                oldestQueued(deps, owner, types, lane),
               ]);
               return {
                 service,

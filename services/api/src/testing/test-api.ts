@@ -1,4 +1,5 @@
-import { LANES, WORKER_SERVICES } from '@conveyor/contracts';
+import { LANES, topology } from '@conveyor/contracts';
+import { declareBuiltinQueues } from '@conveyor/jobs/store';
 import { bootService, closeRuntime, type Env } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { createApp } from '../app.js';
@@ -46,7 +47,9 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
     JWT_SECRET: TEST_JWT_SECRET,
     ...env,
   });
-  const rt = await bootService('api', config);
+  const rt = await bootService('api', config, {
+    declare: (ch) => declareBuiltinQueues(ch, topology(config.CONVEYOR_PREFIX)),
+  });
   const deps = await createApiDeps(rt, config);
   const http = await startHttpServer(createApp(deps), 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${http.port}`;
@@ -56,8 +59,10 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
   rt.lifecycle.onClose('drain http requests', () => http.drain(1000));
   rt.lifecycle.onClose('delete test topology', () =>
     rt.amqp.withChannel(async (ch) => {
+      deps.core.catalogue.invalidate();
+      const groups = new Set((await deps.core.catalogue.records()).map((r) => r.entry.queue));
       const queues = [
-        ...WORKER_SERVICES.flatMap((s) => LANES.map((l) => rt.topology.queues.work(s, l))),
+        ...[...groups].flatMap((s) => LANES.map((l) => rt.topology.queues.work(s, l))),
         rt.topology.queues.dead,
         rt.topology.queues.timeline,
       ];

@@ -1,3 +1,4 @@
+import { inertContext } from '@conveyor/jobs/testing';
 /**
  * The mailer wired as main.ts wires it, for the integration tests: real SMTP servers
  * (smtp-server), real MongoDB (testkit's `infra()`), handlers called directly with a
@@ -169,6 +170,7 @@ export async function runHandler(
     signal: new AbortController().signal,
     progress: () => undefined,
     log,
+    ...inertContext(),
   };
   return (reg.handle as (c: JobContext<unknown>) => Promise<unknown>)(ctx);
 }

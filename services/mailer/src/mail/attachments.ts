@@ -1,10 +1,11 @@
 import {
+  artifactOfJob,
   PermanentJobError,
   RetryableJobError,
   type FileStore,
   type JobRepository,
 } from '@conveyor/jobs';
-import { findJobType, type EmailAttachment } from '@conveyor/contracts';
+import type { EmailAttachment } from '@conveyor/contracts';
 import type { MailAttachment } from './outgoing-mail.js';
 
 /** Where attachments come from. */
@@ -35,12 +36,8 @@ export async function loadAttachments(
     let artifactId: string;
     if ('jobId' in ref) {
       const job = await src.jobs.get(ref.jobId, owner);
-      const def = job ? findJobType(job.type) : undefined;
-      // n.b. each job type says which artifact its result names (see JobTypeDefinition)
-      const id =
-        job?.status === 'succeeded' && job.result !== null && def?.artifactOf
-          ? def.artifactOf(JSON.parse(job.result) as never)
-          : undefined;
+      // n.b. each job type says which artifact its result names (see artifactOfJob)
+      const id = job ? artifactOfJob(job) : undefined;
       if (typeof id !== 'string')
         throw new PermanentJobError(
           `attachments.${i}: job ${ref.jobId} is not a succeeded job of yours with an artifact`,

@@ -1,3 +1,4 @@
+import { inertContext } from '@conveyor/jobs/testing';
 import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose, { type Connection } from 'mongoose';
@@ -80,6 +81,7 @@ function run(
       options.onProgress?.(percent);
     },
     log: createLogger('processor-test', 'silent'),
+    ...inertContext(),
   };
   return { jobId, progress, promise: dataProcessHandler({ uploads, artifacts }).handle(ctx) };
 }

@@ -1,3 +1,4 @@
+import { inertContext } from '@conveyor/jobs/testing';
 import { describe, expect, it } from '@jest/globals';
 import type { JobContext } from '@conveyor/jobs';
 import { createLogger } from '@conveyor/platform';
@@ -27,6 +28,7 @@ function context(
     signal,
     progress: (percent, message) => progress.push([percent, message]),
     log: createLogger('processor-test', 'silent'),
+    ...inertContext(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { inertContext } from '@conveyor/jobs/testing';
 import { writeFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -93,8 +94,9 @@ function run(payload: unknown, owner = 'alice') {
     signal: new AbortController().signal,
     progress: () => undefined,
     log: createLogger('test', 'silent'),
+    ...inertContext(),
   };
-  return reportGenerateHandler({ artifacts, jobs, core: null }).handle(ctx);
+  return reportGenerateHandler({ artifacts, jobs }).handle(ctx);
 }
 
 describe('report.generate', () => {

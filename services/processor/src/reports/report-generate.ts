@@ -9,7 +9,6 @@ import {
   type JobRepository,
   type RunningJob,
 } from '@conveyor/jobs';
-import { submitJob, type JobCore } from '@conveyor/jobs/dispatch';
 import { csvRow } from '../data/csv-format.js';
 import { reportFromArtifact } from './from-artifact.js';
 import { reportFromJobStats } from './from-job-stats.js';
@@ -22,8 +21,6 @@ export interface ReportDeps {
   artifacts: FileStore;
   /** Reads source jobs and job statistics. */
   jobs: JobRepository;
-  /** Submits the mailing job (`email`); without it such reports fail. */
-  core: JobCore | null;
   /** Where stored reports are counted. Default: not counted. */
   metrics?: Pick<ProcessorMetrics, 'reports' | 'reportBytes'>;
 }
@@ -146,21 +143,10 @@ async function mailReport(
     ].join('\n'),
     attachments: [{ artifactId, filename: `${slug(data.title)}.pdf` }],
   });
-  if (!deps.core)
-    throw new PermanentJobError('this processor cannot submit the mailing job', 'REPORT_NO_MAILER');
   // n.b. one email per report job (the key); an unconfirmed dispatch is the outbox sweeper's
-  const { job: mail } = await submitJob(deps.core, {
-    type: emailSend.name,
-    payload,
+  const mail = await ctx.submit(emailSend, payload, {
     priority: job.priority,
-    owner: job.owner,
-    ownerEmail: job.ownerEmail,
-    maxAttempts: emailSend.maxAttempts,
-    timeoutMs: emailSend.timeoutMs,
-    runAt: new Date(),
     idempotencyKey: reportMailKey(job.id),
-    correlationId: job.correlationId,
-    ...(job.traceparent ? { traceparent: job.traceparent } : {}),
   });
-  return mail._id.toHexString();
+  return mail.id;
 }

@@ -1,3 +1,4 @@
+import { inertContext } from '@conveyor/jobs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import mongoose, { type Connection } from 'mongoose';
 import { Webhook } from 'standardwebhooks';
@@ -79,6 +80,7 @@ function run(
     signal: new AbortController().signal,
     progress: () => undefined,
     log: createLogger('test', 'silent'),
+    ...inertContext(),
   };
   return webhookDeliverHandler(d).handle(ctx);
 }

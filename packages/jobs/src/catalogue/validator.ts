@@ -1,0 +1,116 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { CatalogueEntry, JobTypeDefinition, PayloadCheck } from '@conveyor/contracts';
+
+// n.b. ajv-formats is CommonJS: its default export arrives wrapped under ESM
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+
+/** Deepest nesting a registered schema may have. */
+export const MAX_SCHEMA_DEPTH = 64;
+
+function depthOf(value: unknown, limit: number, depth = 0): number {
+  if (depth > limit || value === null || typeof value !== 'object') return depth;
+  let max = depth;
+  for (const v of Object.values(value as Record<string, unknown>)) {
+    max = Math.max(max, depthOf(v, limit, depth + 1));
+    if (max > limit) break;
+  }
+  return max;
+}
+
+function messageOf(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return 'required';
+    case 'additionalProperties':
+      return `unknown field ${JSON.stringify(p.additionalProperty)}`;
+    case 'type':
+      return `expected ${String(p.type)}`;
+    case 'enum':
+      return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `expected ${JSON.stringify(p.allowedValue)}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+function pathOf(e: ErrorObject): PropertyKey[] {
+  const path: PropertyKey[] = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'required' && typeof p.missingProperty === 'string')
+    path.push(p.missingProperty);
+  if (e.keyword === 'additionalProperties' && typeof p.additionalProperty === 'string')
+    path.push(p.additionalProperty);
+  return path;
+}
+
+/**
+ * Payload checkers, compiled once per schema hash. A registered JSON Schema is compiled
+ * with Ajv (draft 2020-12; no remote `$ref` is ever fetched: one fails the compile); a
+ * definition in code whose schemas hash to the entry's is checked with its zod schema, which
+ * also runs refinements JSON Schema cannot carry.
+ */
+export class PayloadValidators {
+  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly ajv: Ajv2020;
+
+  constructor() {
+    this.ajv = new Ajv2020({
+      allErrors: true,
+      strict: false,
+      useDefaults: true,
+      // n.b. no loadSchema: a `$ref` to anything outside the schema fails at compile time
+      validateSchema: true,
+    });
+    addFormats(this.ajv);
+  }
+
+  /** A checker for an entry; throws when its schema cannot be compiled. */
+  checkerFor(
+    entry: CatalogueEntry,
+    definition?: JobTypeDefinition,
+  ): (payload: unknown) => PayloadCheck {
+    if (definition) {
+      const schema = definition.payload;
+      return (payload) => {
+        const r = schema.safeParse(payload);
+        return r.success
+          ? { success: true, data: r.data }
+          : {
+              success: false,
+              issues: r.error.issues.map((i) => ({ path: i.path, message: i.message })),
+            };
+      };
+    }
+    let validate = this.compiled.get(entry.schemaHash);
+    if (!validate) {
+      if (depthOf(entry.payloadSchema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH)
+        throw new Error(`payload schema of ${entry.name} nests deeper than ${MAX_SCHEMA_DEPTH}`);
+      validate = this.ajv.compile(entry.payloadSchema);
+      this.compiled.set(entry.schemaHash, validate);
+    }
+    const v = validate;
+    return (payload) => {
+      // n.b. Ajv applies defaults in place: validate a copy, never the caller's object
+      const data: unknown = structuredClone(payload);
+      if (v(data)) return { success: true, data };
+      const seen = new Set<string>();
+      const issues = (v.errors ?? [])
+        .map((e) => ({ path: pathOf(e), message: messageOf(e) }))
+        .filter((i) => {
+          const key = i.path.join('\u0000');
+          if (seen.has(key)) return false; // one message per field
+          seen.add(key);
+          return true;
+        });
+      return { success: false, issues };
+    };
+  }
+}
