@@ -1,4 +1,4 @@
-import { PermanentJobError } from './sdk-shim.js';
+import { PermanentJobError } from '@conveyor/sdk';
 import { InputError } from './input-error.js';
 
 /**

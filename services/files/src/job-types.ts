@@ -1,4 +1,4 @@
-import { defineJobType } from './sdk-shim.js';
+import { defineJobType } from '@conveyor/sdk';
 import { fileImagePayloadSchema, fileImageResultSchema } from './images/options.js';
 import { filePdfTextPayloadSchema, filePdfTextResultSchema } from './pdf/options.js';
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { createWorker } from './sdk-shim.js';
+import { createWorker } from '@conveyor/sdk/worker';
 import { filesConfig, FilesConfigError } from './config.js';
 import { fileImageHandler } from './images/file-image.js';
 import { pdfTextHandler } from './pdf/pdf-text.js';
@@ -12,6 +12,8 @@ async function main(): Promise<void> {
   const worker = await createWorker({
     name: 'files',
     concurrency: config.CONCURRENCY,
+    // n.b. the port the compose file, k8s and `pnpm dev` (+4) give this worker
+    metricsPort: 9104,
     handlers: [
       fileImageHandler({ maxPixels: config.IMAGE_MAX_PIXELS, maxBytes: config.IMAGE_MAX_BYTES }),
       pdfTextHandler({ maxBytes: config.PDF_MAX_BYTES, maxPages: config.PDF_MAX_PAGES }),

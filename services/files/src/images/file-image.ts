@@ -1,4 +1,5 @@
-import { handle, PermanentJobError } from '../sdk-shim.js';
+import { PermanentJobError } from '@conveyor/sdk';
+import { handle } from '@conveyor/sdk/worker';
 import { formatBytes } from '../input-error.js';
 import { asJobError } from '../job-error.js';
 import { fileImage } from '../job-types.js';

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { handle, PermanentJobError } from '../sdk-shim.js';
+import { PermanentJobError } from '@conveyor/sdk';
+import { handle } from '@conveyor/sdk/worker';
 import { formatBytes, InputError } from '../input-error.js';
 import { asJobError } from '../job-error.js';
 import { filePdfText } from '../job-types.js';
