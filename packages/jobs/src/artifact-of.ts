@@ -18,11 +18,13 @@ export function artifactOfJob(job: Pick<JobDoc, 'type' | 'result' | 'status'>): 
   }
   builtins ??= new Map(builtinJobTypes().map((d) => [d.name, d]));
   const def = builtins.get(job.type);
+  if (typeof result !== 'object' || result === null) return undefined;
   if (def?.artifactOf) {
-    const parsed = def.result.safeParse(result);
-    return parsed.success ? def.artifactOf(parsed.data) : undefined;
+    // n.b. the stored result was checked when recorded; the hook only reads its field
+    const id: unknown = def.artifactOf(result as never);
+    return typeof id === 'string' ? id : undefined;
   }
-  if (typeof result === 'object' && result !== null && 'artifactId' in result) {
+  if ('artifactId' in result) {
     const id = (result as { artifactId: unknown }).artifactId;
     return typeof id === 'string' ? id : undefined;
   }

@@ -79,7 +79,7 @@ export interface JobContext {
 }
 
 /** A handler bound to its job type: build one with {@link handle}. */
-export type Handler = HandlerRegistration;
+export type Handler<T extends JobType = JobType> = HandlerRegistration<T>;
 
 /**
  * Binds a handler to a job type. The handler gets the parsed payload and a
@@ -90,7 +90,7 @@ export type Handler = HandlerRegistration;
 export function handle<T extends JobType>(
   type: T,
   fn: (payload: PayloadOf<T>, ctx: JobContext) => Promise<ResultOf<T>> | ResultOf<T>,
-): Handler {
+): Handler<T> {
   return defineHandler(type, async (ctx: InternalContext<PayloadOf<T>>) => {
     const { payload, ...job } = ctx.job;
     const context: JobContext = {
@@ -102,7 +102,7 @@ export function handle<T extends JobType>(
       submit: ctx.submit,
     };
     return fn(payload, context);
-  }) as Handler;
+  });
 }
 
 /** What a handler factory gets: the worker's own connections and metrics registry. */

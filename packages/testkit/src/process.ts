@@ -33,11 +33,15 @@ function repoRoot(): string {
  * server (and, for the API, its HTTP listener) — i.e. after MongoDB and RabbitMQ checks passed.
  */
 export async function startService(
-  name: 'api' | 'processor' | 'mailer' | 'scheduler' | 'files',
+  name: 'api' | 'processor' | 'mailer' | 'scheduler' | (string & {}),
   env: Record<string, string>,
-  opts: { readyTimeoutMs?: number } = {},
+  opts: {
+    readyTimeoutMs?: number;
+    /** The script to run instead of the service's `dist/main.js` (path from the repository root). */
+    entry?: string;
+  } = {},
 ): Promise<ServiceProcess> {
-  const entry = join(repoRoot(), 'services', name, 'dist', 'main.js');
+  const entry = join(repoRoot(), opts.entry ?? join('services', name, 'dist', 'main.js'));
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   const child = spawn(process.execPath, [entry], {
     env: { ...process.env, METRICS_PORT: '0', PORT: '0', LOG_LEVEL: 'info', ...env },

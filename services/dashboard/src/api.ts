@@ -166,5 +166,11 @@ export interface Worker {
 export interface JobType {
   name: string;
   description: string;
+  /** The worker group whose queues receive the type. */
+  queue: string;
+  /** Deprecated: the same as `queue`. */
   service: string;
+  schemaHash: string;
+  lastSeenAt: string | null;
+  worker: { live: boolean; message: string; liveSchemaHashes: string[] };
 }

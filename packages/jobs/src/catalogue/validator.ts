@@ -101,15 +101,16 @@ export class PayloadValidators {
       // n.b. Ajv applies defaults in place: validate a copy, never the caller's object
       const data: unknown = structuredClone(payload);
       if (v(data)) return { success: true, data };
-      const seen = new Set<string>();
-      const issues = (v.errors ?? [])
-        .map((e) => ({ path: pathOf(e), message: messageOf(e) }))
-        .filter((i) => {
-          const key = i.path.join('\u0000');
-          if (seen.has(key)) return false; // one message per field
-          seen.add(key);
-          return true;
-        });
+      // one message per field: a named format says more than the pattern that spells it
+      const rank = (e: ErrorObject) =>
+        e.keyword === 'format' ? 0 : e.keyword === 'pattern' ? 2 : 1;
+      const byField = new Map<string, ErrorObject>();
+      for (const e of v.errors ?? []) {
+        const key = pathOf(e).map(String).join('\u0000');
+        const had = byField.get(key);
+        if (!had || rank(e) < rank(had)) byField.set(key, e);
+      }
+      const issues = [...byField.values()].map((e) => ({ path: pathOf(e), message: messageOf(e) }));
       return { success: false, issues };
     };
   }

@@ -256,7 +256,7 @@ export class Worker {
     if (!handler) {
       this.o.log.error(
         { jobId, traceId, type },
-        'no handler for this job type here; dead-lettering',
+        'no handler for this job type here; giving the delivery back for a replica that has one',
       );
       return { outcome: { kind: 'no-handler' }, acked: false };
     }

@@ -393,6 +393,14 @@ describe('dashboard in Chromium', () => {
 
     const extraRow = admin.locator(`tr[data-worker-pid="${extra.child.pid}"]`);
     await extraRow.waitFor({ timeout: 30_000 });
+    // The catalogue: the processor's types have live workers; the mailer's (not started in
+    // this stack, seeded by the API) say that no worker was seen.
+    const demoType = admin.locator('tr[data-job-type="demo.count"]');
+    await demoType.locator('.status', { hasText: 'running' }).waitFor({ timeout: 30_000 });
+    expect(await demoType.innerText()).toContain('processor');
+    expect(await admin.locator('tr[data-job-type="email.send"] .status').innerText()).toMatch(
+      /^no worker seen/,
+    );
     await checkView(admin, 'queues');
 
     // Requeued to where it came from, the processor rejects it again: it dies a second time.

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, request, type DeadLetter, type QueueStats, type Worker, errorText } from '../api';
+import { JobTypesCard } from '../components/job-types';
 import { Notice } from '../components/notice';
 import { ago, count, dateTime, rate } from '../format';
 import { useNow, usePoll } from '../hooks';
@@ -167,6 +168,7 @@ export function Queues({ session }: { session: Session }) {
           </tbody>
         </table>
       </section>
+      <JobTypesCard />
       {session.admin && <DeadLetters />}
       <section class="card" aria-labelledby="workers-title">
         <h2 id="workers-title">Workers</h2>

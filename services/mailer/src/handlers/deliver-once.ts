@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RetryableJobError, classifyError, type JobContext } from '@conveyor/jobs';
+import { RetryableJobError, classifyError } from '@conveyor/jobs';
+import type { JobContext } from '@conveyor/sdk/worker';
 import type { MailTransport } from '../mail/transport.js';
 import type { OutgoingMail, SentMail } from '../mail/outgoing-mail.js';
 import type { RateLimiter } from '../mail/rate-limiter.js';
@@ -50,7 +51,7 @@ const RECORD_RETRY_DELAYS_MS = [100, 500, 2_000];
  * `template` is the metric label (`none` for `email.send`).
  */
 export async function deliverOnce(
-  ctx: JobContext<unknown>,
+  ctx: JobContext,
   deps: DeliverDeps,
   template: string,
   compose: () => Promise<Composed>,
@@ -135,7 +136,7 @@ export async function deliverOnce(
  * running again, unless that write fails too.
  */
 async function recordDelivery(
-  ctx: JobContext<unknown>,
+  ctx: JobContext,
   deps: DeliverDeps,
   delivery: Parameters<DeliveryRepository['record']>[0],
 ): Promise<void> {

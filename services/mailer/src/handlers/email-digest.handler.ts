@@ -1,10 +1,6 @@
+import { handle, type Handler } from '@conveyor/sdk/worker';
 import { emailDigest, templateDataSchemas } from '@conveyor/contracts';
-import {
-  PermanentJobError,
-  RetryableJobError,
-  defineHandler,
-  type HandlerRegistration,
-} from '@conveyor/jobs';
+import { PermanentJobError, RetryableJobError } from '@conveyor/jobs';
 import { messageIdForJob } from '../mail/message-id.js';
 import type { MailerMailConfig } from '../mail/config.js';
 import type { TemplateRenderer } from '../templates/renderer.js';
@@ -42,11 +38,11 @@ export function emailDigestHandler(
     countJobs: CountJobs;
     now?: () => Date;
   },
-): HandlerRegistration<typeof emailDigest> {
+): Handler<typeof emailDigest> {
   const now = deps.now ?? (() => new Date());
-  return defineHandler(emailDigest, async (ctx) => {
+  return handle(emailDigest, async (payload, ctx) => {
     const delivered = await deliverOnce(ctx, deps, 'digest', async () => {
-      const p = validatedPayload(emailDigest, ctx.job.payload);
+      const p = validatedPayload(emailDigest, payload);
       // n.b. a digest reports on the job's own owner only: whatever reached the queue, another
       // owner's counts, job ids and errors are never mailed
       if (p.owner !== ctx.job.owner)

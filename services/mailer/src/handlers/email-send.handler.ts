@@ -1,5 +1,6 @@
+import { handle, type Handler } from '@conveyor/sdk/worker';
 import { emailSend } from '@conveyor/contracts';
-import { defineHandler, PermanentJobError, type HandlerRegistration } from '@conveyor/jobs';
+import { PermanentJobError } from '@conveyor/jobs';
 import { messageIdForJob } from '../mail/message-id.js';
 import type { MailerMailConfig } from '../mail/config.js';
 import { NO_TEMPLATE } from '../metrics.js';
@@ -10,10 +11,10 @@ import { headerSafeSubject, mailAddress, validatedPayload } from './payload.js';
 /** `email.send`: one message with the payload's subject and text and/or HTML body. */
 export function emailSendHandler(
   deps: DeliverDeps & { config: MailerMailConfig; attachments?: AttachmentSources | undefined },
-): HandlerRegistration<typeof emailSend> {
-  return defineHandler(emailSend, async (ctx) => {
+): Handler<typeof emailSend> {
+  return handle(emailSend, async (payload, ctx) => {
     const delivered = await deliverOnce(ctx, deps, NO_TEMPLATE, async () => {
-      const p = validatedPayload(emailSend, ctx.job.payload);
+      const p = validatedPayload(emailSend, payload);
       return {
         mail: {
           from: deps.config.from,

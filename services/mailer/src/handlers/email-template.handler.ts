@@ -1,5 +1,5 @@
+import { handle, type Handler } from '@conveyor/sdk/worker';
 import { TEMPLATE_NAMES, emailTemplate, type TemplateName } from '@conveyor/contracts';
-import { defineHandler, type HandlerRegistration } from '@conveyor/jobs';
 import { messageIdForJob } from '../mail/message-id.js';
 import type { MailerMailConfig } from '../mail/config.js';
 import type { TemplateData, TemplateRenderer } from '../templates/renderer.js';
@@ -15,11 +15,11 @@ export function emailTemplateHandler(
     renderer: TemplateRenderer;
     attachments?: AttachmentSources | undefined;
   },
-): HandlerRegistration<typeof emailTemplate> {
-  return defineHandler(emailTemplate, async (ctx) => {
-    const template = templateOf(ctx.job.payload);
+): Handler<typeof emailTemplate> {
+  return handle(emailTemplate, async (payload, ctx) => {
+    const template = templateOf(payload);
     const delivered = await deliverOnce(ctx, deps, template, async () => {
-      const p = validatedPayload(emailTemplate, ctx.job.payload);
+      const p = validatedPayload(emailTemplate, payload);
       // n.b. the discriminated union ties data to its template; the renderer's generic can't see that
       const rendered = deps.renderer.render(p.template, p.data as TemplateData<typeof p.template>);
       return {

@@ -1,4 +1,4 @@
-import type { HandlerRegistration } from '@conveyor/jobs';
+import type { Handler } from '@conveyor/sdk/worker';
 import type { MailTransport } from '../mail/transport.js';
 import type { MailerMailConfig } from '../mail/config.js';
 import type { DeliveryRepository } from '../deliveries/delivery.repository.js';
@@ -28,7 +28,7 @@ export interface MailerHandlerDeps {
  * the three share one send-rate limiter (`MAIL_RATE_PER_SECOND`) and one compiled set of
  * templates.
  */
-export function mailerHandlers(deps: MailerHandlerDeps): HandlerRegistration[] {
+export function mailerHandlers(deps: MailerHandlerDeps): Handler[] {
   const shared = {
     ...deps,
     limiter: createRateLimiter({ ratePerSecond: deps.config.ratePerSecond }),

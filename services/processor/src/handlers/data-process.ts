@@ -1,5 +1,6 @@
+import { handle, type Handler } from '@conveyor/sdk/worker';
 import { dataProcess } from '@conveyor/contracts';
-import { defineHandler, type FileStore, type HandlerRegistration } from '@conveyor/jobs';
+import type { FileStore } from '@conveyor/jobs';
 import { runSteps, type PipelineOptions } from '../data/pipeline.js';
 import { CONTENT_TYPES, FILE_EXTENSIONS, writeRecords, type WriteOptions } from '../data/write.js';
 import { openSource } from './data-source.js';
@@ -29,10 +30,10 @@ const READ_SHARE = 95;
  * follows the bytes (uploads) or records (inline) read. A failed or aborted attempt deletes
  * its partial artifact; the next attempt writes a new one.
  */
-export function dataProcessHandler(deps: DataProcessDeps): HandlerRegistration<typeof dataProcess> {
-  return defineHandler(dataProcess, async (ctx) => {
+export function dataProcessHandler(deps: DataProcessDeps): Handler<typeof dataProcess> {
+  return handle(dataProcess, async (payload, ctx) => {
     const { job, signal } = ctx;
-    const { source, steps, output } = job.payload;
+    const { source, steps, output } = payload;
     // n.b. counted as the stream advances, so the rate is smooth on long files
     let counted = 0;
     const countIn = (records: number): void => {

@@ -1,6 +1,6 @@
+import { handle, type Handler } from '@conveyor/sdk/worker';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { demoCount } from '@conveyor/contracts';
-import { defineHandler, type HandlerRegistration } from '@conveyor/jobs';
 
 // Without a delay, give the event loop (heartbeats, cancel broadcasts) a turn this often.
 const STEPS_PER_TURN = 1000;
@@ -10,9 +10,9 @@ const STEPS_PER_TURN = 1000;
  * reporting progress after it. The wait is abortable: cancel, timeout or shutdown rejects it
  * with the signal's reason.
  */
-export function demoCountHandler(): HandlerRegistration<typeof demoCount> {
-  return defineHandler(demoCount, async (ctx) => {
-    const { to, delayMs } = ctx.job.payload;
+export function demoCountHandler(): Handler<typeof demoCount> {
+  return handle(demoCount, async (payload, ctx) => {
+    const { to, delayMs } = payload;
     const { signal } = ctx;
     for (let i = 1; i <= to; i++) {
       if (delayMs > 0) {

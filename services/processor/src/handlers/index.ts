@@ -1,4 +1,5 @@
-import type { FileStore, HandlerRegistration } from '@conveyor/jobs';
+import type { FileStore } from '@conveyor/jobs';
+import type { Handler } from '@conveyor/sdk/worker';
 import { dataProcessHandler } from './data-process.js';
 import { demoCountHandler } from './demo-count.js';
 import { webhookDeliverHandler, type WebhookDeliverDeps } from '../webhooks/webhook-deliver.js';
@@ -13,7 +14,7 @@ export function processorHandlers(
     webhooks: WebhookDeliverDeps;
     metrics?: ProcessorMetrics;
   } & Omit<ReportDeps, 'artifacts'>,
-): HandlerRegistration[] {
+): Handler[] {
   return [
     dataProcessHandler(deps),
     demoCountHandler(),

@@ -1,14 +1,7 @@
+import { handle, type Handler, type JobContext, type JobInfo } from '@conveyor/sdk/worker';
 import { finished } from 'node:stream/promises';
 import { emailSend, reportGenerate, type ReportGeneratePayload } from '@conveyor/contracts';
-import {
-  defineHandler,
-  PermanentJobError,
-  type FileStore,
-  type HandlerRegistration,
-  type JobContext,
-  type JobRepository,
-  type RunningJob,
-} from '@conveyor/jobs';
+import { PermanentJobError, type FileStore, type JobRepository } from '@conveyor/jobs';
 import { csvRow } from '../data/csv-format.js';
 import { reportFromArtifact } from './from-artifact.js';
 import { reportFromJobStats } from './from-job-stats.js';
@@ -41,12 +34,10 @@ const slug = (title: string) =>
  * `email`, submits an `email.send` job that attaches the PDF. A failed attempt deletes what
  * it stored; the next one starts over.
  */
-export function reportGenerateHandler(
-  deps: ReportDeps,
-): HandlerRegistration<typeof reportGenerate> {
-  return defineHandler(reportGenerate, async (ctx) => {
+export function reportGenerateHandler(deps: ReportDeps): Handler<typeof reportGenerate> {
+  return handle(reportGenerate, async (payload, ctx) => {
     const { job, signal } = ctx;
-    const p = job.payload;
+    const p = payload;
     ctx.progress(5, 'reading the source');
     const data =
       'jobId' in p.source
@@ -71,7 +62,7 @@ export function reportGenerateHandler(
       let csvArtifactId: string | undefined;
       if (p.csv) csvArtifactId = await writeCsv(deps.artifacts, job, p, data, stored);
       ctx.progress(90, 'stored');
-      const emailJobId = p.email ? await mailReport(ctx, deps, data, pdf.id) : undefined;
+      const emailJobId = p.email ? await mailReport(ctx, p, deps, data, pdf.id) : undefined;
       deps.metrics?.reports.inc({ source: 'jobId' in p.source ? 'artifact' : 'job-stats' });
       deps.metrics?.reportBytes.inc(info?.length ?? 0);
       return {
@@ -95,7 +86,7 @@ export function reportGenerateHandler(
 
 async function writeCsv(
   artifacts: FileStore,
-  job: RunningJob<ReportGeneratePayload>,
+  job: JobInfo,
   p: ReportGeneratePayload,
   data: ReportData,
   stored: string[],
@@ -117,13 +108,14 @@ async function writeCsv(
 
 /** Submits the `email.send` job that mails the PDF (once per report job). */
 async function mailReport(
-  ctx: JobContext<ReportGeneratePayload>,
+  ctx: JobContext,
+  p: ReportGeneratePayload,
   deps: ReportDeps,
   data: ReportData,
   artifactId: string,
 ): Promise<string> {
   const { job } = ctx;
-  const email = job.payload.email!;
+  const email = p.email!;
   const to = email.to ?? (job.ownerEmail ? [job.ownerEmail] : []);
   if (to.length === 0)
     throw new PermanentJobError(

@@ -1,12 +1,11 @@
+import { handle, type Handler } from '@conveyor/sdk/worker';
 import { webhookDeliver, WEBHOOK_LIMITS, type WebhookDeliverResult } from '@conveyor/contracts';
 import {
   DeferJobError,
-  defineHandler,
   PermanentJobError,
   RetryableJobError,
   signatureHeader,
   webhookIdOf,
-  type HandlerRegistration,
   type WebhookSecretRepository,
 } from '@conveyor/jobs';
 import type { AddressPolicy } from './address-policy.js';
@@ -50,12 +49,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * timeouts and connection errors retry with backoff; other 4xx and refused destinations fail
  * at once with the status and an excerpt of the reply.
  */
-export function webhookDeliverHandler(
-  deps: WebhookDeliverDeps,
-): HandlerRegistration<typeof webhookDeliver> {
-  return defineHandler(webhookDeliver, async (ctx) => {
+export function webhookDeliverHandler(deps: WebhookDeliverDeps): Handler<typeof webhookDeliver> {
+  return handle(webhookDeliver, async (payload, ctx) => {
     const { job, signal } = ctx;
-    const p = job.payload;
+    const p = payload;
     const secrets = await deps.secrets.signingSecrets(job.owner);
     if (secrets.length === 0)
       throw new PermanentJobError(
