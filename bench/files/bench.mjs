@@ -55,15 +55,21 @@ const mib = (bytes) =>
     : `${(bytes / 1024).toFixed(0)} KiB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
+/** CPU seconds (all threads: libvips works in its own) used by the last {@link timed} run. */
+let lastCpuSeconds = 0;
+
 /** Runs `task(i)` for i < n with `concurrency` at once; resolves with the elapsed seconds. */
 async function timed(n, concurrency, task) {
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, n) }, async () => {
       while (next < n) await task(next++);
     }),
   );
+  const used = process.cpuUsage(cpu);
+  lastCpuSeconds = (used.user + used.system) / 1e6;
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
@@ -110,7 +116,8 @@ if (args.only === 'images') {
   console.log(
     `file.image  12 MP JPEG (${mib(jpeg.length)}) -> WebP 1920/800/200 wide: ${IMAGES} images in ` +
       `${imageSeconds.toFixed(1)} s at ${CONCURRENCY} at once = ${imagesPerSecond.toFixed(2)} images/s ` +
-      `(${(imagesPerSecond * 12).toFixed(0)} MP/s, ${(outBytes / IMAGES / 1024).toFixed(0)} KiB out per image); ` +
+      `(${(imagesPerSecond * 12).toFixed(0)} MP/s, ${(outBytes / IMAGES / 1024).toFixed(0)} KiB out per image, ` +
+      `${((lastCpuSeconds / IMAGES) * 1000).toFixed(0)} ms CPU per image); ` +
       `peak RSS ${mib(peakRss())} (${mib(rssBeforeImages)} after making the input)`,
   );
 }
@@ -152,7 +159,7 @@ if (args.only === 'pdf') {
     console.log(
       `file.pdf-text  ${PAGES}-page PDF (${mib(bytes)}, 40 lines a page) -> JSON: ${runs} runs in ` +
         `${pdfSeconds.toFixed(1)} s = ${pagesPerSecond.toFixed(0)} pages/s ` +
-        `(${characters} characters a run); peak RSS ${mib(peakRss())} (${mib(rssBeforePdf)} after making the input)`,
+        `(${characters} characters a run, ${((lastCpuSeconds / (PAGES * runs)) * 1000).toFixed(1)} ms CPU per page); peak RSS ${mib(peakRss())} (${mib(rssBeforePdf)} after making the input)`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
