@@ -9,7 +9,9 @@
 //
 // Prints throughput, latency percentiles and the peak RSS of every service (sampled from
 // their /metrics while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
+import { join } from 'node:path';
 import { conveyorClient, pct, runDemo, timings, watchSucceeded } from './conveyor-demo.mjs';
+import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu } from './cpu.mjs';
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const METRICS_BASE = Number(process.env.CONVEYOR_DEV_METRICS_PORT ?? 9100);
@@ -56,8 +58,20 @@ async function waitJob(id, everyMs = 500) {
   }
 }
 
+/** Pids of the services (by their metrics ports) and of the local servers (.infra/run). */
+async function processes() {
+  const run = join(import.meta.dirname, '..', '..', '.infra', 'run');
+  const found = {};
+  for (const [name, port] of Object.entries(SERVICES)) found[name] = await pidOfMetricsPort(port);
+  found.rabbitmq = pidFromFile(join(run, 'rabbitmq.pid'));
+  found.store = pidFromFile(join(run, 'mongo.pid'));
+  return found;
+}
+
 async function demo() {
+  const stopCpu = cpuMeter(await processes());
   const r = await runDemo(client, N);
+  const used = stopCpu();
   const { submitMs, totalMs, latencies, start } = r;
   console.log(
     `demo.count {to:0} x ${N} through the API (batches of ${r.batch}, ${r.inFlight} in flight)`,
@@ -72,6 +86,7 @@ async function demo() {
     `  end-to-end latency (createdAt -> finishedAt): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`,
   );
   console.log(`  submit -> start: p50 ${pct(start, 50)} ms, p99 ${pct(start, 99)} ms`);
+  printCpu(used, N);
 }
 
 /** Offers demo jobs at a fixed rate, one request each, and reports the latency they saw. */

@@ -70,9 +70,20 @@ export function topology(prefix: string = DEFAULT_PREFIX): Topology {
   });
 }
 
+/** What reacts to a job's final state besides its watchers: set on the job at creation. */
+export const JOB_REACTIONS = ['callback', 'workflow'] as const;
+export type JobReaction = (typeof JOB_REACTIONS)[number];
+
 /** Routing keys on the events exchange. */
 export const routingKeys = Object.freeze({
   jobStatus: (status: string, type: string) => `job.${status}.${type}`,
+  /**
+   * A final-state event again, for the one reaction the job asked for at creation
+   * (`reaction.callback.<status>.<type>`, `reaction.workflow.…`): only such jobs reach the
+   * scheduler's callback and workflow queues, so a plain job costs them nothing.
+   */
+  reaction: (reaction: JobReaction, status: string, type: string) =>
+    `reaction.${reaction}.${status}.${type}`,
   jobProgress: (type: string) => `job.progress.${type}`,
   heartbeat: (service: string) => `worker.heartbeat.${service}`,
 });

@@ -1,5 +1,6 @@
 import {
   envelope,
+  isTerminal,
   jobLifecycleEvent,
   jobProgressEvent,
   routingKeys,
@@ -39,7 +40,11 @@ export class JobEvents {
       },
       { correlationId: job.correlationId, ...traceOf(job) },
     );
-    await this.send(jobLifecycleEvent, routingKeys.jobStatus(job.status, job.type), env);
+    const sent = [this.send(jobLifecycleEvent, routingKeys.jobStatus(job.status, job.type), env)];
+    if (isTerminal(job.status))
+      for (const r of job.reactions ?? [])
+        sent.push(this.send(jobLifecycleEvent, routingKeys.reaction(r, job.status, job.type), env));
+    await Promise.all(sent);
   }
 
   /** Publishes `job.progress.<type>`. */

@@ -4,6 +4,7 @@ import {
   JOB_STATUSES,
   PRIORITIES,
   type JobError,
+  type JobReaction,
   type JobStatus,
   type Priority,
   type Progress,
@@ -56,6 +57,12 @@ export interface JobDoc {
   traceparent: string | null;
   /** The promotion pass that last queued this job (lets each scheduler replica find its own). */
   batch: string | null;
+  /**
+   * What reacts to the job's final state (a completion callback, its workflow): its final
+   * events are routed to those reactions' queues too. Absent on jobs stored before reactions
+   * existed: the reactions' sweeps cover those.
+   */
+  reactions?: JobReaction[];
 }
 
 const jobSchema = new Schema<JobDoc>(
@@ -96,6 +103,7 @@ const jobSchema = new Schema<JobDoc>(
     correlationId: { type: String, required: true },
     traceparent: { type: String, default: null },
     batch: { type: String, default: null },
+    reactions: { type: [String], default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Types, type Connection, type mongo } from 'mongoose';
-import { newTraceparent, type JobStatus, type Priority } from '@conveyor/contracts';
+import {
+  newTraceparent,
+  type JobReaction,
+  type JobStatus,
+  type Priority,
+} from '@conveyor/contracts';
 import { COLLECTIONS } from './collections.js';
 import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { JobQueries } from './job.queries.js';
@@ -31,6 +36,8 @@ export interface NewJob {
   correlationId?: string;
   /** The creating span's `traceparent`; a new trace when absent. */
   traceparent?: string | null;
+  /** What reacts to the job's final state (see JobDoc.reactions). @default none */
+  reactions?: JobReaction[];
 }
 
 export interface ListFilter {
@@ -117,6 +124,7 @@ export class JobRepository {
       correlationId: input.correlationId ?? randomUUID(),
       traceparent: input.traceparent ?? newTraceparent(),
       batch: null,
+      ...(input.reactions && input.reactions.length > 0 ? { reactions: input.reactions } : {}),
     };
   }
 

@@ -19,6 +19,7 @@ export function startCallbacks(deps: {
     {
       name: 'callback',
       queue: deps.topology.queues.callbacks,
+      reaction: 'callback',
       onFinished: (jobId) => deps.callbacks.fire(jobId).then(() => undefined),
       sweep: (ms) => deps.callbacks.sweep(ms),
     },

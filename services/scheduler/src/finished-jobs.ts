@@ -1,4 +1,10 @@
-import { jobLifecycleEvent, TERMINAL_STATUSES, type Topology } from '@conveyor/contracts';
+import {
+  jobLifecycleEvent,
+  routingKeys,
+  TERMINAL_STATUSES,
+  type JobReaction,
+  type Topology,
+} from '@conveyor/contracts';
 import { consumeEnvelopes, type AmqpClient, type Consumer, type Logger } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 
@@ -6,6 +12,8 @@ import { startLoop, type TimerLoop } from './loop.js';
 export interface FinishedJobReaction {
   /** Names the consumer tag (`scheduler-<name>`), the sweep loop and log lines. */
   name: string;
+  /** The reaction whose final-state events the queue receives (`reaction.<it>.<status>.#`). */
+  reaction: JobReaction;
   /** The durable queue shared by every replica. */
   queue: string;
   /** Reacts to one finished job; must be idempotent (events may be redelivered). */
@@ -15,8 +23,9 @@ export interface FinishedJobReaction {
 }
 
 /**
- * Consumes final-state lifecycle events (`job.succeeded.#`, `job.failed.#`,
- * `job.cancelled.#`) from one durable quorum queue shared by every replica, acking each only
+ * Consumes the final-state lifecycle events of the jobs that asked for this reaction
+ * (`reaction.<reaction>.<status>.#`; a plain job's events never reach it) from one durable
+ * quorum queue shared by every replica, acking each only
  * after `onFinished` succeeded (a failure requeues it), and runs `sweep` every
  * `sweepIntervalMs` for events that were lost (events are best effort) or handled by a
  * replica that crashed mid-way.
@@ -38,8 +47,15 @@ export async function startFinishedJobReaction(
           durable: true,
           arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 },
         });
-        for (const status of TERMINAL_STATUSES)
-          await ch.bindQueue(queue, topology.exchanges.events, `job.${status}.#`);
+        for (const status of TERMINAL_STATUSES) {
+          await ch.bindQueue(
+            queue,
+            topology.exchanges.events,
+            `${routingKeys.reaction(reaction.reaction, status, '')}#`,
+          );
+          // n.b. queues declared before reactions existed had every final event: unbind that
+          await ch.unbindQueue(queue, topology.exchanges.events, `job.${status}.#`);
+        }
         return queue;
       },
     },

@@ -19,6 +19,7 @@ export function startWorkflows(deps: {
     {
       name: 'workflow',
       queue: deps.topology.queues.workflows,
+      reaction: 'workflow',
       onFinished: (jobId) => deps.engine.jobFinished(jobId).then(() => undefined),
       sweep: (ms) => deps.engine.sweep(ms),
     },

@@ -337,6 +337,7 @@ export class WorkflowEngine {
         timeoutMs: s.timeoutMs ?? defaults.timeoutMs,
         runAt: new Date(),
         idempotencyKey: stepJobKey(doc._id.toHexString(), s.id, s.run),
+        reactions: ['workflow'],
         scheduleId: doc.scheduleId,
         correlationId: doc.correlationId,
       },

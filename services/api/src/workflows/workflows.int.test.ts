@@ -521,7 +521,7 @@ describe('workflows over real services', () => {
         amqp,
         jobLifecycleEvent,
         topology.exchanges.events,
-        routingKeys.jobStatus('succeeded', member!.type),
+        routingKeys.reaction('workflow', 'succeeded', member!.type),
         env,
         { mandatory: false },
       );
