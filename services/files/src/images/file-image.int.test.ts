@@ -187,6 +187,32 @@ describe('file.image through the API', () => {
     ]);
   });
 
+  it('is cancelled while it encodes, and times out, without finishing its outputs', async () => {
+    // AVIF is the slow encoder: seconds for 1920 wide on these machines, well past the cancel
+    // and the 300 ms timeout. n.b. sharp cannot interrupt libvips: the encode in progress
+    // finishes in the background and its bytes are dropped (docs/files.md)
+    const uploadId = await sys.upload(alice, 'big.jpg', 'image/jpeg', await photo(4000, 3000));
+    const slow = {
+      source: { uploadId },
+      outputs: [{ format: 'avif', quality: 90, resize: { width: 1920 } }],
+    };
+    const cancelled = await sys.submit(alice, { type: 'file.image', payload: slow });
+    await sys.until(alice, cancelled.id, ['running']);
+    const res = await sys.call(`/v1/jobs/${cancelled.id}/cancel`, alice, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const c = await sys.until(alice, cancelled.id, ['cancelled', 'succeeded', 'failed']);
+    expect([c.status, c.result, c.error?.code]).toEqual(['cancelled', null, 'CANCELLED']);
+
+    const timed = await sys.submit(alice, {
+      type: 'file.image',
+      payload: { ...slow, outputs: [{ format: 'avif', resize: { width: 800 } }] },
+      timeoutMs: 300,
+      maxAttempts: 1,
+    });
+    const t = await sys.until(alice, timed.id, ['failed', 'succeeded']);
+    expect([t.status, t.result, t.error?.code]).toEqual(['failed', null, 'TIMEOUT']);
+  });
+
   it('cannot read another owner’s upload', async () => {
     const uploadId = await sys.upload(
       alice,
