@@ -3,7 +3,7 @@
 # project-local node), the local MongoDB-wire server (mongo-java-server's in-memory backend,
 # built with Maven; data is lost when it stops), the project's SMTP catcher and Prometheus
 # (Debian package, run as our own process with its own config, data and port; it scrapes the
-# four services and RabbitMQ's prometheus plugin and evaluates observability/prometheus/rules).
+# five services and RabbitMQ's prometheus plugin and evaluates observability/prometheus/rules).
 # Everything the servers write (data, logs, pids, cookie) lives in
 # the git-ignored .infra/ directory next to package.json, so nothing collides with system
 # services and `rm -rf .infra` is a full reset.
