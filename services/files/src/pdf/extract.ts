@@ -29,7 +29,8 @@ export interface PdfTextSource {
   readonly pageCount: number;
   /**
    * The text of pages `first`..`last` (1-based, inclusive), one page at a time: each page is
-   * loaded, read and released before the next, so memory holds one page, not the document.
+   * parsed, read and released before the next, so parsed objects of one page are held, not
+   * the document's (pdf.js keeps the file bytes it has read until `close()`).
    */
   pages(first: number, last: number, signal?: AbortSignal): AsyncGenerator<PageText>;
   /** Releases the document; safe to call more than once. */
@@ -66,8 +67,8 @@ export function classifyPdfError(err: unknown): unknown {
 }
 
 /**
- * Opens the PDF at `path` with pdf.js (its Node build, no worker thread, no system
- * fonts). pdf.js reads the file by ranges, as it needs them, rather than whole.
+ * Opens the PDF at `path` with pdf.js (its Node build, on this thread, no system fonts, no
+ * network). pdf.js reads the file by ranges as it needs them rather than whole up front.
  * Rejects with an {@link InputError} when the file is not a PDF (`NOT_A_PDF`), is damaged
  * (`PDF_CORRUPT`) or needs a password (`PDF_ENCRYPTED`).
  */
