@@ -79,6 +79,13 @@ describe('openPdf', () => {
     expect(err.code).toBe('NOT_A_PDF');
   });
 
+  it('fails a PDF that needs a password', async () => {
+    const err = await failure(
+      openPdf(await fileOf(await pdfDocument(2, { userPassword: 's3cret' }))),
+    );
+    expect(err.code).toBe('PDF_ENCRYPTED');
+  });
+
   it('fails a PDF whose structure is garbage as corrupt', async () => {
     const err = await failure(
       openPdf(await fileOf('%PDF-1.7\n' + 'garbage '.repeat(2000) + '\n%%EOF\n')),

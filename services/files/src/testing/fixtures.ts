@@ -116,12 +116,19 @@ export const pageText = (n: number): string[] => [
   `Line two on page ${n}: café, naïve, 10 € (${(n * 7919) % 10007})`,
 ];
 
-/** A PDF of `pages` pages, each with the two lines of {@link pageText}, drawn by PDFKit. */
-export async function pdfDocument(pages: number): Promise<Buffer> {
+/**
+ * A PDF of `pages` pages, each with the two lines of {@link pageText}, drawn by PDFKit;
+ * encrypted when `userPassword` is given.
+ */
+export async function pdfDocument(
+  pages: number,
+  opts: { userPassword?: string } = {},
+): Promise<Buffer> {
   const doc = new PDFDocument({
     autoFirstPage: false,
     compress: true,
     info: { Title: 'Conveyor test' },
+    ...(opts.userPassword ? { userPassword: opts.userPassword, pdfVersion: '1.7' as const } : {}),
   });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
