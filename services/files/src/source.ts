@@ -14,13 +14,19 @@ export const fileSourceSchema = z.union([
 ]);
 export type FileSource = z.infer<typeof fileSourceSchema>;
 
-/** The file's name without its directory and extension, for naming outputs. @default 'file' */
+/**
+ * The file's name without its directory and extension, in ASCII letters, digits, `.`, `_` and
+ * `-` (accents dropped, other runs of characters as one `_`), for naming outputs; `file` when
+ * nothing is left.
+ */
 export function baseName(filename: string): string {
   const last = filename.split(/[\\/]/).pop() ?? '';
   const stem = last.replace(/\.[A-Za-z0-9]{1,8}$/, '');
   const safe = stem
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
+    .replace(/^[._]+|_+$/g, '')
     .slice(0, 100);
   return safe === '' ? 'file' : safe;
 }

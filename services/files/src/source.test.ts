@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatBytes } from './input-error.js';
+import { baseName, fileSourceSchema } from './source.js';
+
+describe('baseName', () => {
+  it.each([
+    ['holiday.jpg', 'holiday'],
+    ['report.final.pdf', 'report.final'],
+    ['C:\\Users\\me\\scan 01.tiff', 'scan_01'],
+    ['../../etc/passwd', 'passwd'],
+    ['.hidden.png', 'hidden'],
+    ['Über café.webp', 'Uber_cafe'],
+    ['写真 (1).jpg', '1'],
+    ['写真.jpg', 'file'],
+    ['', 'file'],
+    ['.jpg', 'file'],
+  ])('%j -> %j', (name, base) => {
+    expect(baseName(name)).toBe(base);
+  });
+});
+
+describe('fileSourceSchema', () => {
+  it('takes one upload or one artifact id', () => {
+    expect(fileSourceSchema.safeParse({ uploadId: 'a'.repeat(24) }).success).toBe(true);
+    expect(fileSourceSchema.safeParse({ artifactId: 'b'.repeat(24) }).success).toBe(true);
+    expect(
+      fileSourceSchema.safeParse({ uploadId: 'a'.repeat(24), artifactId: 'b'.repeat(24) }).success,
+    ).toBe(false);
+    expect(fileSourceSchema.safeParse({ uploadId: 'A'.repeat(24) }).success).toBe(false);
+  });
+});
+
+describe('formatBytes', () => {
+  it('names bytes, KiB and MiB', () => {
+    expect([formatBytes(512), formatBytes(800 * 1024), formatBytes(50 * 1024 * 1024)]).toEqual([
+      '512 B',
+      '800 KiB',
+      '50 MiB',
+    ]);
+  });
+});
