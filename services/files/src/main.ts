@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { createWorker } from '@conveyor/sdk/worker';
+import { ConfigError, createWorker } from '@conveyor/sdk/worker';
 import { filesConfig, FilesConfigError } from './config.js';
 import { fileImageHandler } from './images/file-image.js';
 import { pdfTextHandler } from './pdf/pdf-text.js';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(
-    `${err instanceof FilesConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+    `${err instanceof FilesConfigError || err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
   );
   process.exit(1);
 });
