@@ -20,7 +20,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'scripts/**', 'packages/testkit/**', 'packages/smtp-catcher/**'],
+    files: [
+      '**/*.test.ts',
+      'scripts/**',
+      'packages/testkit/**',
+      'packages/smtp-catcher/**',
+      'examples/**',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

@@ -63,6 +63,25 @@ export interface JobDoc {
    * existed: the reactions' sweeps cover those.
    */
   reactions?: JobReaction[];
+  /**
+   * The job's history, one entry per lifecycle event, appended by the same write as the
+   * transition it records (see transitionWrite): the timeline costs no queue and no write of
+   * its own. Absent on jobs stored before it existed.
+   */
+  history?: HistoryEntry[];
+}
+
+/** One step of a job's history (see `timelineOf` for what a reader derives from it). */
+export interface HistoryEntry {
+  /** The transition that wrote it, or `create`. */
+  t: string;
+  status: JobStatus;
+  at: Date;
+  error?: JobError | null;
+  /** A `scheduled` entry's due time. */
+  runAt?: Date;
+  /** A `running` entry's worker. */
+  workerId?: string;
 }
 
 const jobSchema = new Schema<JobDoc>(
@@ -104,6 +123,7 @@ const jobSchema = new Schema<JobDoc>(
     traceparent: { type: String, default: null },
     batch: { type: String, default: null },
     reactions: { type: [String], default: undefined },
+    history: { type: [Schema.Types.Mixed], default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );

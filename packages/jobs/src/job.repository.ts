@@ -125,6 +125,9 @@ export class JobRepository {
       traceparent: input.traceparent ?? newTraceparent(),
       batch: null,
       ...(input.reactions && input.reactions.length > 0 ? { reactions: input.reactions } : {}),
+      history: [
+        { t: 'create', status, at: now, ...(status === 'scheduled' ? { runAt: input.runAt } : {}) },
+      ],
     };
   }
 

@@ -34,6 +34,8 @@ describe('the transition table', () => {
         workerId: 'w',
       }),
       $inc: { attempts: 1 },
+      // n.b. the job's history step rides on the same write
+      $push: { history: { t: 'moveToRunning', status: 'running', at: now, workerId: 'w' } },
     });
     const cancel = transitionWrite('cancelWaiting', 'job-1', { owner: 'alice' }, now);
     expect(cancel.filter).toEqual({
@@ -84,8 +86,10 @@ describe('the transition table', () => {
       expect([name, set['status']]).toEqual([name, target[name]]);
       const final = ['succeeded', 'failed', 'cancelled'].includes(String(set['status']));
       expect([name, 'finishedAt' in set && set['finishedAt'] !== null]).toEqual([name, final]);
-      // only status changes announce themselves
+      // only status changes announce themselves, and only they append to the history
       expect([name, TRANSITIONS[name].emits]).toEqual([name, target[name] !== undefined]);
+      const pushed = (update as { $push?: { history: { status: string } } }).$push?.history;
+      expect([name, pushed?.status]).toEqual([name, target[name]]);
     }
   });
 

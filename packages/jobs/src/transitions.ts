@@ -1,5 +1,5 @@
 import type { JobError, JobStatus, Progress } from '@conveyor/contracts';
-import type { JobDoc } from './job.model.js';
+import type { HistoryEntry, JobDoc } from './job.model.js';
 
 /**
  * Every state change of a job, in one table. A transition names the states it may start
@@ -297,12 +297,28 @@ export function transitionWrite<N extends TransitionName>(
   now: Date,
 ): { filter: Record<string, unknown>; update: Record<string, unknown> } {
   const t = TRANSITIONS[name] as Transition<TransitionArgs<N>>;
+  const update: Record<string, unknown> = t.change(args, now);
+  if (t.emits)
+    update['$push'] = { history: historyEntry(name, update['$set'] as Partial<JobDoc>, now) };
   return {
     filter: {
       _id: id,
       status: t.from.length === 1 ? t.from[0] : { $in: [...t.from] },
       ...t.when(args),
     },
-    update: t.change(args, now),
+    update,
+  };
+}
+
+/** The history entry an emitting transition appends with its own write. */
+export function historyEntry(name: string, set: Partial<JobDoc>, now: Date): HistoryEntry {
+  const status = set.status!;
+  return {
+    t: name,
+    status,
+    at: now,
+    ...(set.error ? { error: set.error } : {}),
+    ...(status === 'scheduled' && set.runAt ? { runAt: set.runAt } : {}),
+    ...(set.workerId ? { workerId: set.workerId } : {}),
   };
 }

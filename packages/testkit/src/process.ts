@@ -37,11 +37,13 @@ export async function startService(
   env: Record<string, string>,
   opts: {
     readyTimeoutMs?: number;
-    /** The script to run instead of the service's `dist/main.js` (path from the repository root). */
+    /** The script to run instead of the service's `dist/main.js` (absolute, or from the repository root). */
     entry?: string;
   } = {},
 ): Promise<ServiceProcess> {
-  const entry = join(repoRoot(), opts.entry ?? join('services', name, 'dist', 'main.js'));
+  const entry = opts.entry?.startsWith('/')
+    ? opts.entry
+    : join(repoRoot(), opts.entry ?? join('services', name, 'dist', 'main.js'));
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   const child = spawn(process.execPath, [entry], {
     env: { ...process.env, METRICS_PORT: '0', PORT: '0', LOG_LEVEL: 'info', ...env },

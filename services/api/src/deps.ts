@@ -42,7 +42,7 @@ export interface ApiDeps {
   webhookSecrets: WebhookSecretRepository;
   /** Completion callbacks registered at submit (fired by the scheduler). */
   callbacks: JobCallbacks;
-  /** Lifecycle events kept per job (the dashboard's timelines), from the shared timeline queue. */
+  /** Timelines of jobs stored before their history moved into the job documents. */
   timeline: TimelineStore;
   /** Queue figures for the dashboard (management API when configured). */
   brokerQueues: BrokerQueues;
@@ -69,7 +69,8 @@ export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig):
   const timeline = new TimelineStore(runtime.mongo, runtime.log);
   await timeline.ensureIndexes();
   await hub.start();
-  await timeline.start(runtime.amqp, runtime.topology);
+  timeline.startPurge();
+  await TimelineStore.deleteLegacyQueue(runtime.amqp, runtime.topology);
   registerWorkerFleetMetrics(runtime.registry, hub.workers);
   return {
     runtime,

@@ -17,3 +17,4 @@ export * from '../catalogue/job-type.model.js';
 export * from '../catalogue/catalogue.js';
 export * from '../catalogue/builtin-queues.js';
 export * from '../artifact-of.js';
+export * from '../timeline.js';

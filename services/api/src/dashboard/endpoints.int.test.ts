@@ -158,11 +158,10 @@ describe('dashboard read endpoints', () => {
       expect.arrayContaining([
         [names.work('processor', 'standard'), 'work'],
         [names.dead, 'dead-letters'],
-        [names.timeline, 'timeline'],
       ]),
     );
-    // n.b. the test API itself records timelines: one consumer on the shared feed
-    expect(queues.items.find((q) => q.role === 'timeline')?.consumers).toBe(1);
+    // n.b. timelines travel in the job documents: no timeline feed any more
+    expect(queues.items.find((q) => q.name === names.timeline)).toBeUndefined();
   });
 
   it('documents the new endpoints in the OpenAPI document', async () => {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
-import { topology } from '@conveyor/contracts';
-import { BUCKETS, FileStore, ScheduleRepository } from '@conveyor/jobs/store';
+import { builtinJobTypes, topology } from '@conveyor/contracts';
+import { BUCKETS, FileStore, ScheduleRepository, SEED_REGISTRANT } from '@conveyor/jobs/store';
 import { createJobCore, type JobCore } from '@conveyor/jobs/dispatch';
 import { WebhookSecretRepository } from '@conveyor/jobs/webhooks';
 import { AmqpClient, connectMongo, createLogger, declareTopology } from '@conveyor/platform';
@@ -47,6 +47,8 @@ beforeAll(async () => {
   const repo = new ScheduleRepository(conn);
   await core.repo.ensureIndexes();
   await repo.ensureIndexes();
+  // n.b. as the API does at start: the built-in types are known before their workers run
+  await core.catalogue.seed(builtinJobTypes(), SEED_REGISTRANT);
   const routes = scheduleRoutes({
     repo,
     core,

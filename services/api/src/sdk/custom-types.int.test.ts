@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   infra,
@@ -9,10 +15,44 @@ import {
 import { startTestApi, type TestApi } from '../testing/test-api.js';
 
 // Job types of a user's own, run by a worker built only on the SDK's public entry points
-// (packages/sdk/src/testing/acme-worker.ts), end to end through the real API, RabbitMQ, the
-// store, the scheduler and the mailer.
+// (packages/sdk/src/testing/acme-worker.ts), installed the way a user installs it: from the
+// packed tarballs with plain npm, in a directory outside the repository. End to end through
+// the real API, RabbitMQ, the store, the scheduler and the mailer.
 
-const ACME = 'packages/sdk/dist/testing/acme-worker.js';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const run = promisify(execFile);
+let installDir = '';
+let ACME = '';
+
+/** Packs the SDK, installs it with npm into a fresh directory, copies the worker there. */
+async function installPackedWorker(): Promise<string> {
+  const timeout = 10 * 60_000;
+  await run('bash', [join(ROOT, 'scripts', 'pack-sdk.sh')], { cwd: ROOT, timeout });
+  installDir = await mkdtemp(join(tmpdir(), 'conveyor-acme-'));
+  const packed = (name: string) => `file:${join(ROOT, '.packs', `conveyor-${name}.tgz`)}`;
+  await writeFile(
+    join(installDir, 'package.json'),
+    JSON.stringify({
+      name: 'acme-worker',
+      private: true,
+      type: 'module',
+      dependencies: {
+        '@conveyor/sdk': packed('sdk'),
+        '@conveyor/contracts': packed('contracts'),
+        '@conveyor/platform': packed('platform'),
+        '@conveyor/jobs': packed('jobs'),
+        zod: '^4.1.0',
+      },
+    }),
+  );
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: installDir,
+    timeout,
+  });
+  const worker = join(installDir, 'worker.js');
+  await copyFile(join(ROOT, 'packages/sdk/dist/testing/acme-worker.js'), worker);
+  return worker;
+}
 
 interface Job {
   id: string;
@@ -74,6 +114,7 @@ const handledTypes = (p: ServiceProcess) =>
     .map((l) => (JSON.parse(l) as { type: string }).type);
 
 beforeAll(async () => {
+  ACME = await installPackedWorker();
   api = await startTestApi();
   const { rabbitmqUrl, mongoUrl, smtpCatcherUrl } = await infra();
   if (!smtpCatcherUrl)
@@ -100,7 +141,7 @@ beforeAll(async () => {
   acme = started[0];
   procs.push(started[1], started[2]);
   alice = await api.token({ sub: 'alice', email: 'alice@example.com' });
-}, 90_000);
+}, 12 * 60_000);
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop('SIGTERM').catch(() => null)));
@@ -111,6 +152,7 @@ afterAll(async () => {
     })
     .catch(() => undefined);
   await api?.close();
+  if (installDir) await rm(installDir, { recursive: true, force: true });
 });
 
 describe('job types of your own, run by an SDK worker', () => {

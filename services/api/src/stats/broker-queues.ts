@@ -69,7 +69,7 @@ export class BrokerQueues {
     } else this.mgmt = null;
   }
 
-  /** Every work queue (service × lane), the dead-letter queue and the timeline feed. */
+  /** Every work queue (worker group × lane) and the dead-letter queue. */
   async list(): Promise<QueueStats[]> {
     const named: Named[] = [
       ...(await this.groups()).flatMap((service) =>
@@ -81,7 +81,6 @@ export class BrokerQueues {
         })),
       ),
       { name: this.topo.queues.dead, role: 'dead-letters', service: null, lane: null },
-      { name: this.topo.queues.timeline, role: 'timeline', service: null, lane: null },
     ];
     return Promise.all(named.map((q) => this.one(q)));
   }

@@ -4,9 +4,10 @@ import type { ApiDeps } from '../deps.js';
 import { notFound } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/route-table.js';
 import { ID_PATTERN } from '../http/schemas.js';
+import { timelineOf } from '@conveyor/jobs/store';
 import type { TimelineStore } from './timeline.store.js';
 
-/** `GET /v1/jobs/:id/timeline`: the job's stored lifecycle events, oldest first. */
+/** `GET /v1/jobs/:id/timeline`: the job's lifecycle events, oldest first, from its history. */
 export function timelineRoutes(deps: ApiDeps, store: TimelineStore): AnyRoute {
   return route({
     method: 'get',
@@ -45,7 +46,8 @@ export function timelineRoutes(deps: ApiDeps, store: TimelineStore): AnyRoute {
       const id = ctx.params['id'] ?? '';
       const job = await deps.repo.get(id, ownerScope(currentUser(ctx)));
       if (!job) throw notFound('job');
-      const events = await store.forJob(id);
+      // n.b. a job's history is in its document; jobs stored before that have job_events
+      const events = timelineOf(job) ?? (await store.forJob(id));
       ctx.body = {
         jobId: id,
         items: events.map((e) => ({

@@ -1,94 +1,103 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Types } from 'mongoose';
-import { envelope, jobLifecycleEvent, routingKeys, type JobStatus } from '@conveyor/contracts';
-import { publishEnvelope } from '@conveyor/platform';
-import { waitFor } from '@conveyor/testkit';
+import { envelope, jobLifecycleEvent } from '@conveyor/contracts';
+import { testJob } from '@conveyor/jobs/testing';
 import { startTestApi, type TestApi } from '../testing/test-api.js';
-import { TimelineStore } from './timeline.store.js';
 
-// The timeline's feed is a durable queue shared by API replicas: events published while no
-// API consumes wait there and are written once one starts again.
+// A job's timeline travels in its own document: each transition's write appends its step, so
+// no queue and no write of its own carry it. Jobs stored before that keep their job_events.
 let api: TestApi;
+let alice: string;
 
 beforeAll(async () => {
   api = await startTestApi();
+  alice = await api.token({ sub: 'alice', email: 'alice@example.com' });
 });
 
 afterAll(async () => {
   await api?.close();
 });
 
-async function timelineDepth(): Promise<number> {
-  const { amqp, topology } = api.deps.runtime;
-  return amqp.withChannel(
-    async (ch) => (await ch.checkQueue(topology.queues.timeline)).messageCount,
-  );
+interface Step {
+  status: string;
+  attempt: number;
+  workerId: string | null;
+  runAt: string | null;
+  error: { code: string } | null;
 }
 
-describe('timeline store', () => {
-  it('keeps the events of a downtime and writes each event once', async () => {
-    const { runtime } = api.deps;
-    // The API's own consumer stops: from here on, nobody takes timeline events.
-    await api.deps.timeline.close();
-    const jobId = new Types.ObjectId().toHexString();
-    const start = Date.now() - 10_000;
-    const steps: [JobStatus, number][] = [
-      ['queued', 0],
-      ['running', 1],
-      ['succeeded', 1],
-    ];
-    const events = steps.map(([status, attempt], i) => ({
-      ...envelope(jobLifecycleEvent, {
-        jobId,
+async function timeline(id: string, token = alice): Promise<{ status: number; items: Step[] }> {
+  const res = await api.call(`/v1/jobs/${id}/timeline`, token);
+  return {
+    status: res.status,
+    items: res.status === 200 ? ((await res.json()) as { items: Step[] }).items : [],
+  };
+}
+
+describe('job timelines', () => {
+  it('show every step with its attempt and worker: a retry, a release at shutdown, a success', async () => {
+    const { repo } = api.deps;
+    const { job } = await repo.create(testJob({ owner: 'alice' }));
+    const id = job._id.toHexString();
+    const claim = async (attempt: number, workerId: string) => {
+      const leaseToken = randomUUID();
+      expect(
+        await repo.transition('moveToRunning', id, {
+          attempt,
+          workerId,
+          leaseToken,
+          leaseMs: 30_000,
+        }),
+      ).not.toBeNull();
+      return leaseToken;
+    };
+    let lease = await claim(1, 'w-1');
+    const retryAt = new Date(Date.now() - 1);
+    await repo.transition('moveToRetry', id, {
+      leaseToken: lease,
+      error: { code: 'BOOM', message: 'boom', retryable: true },
+      retryAt,
+    });
+    expect(await repo.promoteDue(new Date(), 10, async () => undefined)).toMatchObject({
+      found: 1,
+    });
+    lease = await claim(2, 'w-2');
+    await repo.transition('releaseToQueued', id, { leaseToken: lease, redelivery: 'broker' });
+    lease = await claim(2, 'w-3');
+    await repo.transition('moveToSucceeded', id, { leaseToken: lease, result: { ok: true } });
+
+    const t = await timeline(id);
+    expect(t.status).toBe(200);
+    expect(t.items.map((s) => [s.status, s.attempt, s.workerId])).toEqual([
+      ['queued', 0, null],
+      ['running', 1, 'w-1'],
+      ['scheduled', 1, 'w-1'],
+      ['queued', 1, 'w-1'],
+      ['running', 2, 'w-2'],
+      ['queued', 1, 'w-2'],
+      ['running', 2, 'w-3'],
+      ['succeeded', 2, 'w-3'],
+    ]);
+    expect(t.items[2]).toMatchObject({ runAt: retryAt.toISOString(), error: { code: 'BOOM' } });
+    // owner-scoped like the job
+    expect((await timeline(id, await api.token({ sub: 'bob' }))).status).toBe(404);
+  });
+
+  it('of a job stored before histories existed come from job_events', async () => {
+    const { repo, timeline: legacy } = api.deps;
+    const { job } = await repo.create(testJob({ owner: 'alice' }));
+    const id = job._id.toHexString();
+    await repo.model.updateOne({ _id: job._id }, { $unset: { history: 1 } });
+    await legacy.record(
+      envelope(jobLifecycleEvent, {
+        jobId: id,
         type: 'demo.count',
         owner: 'alice',
-        status,
-        attempt,
-        ...(status === 'queued' ? {} : { workerId: 'processor-test-1' }),
+        status: 'queued',
+        attempt: 0,
       }),
-      occurredAt: new Date(start + i * 1000).toISOString(),
-    }));
-    // The last one twice: a redelivery after a lost acknowledgement.
-    for (const env of [...events, events[2]!])
-      await publishEnvelope(
-        runtime.amqp,
-        jobLifecycleEvent,
-        runtime.topology.exchanges.events,
-        routingKeys.jobStatus(env.data.status, env.data.type),
-        env,
-      );
-    await waitFor(async () => (await timelineDepth()) === 4, {
-      timeoutMs: 15_000,
-      what: 'four events waiting in the timeline queue',
-    });
-    expect(await api.deps.timeline.forJob(jobId)).toEqual([]);
-
-    // n.b. two unacknowledged at a time: the four arrive only if each write is acknowledged
-    const later = new TimelineStore(runtime.mongo, runtime.log, { flushMs: 50, prefetch: 2 });
-    await later.start(runtime.amqp, runtime.topology);
-    try {
-      await waitFor(
-        async () => (await timelineDepth()) === 0 && (await later.forJob(jobId)).length === 3,
-        { timeoutMs: 15_000, what: 'the waiting events written and the queue drained' },
-      );
-      const stored = await later.forJob(jobId);
-      expect(stored.map((e) => [e.status, e.attempt, e.workerId])).toEqual([
-        ['queued', 0, null],
-        ['running', 1, 'processor-test-1'],
-        ['succeeded', 1, 'processor-test-1'],
-      ]);
-      expect(stored.map((e) => e._id)).toEqual(events.map((e) => e.id));
-      expect(later.failures).toBe(0);
-
-      // Through the API as well, owner-scoped like the job itself would be.
-      const res = await api.call(
-        `/v1/jobs/${jobId}/timeline`,
-        await api.token({ sub: 'alice', email: 'alice@example.com' }),
-      );
-      // n.b. there is no job document for this id: the timeline is only served for a job
-      expect(res.status).toBe(404);
-    } finally {
-      await later.close();
-    }
+    );
+    const t = await timeline(id);
+    expect(t.items.map((s) => [s.status, s.attempt])).toEqual([['queued', 0]]);
   });
 });

@@ -1,12 +1,6 @@
 import type { Connection, mongo } from 'mongoose';
-import {
-  JOB_STATUSES,
-  jobLifecycleEvent,
-  type JobError,
-  type JobStatus,
-  type Topology,
-} from '@conveyor/contracts';
-import { consumeEnvelopes, type AmqpClient, type Consumer, type Logger } from '@conveyor/platform';
+import type { JobError, JobStatus, Topology } from '@conveyor/contracts';
+import type { AmqpClient, Logger } from '@conveyor/platform';
 import type { LifecycleEnvelope } from '../events/hub.js';
 
 /** One stored lifecycle event of a job: a step of its timeline. */
@@ -28,8 +22,6 @@ export interface TimelineEntry {
 export interface TimelineStoreOptions {
   /** Buffered events are written this often, in one unordered insert. @default 250 */
   flushMs?: number;
-  /** Unacknowledged events this replica takes from the queue at a time. @default 500 */
-  prefetch?: number;
   /** Events older than this are deleted by {@link TimelineStore.purge}. @default 15 days */
   keepMs?: number;
   /** While attached, {@link TimelineStore.purge} runs this often. @default 1 hour */
@@ -37,22 +29,15 @@ export interface TimelineStoreOptions {
 }
 
 /**
- * The lifecycle events of every job, kept in `job_events` so a job's timeline (queued, each
- * attempt with its worker, retries with their due time, outcome) survives restarts. Events
- * come from one durable queue on the events exchange (`<prefix>.timeline`, bound to every
- * `job.<status>.#`) that all API replicas share: each event is written by one replica, and
- * events published while no API runs wait in the queue, so a restart leaves no gap. A
- * delivery is acknowledged once its batch is written; writes are batched and de-duplicated by
- * event id (a redelivery after a lost ack is a duplicate, ignored). Events are a history, not
- * the source of truth: one that cannot be written after five deliveries costs a line of the
- * timeline, never a job.
+ * The lifecycle events of jobs stored before histories moved into the job documents, kept in
+ * `job_events` (written by `record`, batched and de-duplicated by event id) and purged after
+ * `keepMs`. New jobs' timelines come from their own documents (`timelineOf`).
  */
 export class TimelineStore {
   private buffer: TimelineEntry[] = [];
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
-  private consumer: Consumer | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
   /** Writes that failed (logged and counted, the events dropped). */
   failures = 0;
@@ -74,44 +59,11 @@ export class TimelineStore {
   }
 
   /**
-   * Declares the shared timeline queue (quorum, durable, bound to every `job.<status>.#` on the
-   * events exchange) and records what it delivers; starts the purge timer. Resolves once
-   * consuming.
+   * Starts the purge of old events. Events are no longer recorded here: a job's history
+   * travels in its own document (see `timelineOf`); this store serves the timelines of jobs
+   * stored before that, until the purge has removed them.
    */
-  async start(amqp: AmqpClient, topology: Topology): Promise<void> {
-    const queue = topology.queues.timeline;
-    this.consumer = await consumeEnvelopes(
-      amqp,
-      jobLifecycleEvent,
-      {
-        prefetch: this.opts.prefetch ?? 500,
-        tag: 'api-timeline',
-        declare: async (ch) => {
-          await ch.assertQueue(queue, {
-            durable: true,
-            // n.b. bounded: with no API running for long, the oldest events go first
-            arguments: {
-              'x-queue-type': 'quorum',
-              'x-delivery-limit': 5,
-              'x-max-length': 1_000_000,
-            },
-          });
-          for (const status of JOB_STATUSES)
-            await ch.bindQueue(queue, topology.exchanges.events, `job.${status}.#`);
-          return queue;
-        },
-      },
-      async (env, delivery) => {
-        try {
-          await this.record(env);
-          delivery.ack();
-        } catch {
-          // n.b. the store did not take the batch: redelivered, up to the delivery limit
-          delivery.nack(true);
-        }
-      },
-      { log: this.log },
-    );
+  startPurge(): void {
     this.purgeTimer ??= setInterval(() => {
       this.purge().catch((err: unknown) => {
         this.failures++;
@@ -119,6 +71,14 @@ export class TimelineStore {
       });
     }, this.opts.purgeEveryMs ?? 3_600_000);
     this.purgeTimer.unref();
+  }
+
+  /**
+   * Deletes the timeline queue earlier releases consumed (bound to every lifecycle event, it
+   * would fill up with nobody reading it).
+   */
+  static async deleteLegacyQueue(amqp: AmqpClient, topology: Topology): Promise<void> {
+    await amqp.withChannel((ch) => ch.deleteQueue(topology.queues.timeline));
   }
 
   /** Buffers one event for the next batched write; resolves once that batch is written. */
@@ -182,10 +142,8 @@ export class TimelineStore {
     return res.deletedCount;
   }
 
-  /** Stops taking events and writes what is buffered (then acknowledged). Idempotent. */
+  /** Stops the purge and writes what is buffered. Idempotent. */
   async close(): Promise<void> {
-    await this.consumer?.cancel();
-    this.consumer = null;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = null;
     await this.flush();
