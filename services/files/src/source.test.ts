@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
 import { formatBytes } from './input-error.js';
 import { baseName, fileSourceSchema } from './source.js';
 
@@ -20,6 +21,22 @@ describe('baseName', () => {
 });
 
 describe('fileSourceSchema', () => {
+  it('says "exactly one" in its JSON Schema too, at the source itself', () => {
+    expect(z.toJSONSchema(fileSourceSchema, { io: 'input' })).toMatchObject({
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 1,
+      additionalProperties: false,
+    });
+    expect(fileSourceSchema.parse({ artifactId: 'b'.repeat(24) })).toEqual({
+      artifactId: 'b'.repeat(24),
+    });
+    const none = fileSourceSchema.safeParse({});
+    expect(none.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['', 'give exactly one of uploadId and artifactId'],
+    ]);
+  });
+
   it('takes one upload or one artifact id', () => {
     expect(fileSourceSchema.safeParse({ uploadId: 'a'.repeat(24) }).success).toBe(true);
     expect(fileSourceSchema.safeParse({ artifactId: 'b'.repeat(24) }).success).toBe(true);

@@ -5,13 +5,26 @@ const objectId = (what: string) =>
 
 /**
  * Where a file job reads its input (contract): one of the owner's uploads
- * (`POST /v1/uploads`) or an artifact an earlier job of theirs produced (its result's
- * `artifactId`), e.g. an image made by a previous `file.image` step.
+ * (`{"uploadId": …}`, from `POST /v1/uploads`) or an artifact an earlier job of theirs
+ * produced (`{"artifactId": …}`, its result's `artifactId`), exactly one of the two.
+ *
+ * n.b. one object with two optional fields rather than a union: its JSON Schema says "exactly
+ * one" with `minProperties` / `maxProperties` at `source` itself, so a workflow step whose
+ * `source.artifactId` the previous step fills passes the API's check (a union's branches would
+ * report `source.uploadId` missing).
  */
-export const fileSourceSchema = z.union([
-  z.strictObject({ uploadId: objectId('an upload') }),
-  z.strictObject({ artifactId: objectId('an artifact') }),
-]);
+export const fileSourceSchema = z
+  .strictObject({
+    uploadId: objectId('an upload').optional(),
+    artifactId: objectId('an artifact').optional(),
+  })
+  .refine((s) => (s.uploadId === undefined) !== (s.artifactId === undefined), {
+    message: 'give exactly one of uploadId and artifactId',
+  })
+  .meta({ minProperties: 1, maxProperties: 1 })
+  .transform((s): { uploadId: string } | { artifactId: string } =>
+    s.uploadId !== undefined ? { uploadId: s.uploadId } : { artifactId: s.artifactId! },
+  );
 export type FileSource = z.infer<typeof fileSourceSchema>;
 
 /**

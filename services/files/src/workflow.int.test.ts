@@ -112,6 +112,54 @@ describe('file jobs in workflows and schedules', () => {
     ]);
   });
 
+  it('a chain passes an image to the next step as its source', async () => {
+    const uploadId = await sys.upload(
+      alice,
+      'wide.png',
+      'image/png',
+      await photo(1200, 600, { format: 'png' }),
+    );
+    const wf = await post<Workflow>(
+      '/v1/workflows',
+      {
+        workflow: {
+          chain: [
+            {
+              name: 'square',
+              type: 'file.image',
+              payload: {
+                source: { uploadId },
+                outputs: [{ format: 'png', resize: { width: 400, height: 400, fit: 'cover' } }],
+              },
+            },
+            {
+              name: 'tiny',
+              type: 'file.image',
+              payload: { source: {}, outputs: [{ format: 'jpeg', resize: { width: 40 } }] },
+              input: { into: 'source.artifactId', select: 'artifactId' },
+            },
+          ],
+        },
+      },
+      202,
+    );
+    let done: Workflow | null = null;
+    await waitFor(
+      async () => {
+        done = (await (await sys.call(`/v1/workflows/${wf.id}`, alice)).json()) as Workflow;
+        return ['succeeded', 'failed', 'cancelled'].includes(done.status);
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'workflow finished' },
+    );
+    expect(done!.status).toBe('succeeded');
+    const tiny = done!.steps.find((s) => s.name === 'tiny')!;
+    const job = (await (await sys.call(`/v1/jobs/${tiny.jobId}`, alice)).json()) as Job;
+    expect(job.result).toMatchObject({
+      source: { filename: 'wide-1.png', format: 'png', width: 400, height: 400 },
+      outputs: [{ filename: 'wide-1-1.jpg', width: 40, height: 40 }],
+    });
+  });
+
   it('a schedule fires file.image', async () => {
     const uploadId = await sys.upload(
       alice,

@@ -57,6 +57,15 @@ describe('file.image through the API', () => {
       (e) => e.field,
     );
     expect(fields).toEqual(expect.arrayContaining(['payload.outputs.0.format']));
+    const none = await sys.call('/v1/jobs', alice, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'file.image', payload: { source: {}, outputs: [{}] } }),
+    });
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as { errors: { field: string }[] }).errors).toEqual([
+      expect.objectContaining({ field: 'payload.source' }),
+    ]);
   });
 
   it('makes four outputs from an uploaded photo, each an artifact of the asked size and format', async () => {
