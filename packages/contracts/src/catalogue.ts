@@ -19,6 +19,8 @@ export const catalogueEntrySchema = z.object({
   resultSchema: z.record(z.string(), z.unknown()),
   /** sha256 (hex) of the canonical JSON of both schemas: equal hashes, equal schemas. */
   schemaHash: z.string().regex(/^[a-f0-9]{64}$/),
+  /** Example payloads (at most 5). */
+  examples: z.array(z.unknown()).max(5).default([]),
   defaults: z.object({
     maxAttempts: z.int().min(1).max(100),
     timeoutMs: z.int().min(100),
@@ -76,6 +78,7 @@ export function catalogueEntryOf(def: JobTypeDefinition, queue: string): Catalog
     payloadSchema,
     resultSchema,
     schemaHash: schemaHashOf(payloadSchema, resultSchema),
+    examples: def.examples.slice(0, 5),
     defaults: { ...def.defaults },
   });
 }

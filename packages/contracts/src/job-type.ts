@@ -49,6 +49,11 @@ export interface JobTypeDefinition<
   readonly queue: string | undefined;
   readonly defaults: JobTypeDefaults;
   /**
+   * Example payloads (each checked against `payload` when defined): the catalogue lists them
+   * and the dashboard's submit form starts from the first. @default none
+   */
+  readonly examples: readonly z.input<P>[];
+  /**
    * The priority a payload asks for itself (email payloads carry one), used when the
    * submission names none. Honoured where the definition is loaded in code. @default none
    */
@@ -70,8 +75,10 @@ export interface JobTypeDefinition<
 /** What {@link defineJobType} takes: a definition whose optional parts have defaults. */
 export type JobTypeSpec<N extends string, P extends z.ZodType, R extends z.ZodType> = Omit<
   JobTypeDefinition<N, P, R>,
-  'description' | 'result' | 'queue' | 'defaults'
+  'description' | 'result' | 'queue' | 'defaults' | 'examples'
 > & {
+  /** See {@link JobTypeDefinition.examples}. @default none */
+  readonly examples?: readonly z.input<P>[];
   /** One line shown in the catalogue. @default '' */
   readonly description?: string;
   /** Schema of the handler's result. @default z.unknown() */
@@ -115,8 +122,17 @@ export function defineJobType<
     throw new Error(`${spec.name}: defaults.maxAttempts must be an integer from 1 to 100`);
   if (!Number.isInteger(defaults.timeoutMs) || defaults.timeoutMs < 100)
     throw new Error(`${spec.name}: defaults.timeoutMs must be an integer of at least 100 (ms)`);
+  const examples = Object.freeze([...(spec.examples ?? [])]);
+  for (const [i, example] of examples.entries()) {
+    const r = spec.payload.safeParse(example);
+    if (!r.success)
+      throw new Error(
+        `${spec.name}: examples.${i} does not match the payload schema: ${r.error.issues[0]?.message ?? ''}`,
+      );
+  }
   return Object.freeze({
     ...spec,
+    examples,
     description: spec.description ?? '',
     result: (spec.result ?? z.unknown()) as R,
     queue: spec.queue,

@@ -70,6 +70,11 @@ export interface JobTypeOptions<N extends string, P extends z.ZodType, R extends
    * @default { maxAttempts: 3, timeoutMs: 600000, priority: 'normal' } and the worker's backoff
    */
   readonly defaults?: Partial<JobTypeDefaults>;
+  /**
+   * Example payloads, each checked against `payload` here: the catalogue lists them and the
+   * dashboard's submit form starts from the first. @default none
+   */
+  readonly examples?: readonly z.input<P>[];
 }
 
 /**
@@ -89,5 +94,6 @@ export function defineJobType<
     ...(options.result !== undefined ? { result: options.result } : {}),
     ...(options.queue !== undefined ? { queue: options.queue } : {}),
     ...(options.defaults !== undefined ? { defaults: options.defaults } : {}),
+    ...(options.examples !== undefined ? { examples: options.examples } : {}),
   });
 }

@@ -171,6 +171,7 @@ export interface JobType {
   /** Deprecated: the same as `queue`. */
   service: string;
   schemaHash: string;
+  examples?: unknown[];
   lastSeenAt: string | null;
   worker: { live: boolean; message: string; liveSchemaHashes: string[] };
 }

@@ -139,6 +139,18 @@ export const dataProcess = defineJobType({
   queue: 'processor',
   defaults: { timeoutMs: 30 * 60_000, maxAttempts: 3 },
   payload: dataProcessPayload,
+  examples: [
+    {
+      source: {
+        records: [
+          { city: 'Berlin', n: '2' },
+          { city: 'Paris', n: '3' },
+        ],
+      },
+      steps: [{ op: 'sort', by: [{ field: 'n', dir: 'desc' }] }],
+      output: { format: 'csv' },
+    },
+  ],
   result: dataProcessResult,
   uploadsOf: (p) =>
     'uploadId' in p.source ? [{ field: 'source.uploadId', uploadId: p.source.uploadId }] : [],

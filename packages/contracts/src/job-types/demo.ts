@@ -6,6 +6,7 @@ export const demoCount = defineJobType({
   name: 'demo.count',
   description: 'Counts to `to`, waiting `delayMs` between steps and reporting progress.',
   queue: 'processor',
+  examples: [{ to: 20, delayMs: 250 }],
   defaults: { timeoutMs: 10 * 60_000, maxAttempts: 3 },
   payload: z.strictObject({
     to: z.int().min(0).max(1_000_000),

@@ -75,6 +75,9 @@ export const emailSend = defineJobType({
   queue: 'mailer',
   defaults: { timeoutMs: 60_000, maxAttempts: 8 },
   payload: emailSendPayload,
+  examples: [
+    { to: ['ann@example.com'], subject: 'Hello', text: 'Sent from the Conveyor dashboard.' },
+  ],
   result: emailResultSchema,
   priorityOf: (p) => p.priority,
 });
@@ -152,6 +155,7 @@ export const emailTemplate = defineJobType({
   queue: 'mailer',
   defaults: { timeoutMs: 60_000, maxAttempts: 8 },
   payload: emailTemplatePayload,
+  examples: [{ to: 'ann@example.com', template: 'welcome', data: { name: 'Ann' } }],
   result: emailResultSchema,
   priorityOf: (p) => p.priority,
 });

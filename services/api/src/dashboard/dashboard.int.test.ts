@@ -132,6 +132,9 @@ describe('dashboard in Chromium', () => {
     const page = alicePage;
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.getByText('Submit a job').click();
+    // the form starts from the type's example in the catalogue
+    await page.getByLabel('Type').first().selectOption('email.send');
+    expect(await page.getByLabel('Payload (JSON)').inputValue()).toContain('ann@example.com');
     await page.getByLabel('Type').first().selectOption('demo.count');
     await page.getByLabel('Payload (JSON)').fill('{"to": 40, "delayMs": 150}');
     await page.getByRole('button', { name: 'Submit job' }).click();

@@ -14,6 +14,7 @@ export const jobTypeResourceSchema = {
     payloadSchema: { type: 'object' },
     resultSchema: { type: 'object' },
     schemaHash: { type: 'string' },
+    examples: { type: 'array', description: 'Example payloads' },
     defaults: { type: 'object' },
     registeredAt: { type: 'string', format: 'date-time' },
     registeredBy: { type: 'string', description: 'The worker group that registered the schema' },

@@ -1,32 +1,20 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { send, type JobResource, type JobType, errorText } from '../api';
 import { go } from '../route';
 
-/** Example payloads for the submit form, by job type. */
-const EXAMPLES: Record<string, unknown> = {
-  'demo.count': { to: 20, delayMs: 250 },
-  'email.send': {
-    to: ['ann@example.com'],
-    subject: 'Hello',
-    text: 'Sent from the Conveyor dashboard.',
-  },
-  'email.template': { to: 'ann@example.com', template: 'welcome', data: { name: 'Ann' } },
-  'data.process': {
-    source: {
-      records: [
-        { city: 'Berlin', n: '2' },
-        { city: 'Paris', n: '3' },
-      ],
-    },
-    steps: [{ op: 'sort', by: [{ field: 'n', dir: 'desc' }] }],
-    output: { format: 'csv' },
-  },
-};
+/** The payload the form starts from: the type's first example in the catalogue, or `{}`. */
+const exampleOf = (types: JobType[], name: string) =>
+  JSON.stringify(types.find((t) => t.name === name)?.examples?.[0] ?? {}, null, 2);
 
 /** Submits a job from a type and a JSON payload, then opens it. */
 export function SubmitJob({ types }: { types: JobType[] }) {
   const [type, setType] = useState('demo.count');
-  const [payload, setPayload] = useState(JSON.stringify(EXAMPLES['demo.count'], null, 2));
+  const [payload, setPayload] = useState(exampleOf(types, 'demo.count'));
+  const [edited, setEdited] = useState(false);
+  // n.b. the catalogue may arrive after the form: start from its example until edited
+  useEffect(() => {
+    if (!edited) setPayload(exampleOf(types, type));
+  }, [types]);
   const [priority, setPriority] = useState('normal');
   const [error, setError] = useState<string | null>(null);
 
@@ -59,7 +47,8 @@ export function SubmitJob({ types }: { types: JobType[] }) {
           onChange={(e) => {
             const t = (e.target as HTMLSelectElement).value;
             setType(t);
-            if (EXAMPLES[t]) setPayload(JSON.stringify(EXAMPLES[t], null, 2));
+            setEdited(false);
+            setPayload(exampleOf(types, t));
           }}
         >
           {types.map((t) => (
@@ -84,7 +73,10 @@ export function SubmitJob({ types }: { types: JobType[] }) {
           rows={6}
           spellcheck={false}
           value={payload}
-          onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)}
+          onInput={(e) => {
+            setEdited(true);
+            setPayload((e.target as HTMLTextAreaElement).value);
+          }}
         />
         <span />
         <div>
