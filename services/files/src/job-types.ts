@@ -2,6 +2,9 @@ import { defineJobType } from '@conveyor/sdk';
 import { fileImagePayloadSchema, fileImageResultSchema } from './images/options.js';
 import { filePdfTextPayloadSchema, filePdfTextResultSchema } from './pdf/options.js';
 
+/** Stands for the id `POST /v1/uploads` answers, in the examples the dashboard starts from. */
+const UPLOAD_ID_EXAMPLE = '0123456789abcdef01234567';
+
 /**
  * `file.image`: resizes, crops and converts one image (an upload or an earlier job's artifact)
  * into one or more outputs, each stored as an artifact. Input problems (not an image, damaged,
@@ -14,6 +17,15 @@ export const fileImage = defineJobType({
   payload: fileImagePayloadSchema,
   result: fileImageResultSchema,
   defaults: { maxAttempts: 3, timeoutMs: 120_000 },
+  examples: [
+    {
+      source: { uploadId: UPLOAD_ID_EXAMPLE },
+      outputs: [
+        { name: 'thumb', format: 'webp', resize: { width: 320, height: 320, fit: 'cover' } },
+        { name: 'large', format: 'jpeg', resize: { width: 1600 }, quality: 85 },
+      ],
+    },
+  ],
 });
 
 /**
@@ -26,6 +38,9 @@ export const filePdfText = defineJobType({
   payload: filePdfTextPayloadSchema,
   result: filePdfTextResultSchema,
   defaults: { maxAttempts: 3, timeoutMs: 300_000 },
+  examples: [
+    { source: { uploadId: UPLOAD_ID_EXAMPLE }, format: 'json', pages: { first: 1, last: 10 } },
+  ],
 });
 
 /** Every job type the files worker runs. */
