@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the four services as plain Node processes against the local infrastructure
+# Runs the services as plain Node processes against the local infrastructure
 # (`pnpm infra:up`), each log line prefixed with its service's name. Prints the URLs and a
 # dev token once every service is ready. Ctrl-C (or SIGTERM) stops them all gracefully;
 # a service that has not exited after SHUTDOWN_GRACE_MS + 5 s, or a second Ctrl-C, is killed.
 #
 # Variables given on the command line win over .infra/env. Ports: PORT (API, 3000) and
-# CONVEYOR_DEV_METRICS_PORT (9100: api, +1 mailer, +2 processor, +3 scheduler).
+# CONVEYOR_DEV_METRICS_PORT (9100: api, +1 mailer, +2 processor, +3 scheduler, +4 files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/env.sh
@@ -20,7 +20,7 @@ export NODE_ENV=${NODE_ENV:-development}
 export SHUTDOWN_GRACE_MS=${SHUTDOWN_GRACE_MS:-5000}
 export PORT=${PORT:-3000}
 metrics_base=${CONVEYOR_DEV_METRICS_PORT:-9100}
-services=(api mailer processor scheduler)
+services=(api mailer processor scheduler files)
 
 pids=()
 start() { # name metrics-port
@@ -85,7 +85,7 @@ banner() {
     [ -z "${SMTP_CATCHER_URL:-}" ] || echo "  SMTP catcher   $SMTP_CATCHER_URL   (SMTP ${SMTP_URL:-})"
     # n.b. print the management URL without its credentials, and name them.
     [ -z "$mgmt" ] || echo "  RabbitMQ UI    $(sed -E 's#//[^@/]*@#//#' <<<"$mgmt")   (guest / guest)"
-    echo "  Metrics        http://127.0.0.1:$metrics_base/metrics … :$((metrics_base + 3))/metrics"
+    echo "  Metrics        http://127.0.0.1:$metrics_base/metrics … :$((metrics_base + ${#services[@]} - 1))/metrics"
     echo "  Dev token (admin, 24 h):"
     echo "    export TOKEN=$token"
     echo "    curl -s $api/v1/jobs -H \"Authorization: Bearer \$TOKEN\""

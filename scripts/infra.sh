@@ -3,7 +3,7 @@
 # project-local node), the local MongoDB-wire server (mongo-java-server's in-memory backend,
 # built with Maven; data is lost when it stops), the project's SMTP catcher and Prometheus
 # (Debian package, run as our own process with its own config, data and port; it scrapes the
-# four services and RabbitMQ's prometheus plugin and evaluates observability/prometheus/rules).
+# five services and RabbitMQ's prometheus plugin and evaluates observability/prometheus/rules).
 # Everything the servers write (data, logs, pids, cookie) lives in
 # the git-ignored .infra/ directory next to package.json, so nothing collides with system
 # services and `rm -rf .infra` is a full reset.
@@ -22,6 +22,7 @@
 #   CONVEYOR_PROMETHEUS_PORT (9090)  CONVEYOR_PROMETHEUS_SCRAPE_INTERVAL (5s)
 #   CONVEYOR_SCRAPE_API (127.0.0.1:9100)  CONVEYOR_SCRAPE_MAILER (127.0.0.1:9101)
 #   CONVEYOR_SCRAPE_PROCESSOR (127.0.0.1:9102)  CONVEYOR_SCRAPE_SCHEDULER (127.0.0.1:9103)
+#   CONVEYOR_SCRAPE_FILES (127.0.0.1:9104)
 #     Prometheus scrape targets (host:port, comma-separated for several replicas); the
 #     defaults are the metrics ports `pnpm dev` gives the services (CONVEYOR_DEV_METRICS_PORT)
 #   CONVEYOR_INFRA_TIMEOUT (120, seconds to wait for each server to become ready)
@@ -58,12 +59,13 @@ SMTP_PORT="${CONVEYOR_SMTP_PORT:-1025}"
 SMTP_HTTP_PORT="${CONVEYOR_SMTP_HTTP_PORT:-1080}"
 PROMETHEUS_PORT="${CONVEYOR_PROMETHEUS_PORT:-9090}"
 PROMETHEUS_SCRAPE_INTERVAL="${CONVEYOR_PROMETHEUS_SCRAPE_INTERVAL:-5s}"
-# n.b. the defaults follow `pnpm dev`'s metrics ports (CONVEYOR_DEV_METRICS_PORT, +0..+3).
+# n.b. the defaults follow `pnpm dev`'s metrics ports (CONVEYOR_DEV_METRICS_PORT, +0..+4).
 DEV_METRICS_PORT="${CONVEYOR_DEV_METRICS_PORT:-9100}"
 SCRAPE_API="${CONVEYOR_SCRAPE_API:-$HOST:$DEV_METRICS_PORT}"
 SCRAPE_MAILER="${CONVEYOR_SCRAPE_MAILER:-$HOST:$((DEV_METRICS_PORT + 1))}"
 SCRAPE_PROCESSOR="${CONVEYOR_SCRAPE_PROCESSOR:-$HOST:$((DEV_METRICS_PORT + 2))}"
 SCRAPE_SCHEDULER="${CONVEYOR_SCRAPE_SCHEDULER:-$HOST:$((DEV_METRICS_PORT + 3))}"
+SCRAPE_FILES="${CONVEYOR_SCRAPE_FILES:-$HOST:$((DEV_METRICS_PORT + 4))}"
 TIMEOUT="${CONVEYOR_INFRA_TIMEOUT:-120}"
 
 settings() {
@@ -81,6 +83,7 @@ CONVEYOR_SCRAPE_API=$SCRAPE_API
 CONVEYOR_SCRAPE_MAILER=$SCRAPE_MAILER
 CONVEYOR_SCRAPE_PROCESSOR=$SCRAPE_PROCESSOR
 CONVEYOR_SCRAPE_SCHEDULER=$SCRAPE_SCHEDULER
+CONVEYOR_SCRAPE_FILES=$SCRAPE_FILES
 EOF
 }
 
@@ -564,6 +567,8 @@ scrape_configs:
     static_configs: [{ targets: $(yaml_targets "$SCRAPE_PROCESSOR") }]
   - job_name: conveyor-scheduler
     static_configs: [{ targets: $(yaml_targets "$SCRAPE_SCHEDULER") }]
+  - job_name: conveyor-files
+    static_configs: [{ targets: $(yaml_targets "$SCRAPE_FILES") }]
   - job_name: rabbitmq
     static_configs: [{ targets: ['$HOST:$RABBITMQ_PROMETHEUS_PORT'] }]
   - job_name: rabbitmq-queues
@@ -590,7 +595,7 @@ start_prometheus() {
   rm -f "$RUN/prometheus.pid"
   ensure_port_free "$PROMETHEUS_PORT" Prometheus CONVEYOR_PROMETHEUS_PORT
   write_prometheus_config
-  log "prometheus: starting on $HOST:$PROMETHEUS_PORT (api $SCRAPE_API, mailer $SCRAPE_MAILER, processor $SCRAPE_PROCESSOR, scheduler $SCRAPE_SCHEDULER)"
+  log "prometheus: starting on $HOST:$PROMETHEUS_PORT (api $SCRAPE_API, mailer $SCRAPE_MAILER, processor $SCRAPE_PROCESSOR, scheduler $SCRAPE_SCHEDULER, files $SCRAPE_FILES)"
   # n.b. --web.enable-lifecycle: `curl -XPOST …/-/reload` re-reads the rules after an edit
   spawn prometheus "$LOGS/prometheus.log" prometheus \
     --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
@@ -691,7 +696,7 @@ cmd_status() {
 
   pid="$(pid_of prometheus "$PROM_DIR/prometheus.yml" || true)"
   if [ -n "$pid" ] && http_ok "http://$HOST:$PROMETHEUS_PORT/-/ready"; then s=up; else s=down; fi
-  report prometheus "$pid" "$s" "http $(port_state "$PROMETHEUS_PORT"), scrapes $SCRAPE_API $SCRAPE_MAILER $SCRAPE_PROCESSOR $SCRAPE_SCHEDULER"
+  report prometheus "$pid" "$s" "http $(port_state "$PROMETHEUS_PORT"), scrapes $SCRAPE_API $SCRAPE_MAILER $SCRAPE_PROCESSOR $SCRAPE_SCHEDULER $SCRAPE_FILES"
   return "$down"
 }
 

@@ -2,7 +2,7 @@
 # One command from a fresh clone to the whole system running (`npm start` or `pnpm start`):
 # installs pnpm and the dependencies when missing, builds, starts the local servers
 # (RabbitMQ, the local MongoDB-wire server, the SMTP catcher; installed from Debian's archive
-# and Maven Central on first use) and then the four services (scripts/dev.sh), which print
+# and Maven Central on first use) and then the services (scripts/dev.sh), which print
 # the URLs and a dev token once ready. Run again, it reuses what is installed, built and
 # running. Ctrl-C stops the services; the local servers keep running (`pnpm infra:down`).
 set -euo pipefail

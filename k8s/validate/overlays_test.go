@@ -17,7 +17,7 @@ import (
 
 var overlays = []string{"dev", "production"}
 
-var services = []string{"api", "mailer", "processor", "scheduler"}
+var services = []string{"api", "mailer", "processor", "scheduler", "files"}
 
 // secretVariables must come from a Secret, never from a literal or a ConfigMap.
 var secretVariables = map[string]bool{"RABBITMQ_URL": true, "MONGO_URL": true, "JWT_SECRET": true, "SMTP_URL": true}
@@ -110,7 +110,7 @@ func checkOverlay(t *testing.T, objects []Object) {
 	if !apiHPA {
 		t.Error("no HorizontalPodAutoscaler for the api Deployment")
 	}
-	for _, worker := range []string{"mailer", "processor"} {
+	for _, worker := range []string{"mailer", "processor", "files"} {
 		so, ok := scaled[worker]
 		if !ok {
 			t.Errorf("no KEDA ScaledObject for %s", worker)

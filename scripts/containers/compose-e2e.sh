@@ -42,7 +42,7 @@ start_podman_service
 # Replaced by cleanup below once the compose project exists.
 trap stop_started_podman_service EXIT
 
-images=(api mailer processor scheduler smtp-catcher)
+images=(api mailer processor scheduler files smtp-catcher)
 for name in "${images[@]}"; do
   step "image conveyor/$name"
   dockerfile="services/$name/Dockerfile"
@@ -123,7 +123,7 @@ wait_healthy() { # service count timeout-seconds
     sleep 2
   done
 }
-for service in rabbitmq mongo smtp-catcher api mailer processor scheduler; do wait_healthy "$service" 1 300; done
+for service in rabbitmq mongo smtp-catcher api mailer processor scheduler files; do wait_healthy "$service" 1 300; done
 compose ps
 
 api="http://127.0.0.1:$API_PORT"

@@ -159,7 +159,7 @@ export const overview: DashboardSpec = {
           width: 24,
           queries: [
             {
-              expr: 'up{job=~"conveyor-api|conveyor-mailer|conveyor-processor|conveyor-scheduler|rabbitmq"}',
+              expr: 'up{job=~"conveyor-api|conveyor-mailer|conveyor-processor|conveyor-scheduler|conveyor-files|rabbitmq"}',
               legend: '{{job}} {{instance}}',
             },
           ],
