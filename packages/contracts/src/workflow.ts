@@ -42,7 +42,7 @@ const pathSchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_*-]+)*$/, 'must be a dotted path such as data.message');
+  .regex(/^[A-Za-z0-9_*-]+(\.[A-Za-z0-9_*-]+)*$/, 'must be a dotted path such as data.message');
 
 /**
  * Where a step takes the previous step's result (for the step after a group or a chord's

@@ -65,6 +65,27 @@ describe('payload checks against a registered JSON Schema (no definition in code
   });
 });
 
+describe('unions', () => {
+  it('that match no branch give one error at the union, not one per branch', () => {
+    const union = defineJobType({
+      name: 'acme.union',
+      payload: z.strictObject({
+        source: z.union([
+          z.strictObject({ uploadId: z.string() }),
+          z.strictObject({ records: z.array(z.unknown()) }),
+        ]),
+      }),
+    });
+    const check = new PayloadValidators().checkerFor(catalogueEntryOf(union, 'acme'));
+    const r = check({ source: { nope: 1 } });
+    expect(r).toEqual({
+      success: false,
+      issues: [{ path: ['source'], message: 'matches none of the allowed shapes' }],
+    });
+    expect(check({ source: { records: [] } }).success).toBe(true);
+  });
+});
+
 describe('payload checks with the definition in code', () => {
   it('use its zod schema (refinements included)', () => {
     const check = new PayloadValidators().checkerFor(entry, def);

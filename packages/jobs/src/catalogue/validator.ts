@@ -32,6 +32,9 @@ function messageOf(e: ErrorObject): string {
       return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `expected ${JSON.stringify(p.allowedValue)}`;
+    case 'anyOf':
+    case 'oneOf':
+      return 'matches none of the allowed shapes';
     default:
       return e.message ?? e.keyword;
   }
@@ -105,7 +108,13 @@ export class PayloadValidators {
       const rank = (e: ErrorObject) =>
         e.keyword === 'format' ? 0 : e.keyword === 'pattern' ? 2 : 1;
       const byField = new Map<string, ErrorObject>();
-      for (const e of v.errors ?? []) {
+      // n.b. a union that matched no branch is one error at the union, not each branch's
+      const all = v.errors ?? [];
+      const unions = all
+        .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+        .map((e) => `${e.schemaPath}/`);
+      const errors = all.filter((e) => !unions.some((u) => e.schemaPath.startsWith(u)));
+      for (const e of errors) {
         const key = pathOf(e).map(String).join('\u0000');
         const had = byField.get(key);
         if (!had || rank(e) < rank(had)) byField.set(key, e);

@@ -19,6 +19,8 @@ export function normalizeProgress(percent: number, message?: string): Progress {
  */
 export class ProgressReporter {
   private latest: Progress | null = null;
+  /** The last value reported, written or not: a success records its message. */
+  private lastReported: Progress | null = null;
   private lastWrite = 0;
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -34,6 +36,7 @@ export class ProgressReporter {
   report(percent: number, message?: string): void {
     if (this.stopped) return;
     this.latest = normalizeProgress(percent, message);
+    this.lastReported = this.latest;
     this.schedule();
   }
 
@@ -70,16 +73,17 @@ export class ProgressReporter {
   }
 
   /**
-   * Stops reporting: waits for a write in flight and returns the value not written yet, if
-   * any (a success records it with the outcome instead of in a write of its own).
+   * Stops reporting: waits for a write in flight and returns the last value reported, written
+   * or not (a success records it with the outcome instead of in a write of its own, so its
+   * message survives even when an earlier write already stored it).
    */
   async settle(): Promise<Progress | null> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.writing) await this.writing;
-    const pending = this.latest;
+    const last = this.stopped ? null : this.lastReported;
     this.stop();
-    return pending;
+    return last;
   }
 
   /** Writes the pending value now (before a failure is recorded), then stops. */
