@@ -4,13 +4,16 @@
 # Docker-compatible socket, Debian's docker-compose, and the local stand-in base images
 # (scripts/containers/base-images.sh, see compose.local.yml for what stands in for what).
 #
-# Steps: build the five images -> `up` the whole system -> submit a demo.count job through
+# Steps: build the images -> `up` the whole system -> submit a demo.count job through
 # the containerised API and wait for `succeeded` -> send an email and find it in the SMTP
-# catcher -> `--scale processor=3` and run jobs on three processors -> `down -v`.
+# catcher -> start the example app of one's own (profile `examples`, installed from the packed
+# SDK) and run its export job -> `--scale processor=3` and run jobs on three processors ->
+# `down -v`.
 # Prints the time of each step and every image's size. Exit status 0 only if all passed.
 #
 # Env: CONVEYOR_E2E_API_PORT (13000), CONVEYOR_E2E_SMTP_UI_PORT (11080),
 #      CONVEYOR_E2E_RABBITMQ_UI_PORT (11672), CONVEYOR_E2E_PROJECT (conveyor-e2e),
+#      CONVEYOR_E2E_TASKS_APP_PORT (14000),
 #      CONVEYOR_E2E_KEEP=1 leaves the system running (no `down -v`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,6 +23,7 @@ STARTED=$SECONDS
 PROJECT="${CONVEYOR_E2E_PROJECT:-conveyor-e2e}"
 API_PORT="${CONVEYOR_E2E_API_PORT:-13000}"
 SMTP_UI_PORT="${CONVEYOR_E2E_SMTP_UI_PORT:-11080}"
+TASKS_APP_PORT="${CONVEYOR_E2E_TASKS_APP_PORT:-14000}"
 RABBITMQ_UI_PORT="${CONVEYOR_E2E_RABBITMQ_UI_PORT:-11672}"
 TAG=e2e
 WORK="$PODMAN_ROOT/e2e"
@@ -42,11 +46,12 @@ start_podman_service
 # Replaced by cleanup below once the compose project exists.
 trap stop_started_podman_service EXIT
 
-images=(api mailer processor scheduler files smtp-catcher)
+images=(api mailer processor scheduler files smtp-catcher tasks-app)
 for name in "${images[@]}"; do
   step "image conveyor/$name"
   dockerfile="services/$name/Dockerfile"
   [ -f "$dockerfile" ] || dockerfile="packages/$name/Dockerfile"
+  [ -f "$dockerfile" ] || dockerfile="examples/$name/Dockerfile"
   # n.b. --format docker keeps HEALTHCHECK (OCI images have no field for it).
   pm build --format docker --network host --build-arg NODE_IMAGE=localhost/conveyor-local/node:24 \
     -f "$dockerfile" -t "localhost/conveyor/$name:$TAG" . >"$WORK/build-$name.log" 2>&1 ||
@@ -69,6 +74,7 @@ NODE_IMAGE=localhost/conveyor-local/node:24
 API_PORT=$API_PORT
 SMTP_CATCHER_PORT=$SMTP_UI_PORT
 RABBITMQ_MANAGEMENT_PORT=$RABBITMQ_UI_PORT
+TASKS_APP_PORT=$TASKS_APP_PORT
 ENV
 compose() {
   docker-compose --project-name "$PROJECT" --project-directory "$ROOT" --env-file "$envfile" \
@@ -92,7 +98,7 @@ cleanup() {
   if [ "$status" != 0 ]; then
     clog "FAILED; last log lines of every container:"
     compose logs --no-color --tail=30 >&2 2>&1 || true
-    [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || compose down -v --remove-orphans >/dev/null 2>&1 || true
+    [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || compose --profile examples down -v --remove-orphans >/dev/null 2>&1 || true
   fi
   # n.b. kept while the system is (CONVEYOR_E2E_KEEP=1): docker-compose needs it to stop it.
   [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ] || stop_started_podman_service
@@ -106,14 +112,14 @@ ticker_pid=$!
 step "compose up (all healthy)"
 # A previous run's volumes would keep its credentials (the brokers' users are created on a
 # fresh data directory only): start from none.
-compose down -v --remove-orphans >/dev/null 2>&1 || true
+compose --profile examples down -v --remove-orphans >/dev/null 2>&1 || true
 for volume in $(pm volume ls -q | grep "^${PROJECT}_" || true); do pm volume rm -f "$volume" >/dev/null; done
 compose up -d --no-build
 # depends_on: service_healthy has ordered the start; now wait for the services themselves.
 wait_healthy() { # service count timeout-seconds
   local service=$1 want=$2 deadline=$((SECONDS + $3)) healthy ids
   while :; do
-    ids="$(compose ps -q "$service")"
+    ids="$(compose --profile examples ps -q "$service")"
     healthy=0
     for id in $ids; do
       [ "$(pm inspect --format '{{.State.Health.Status}}' "$id" 2>/dev/null)" = healthy ] && healthy=$((healthy + 1))
@@ -168,6 +174,23 @@ curl -fsS "http://127.0.0.1:$SMTP_UI_PORT/api/messages" | grep -q "$subject" ||
   cdie "the email '$subject' is not in the SMTP catcher"
 clog "email '$subject' is in the catcher"
 
+step "the example app of one's own (profile examples): a task exported through its own job type"
+compose --profile examples up -d --no-build tasks-app
+wait_healthy tasks-app 1 300
+app="http://127.0.0.1:$TASKS_APP_PORT"
+json() { node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s)[process.argv[1]]));' "$1"; }
+user="$(curl -fsS -X POST "$app/users" -H 'Content-Type: application/json' -d '{"name":"Ann","email":"ann@example.com"}' | json id)"
+curl -fsS -o /dev/null -X POST "$app/users/$user/tasks" -H 'Content-Type: application/json' -d '{"title":"water the plants"}'
+export_job="$(curl -fsS -X POST "$app/users/$user/exports" -H 'Content-Type: application/json' -d '{}' | json jobId)"
+deadline=$((SECONDS + 120))
+until [ "$(curl -fsS "$app/users/$user/exports/$export_job" | json status)" = succeeded ]; do
+  [ "$SECONDS" -lt "$deadline" ] || cdie "the tasks app's export $export_job did not succeed in 120 s"
+  sleep 1
+done
+curl -fsS "$app/users/$user/exports/$export_job/download" | grep -q 'water the plants' ||
+  cdie "the export's CSV lacks the task"
+clog "tasks app: export $export_job succeeded, its CSV holds the task"
+
 step "scale processor=3"
 compose up -d --no-build --no-recreate --scale processor=3
 wait_healthy processor 3 300
@@ -181,7 +204,7 @@ if [ "${CONVEYOR_E2E_KEEP:-0}" = 1 ]; then
   step "kept running (CONVEYOR_E2E_KEEP=1)"
 else
   step "compose down -v"
-  compose down -v --remove-orphans
+  compose --profile examples down -v --remove-orphans
   left="$(pm ps -aq --filter "label=com.docker.compose.project=$PROJECT" | wc -l)"
   vols="$(pm volume ls -q | grep -c "^${PROJECT}_" || true)"
   [ "$left" = 0 ] && [ "$vols" = 0 ] || cdie "after down -v: $left containers, $vols volumes left"
