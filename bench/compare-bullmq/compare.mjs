@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { conveyorClient, pct, runDemo } from '../../scripts/bench/conveyor-demo.mjs';
+import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu } from '../../scripts/bench/cpu.mjs';
 import { redisCommand, startRedis } from './redis.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,6 +85,20 @@ function figures(n, submitMs, totalMs, latencies) {
   };
 }
 
+/** Conveyor's processes: the services by their metrics ports, the local servers by pid file. */
+function conveyorProcesses() {
+  const base = Number(process.env.CONVEYOR_DEV_METRICS_PORT ?? 9100);
+  const run = join(here, '..', '..', '.infra', 'run');
+  return {
+    api: pidOfMetricsPort(base),
+    mailer: pidOfMetricsPort(base + 1),
+    processor: pidOfMetricsPort(base + 2),
+    scheduler: pidOfMetricsPort(base + 3),
+    rabbitmq: pidFromFile(join(run, 'rabbitmq.pid')),
+    store: pidFromFile(join(run, 'mongo.pid')),
+  };
+}
+
 async function runBullmq(n, concurrency, redis) {
   // n.b. BullMQ 6 under ESM takes constructed clients, one per queue object
   const connect = () =>
@@ -104,6 +119,9 @@ async function runBullmq(n, concurrency, redis) {
       worker.once('exit', (code) => reject(new Error(`the BullMQ worker exited (${code})`)));
     });
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    // n.b. the server side of BullMQ: Redis and the worker (adding jobs is the client's, as
+    // the HTTP submits are on Conveyor's side)
+    const stopCpu = cpuMeter({ redis: redis.pid ?? null, 'bullmq worker': worker.pid });
     let completed = 0;
     let allDone;
     const finishedAll = new Promise((r) => (allDone = r));
@@ -133,11 +151,12 @@ async function runBullmq(n, concurrency, redis) {
     );
     const submitted = performance.now();
     const finished = await finishedAll;
+    const cpu = stopCpu();
     const jobs = await queue.getJobs(['completed'], 0, -1);
     if (jobs.length !== n)
       throw new Error(`BullMQ: ${jobs.length} completed jobs stored, expected ${n}`);
     const latencies = jobs.map((j) => j.finishedOn - j.timestamp).sort((a, b) => a - b);
-    return figures(n, submitted - t0, finished - t0, latencies);
+    return { ...figures(n, submitted - t0, finished - t0, latencies), cpu };
   } finally {
     await queue.obliterate({ force: true }).catch(() => {});
     await Promise.allSettled([events.close(), queue.close()]);
@@ -205,17 +224,21 @@ try {
   for (let i = 1; i <= args.repeat; i++) {
     const run = args.repeat > 1 ? ` (run ${i} of ${args.repeat})` : '';
     console.log(`running Conveyor${run}: demo.count {to:0} through the API…`);
+    const stopCpu = cpuMeter(conveyorProcesses());
     const c = await runDemo(await conveyorClient(client.apiUrl), args.n, {
       batch: BATCH,
       inFlight: IN_FLIGHT,
     });
-    const conveyor = figures(args.n, c.submitMs, c.totalMs, c.latencies);
+    const conveyor = { ...figures(args.n, c.submitMs, c.totalMs, c.latencies), cpu: stopCpu() };
     console.log(`running BullMQ${run}…`);
     const bullmq = await runBullmq(args.n, concurrency, redis);
     console.log(`\nsubmit -> completed, ${args.n} jobs (load average ${load()}):`);
     console.log(row('Conveyor', conveyor));
     console.log(row('BullMQ', bullmq));
-    console.log(`ratio Conveyor/BullMQ: ${ratios(conveyor, bullmq)}\n`);
+    console.log(`ratio Conveyor/BullMQ: ${ratios(conveyor, bullmq)}`);
+    printCpu(conveyor.cpu, args.n, 'Conveyor CPU');
+    printCpu(bullmq.cpu, args.n, 'BullMQ CPU');
+    console.log('');
     runs.push({ conveyor, bullmq });
   }
 } finally {
@@ -236,5 +259,12 @@ if (runs.length > 1) {
   console.log(row('Conveyor', c));
   console.log(row('BullMQ', b));
   console.log(`ratio Conveyor/BullMQ: ${ratios(c, b)}`);
+  const perJob = (side) =>
+    median(
+      runs.map((r) => (Object.values(r[side].cpu).reduce((x, y) => x + y, 0) / args.n) * 1000),
+    ).toFixed(2);
+  console.log(
+    `CPU per job, summed over the processes above: Conveyor ${perJob('conveyor')} ms, BullMQ ${perJob('bullmq')} ms`,
+  );
 }
 process.exit(0);
