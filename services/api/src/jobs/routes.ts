@@ -229,6 +229,8 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
       if (job === false) throw conflict('only finished jobs can be deleted');
       const artifactId = artifactOf(job);
       if (artifactId !== undefined) await deps.artifacts.delete(artifactId);
+      // n.b. and every other file the job wrote (a report's CSV), as the retention purge does.
+      await deps.artifacts.deleteByJobIds([job._id.toHexString()]);
       ctx.status = 204;
     },
   });
