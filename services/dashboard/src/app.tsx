@@ -10,7 +10,7 @@ import { SignIn } from './views/sign-in';
 import { WorkflowDetail } from './views/workflow-detail';
 import { Workflows } from './views/workflows';
 import { go, useRoute } from './route';
-import { loadSession, saveSession, type Session } from './session';
+import { loadSession, saveSession, takeSignInLink, type Session } from './session';
 
 const NAV = [
   ['/', 'Overview'],
@@ -36,7 +36,7 @@ function View({ route, session }: { route: string; session: Session }) {
 
 /** The dashboard: sign-in until a token is given, then the views under one header. */
 export function App() {
-  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [session, setSession] = useState<Session | null>(() => takeSignInLink() ?? loadSession());
   const [expired, setExpired] = useState(false);
   const route = useRoute();
   configureApi(session?.token ?? null, () => {
