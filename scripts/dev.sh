@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/env.sh
-if [ ! -f .infra/env ]; then
+if [ ! -f .infra/env ] && { [ -z "${RABBITMQ_URL:-}" ] || [ -z "${MONGO_URL:-}" ]; }; then
   echo "no .infra/env: start the local servers first with 'pnpm infra:up' (or run 'pnpm start')" >&2
   exit 1
 fi
