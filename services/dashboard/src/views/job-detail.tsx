@@ -4,6 +4,7 @@ import { Json } from '../components/json';
 import { Notice } from '../components/notice';
 import { Status } from '../components/status';
 import { dateTime } from '../format';
+import { jobTimes, timesAfter } from '../job-times';
 import { go } from '../route';
 import type { Session } from '../session';
 import { follow } from '../sse';
@@ -19,6 +20,13 @@ export function JobDetail({ id }: { id: string; session: Session }) {
   const [missing, setMissing] = useState(false);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [now, setNow] = useState(Date.now());
+  const ticking = job?.status === 'queued' || job?.status === 'running';
+  useEffect(() => {
+    if (!ticking) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [ticking]);
 
   async function reload() {
     try {
@@ -47,8 +55,10 @@ export function JobDetail({ id }: { id: string; session: Session }) {
           const p = (data as { progress: JobResource['progress'] }).progress;
           setJob((j) => (j ? { ...j, progress: p } : j));
         } else if (event === 'lifecycle') {
-          const d = data as { status: JobResource['status'] };
-          setJob((j) => (j ? { ...j, status: d.status } : j));
+          const d = data as { status: JobResource['status']; occurredAt?: string };
+          setJob((j) =>
+            j ? { ...j, status: d.status, ...timesAfter(d.status, d.occurredAt) } : j,
+          );
           void reload();
           // n.b. the timeline store writes events in 250 ms batches: read it again after one
           setTimeout(() => void reload(), 600);
@@ -201,6 +211,10 @@ export function JobDetail({ id }: { id: string; session: Session }) {
             <dd>{dateTime(job.startedAt)}</dd>
             <dt>Finished</dt>
             <dd>{dateTime(job.finishedAt)}</dd>
+            <dt>Queue wait</dt>
+            <dd>{jobTimes(job, now).wait}</dd>
+            <dt>Run time</dt>
+            <dd>{jobTimes(job, now).run}</dd>
             <dt>Schedule</dt>
             <dd>
               {job.scheduleId ? (

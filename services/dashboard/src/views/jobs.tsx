@@ -12,6 +12,7 @@ import { Notice } from '../components/notice';
 import { Pager } from '../components/pager';
 import { Status } from '../components/status';
 import { ago, localToIso } from '../format';
+import { jobTimes, timesAfter } from '../job-times';
 import { follow } from '../sse';
 import type { Session } from '../session';
 import { SubmitJob } from './submit-job';
@@ -31,6 +32,7 @@ interface LifecycleData {
   jobId: string;
   status: JobResource['status'];
   attempt: number;
+  occurredAt?: string;
   error?: JobResource['error'];
 }
 interface ProgressData {
@@ -62,6 +64,13 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
   const [types, setTypes] = useState<JobType[]>([]);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const cursor = cursors.at(-1);
+  const [now, setNow] = useState(Date.now());
+  const ticking = (page?.items ?? []).some((j) => j.status === 'queued' || j.status === 'running');
+  useEffect(() => {
+    if (!ticking) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [ticking]);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   // Latest live change per job, numbered in arrival order (see load()).
   const seq = useRef(0);
@@ -128,6 +137,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
             status: d.status,
             attempts: d.attempt,
             ...(d.error ? { error: d.error } : {}),
+            ...timesAfter(d.status, d.occurredAt),
           };
           remember(d.jobId, patch);
           setPage((p) =>
@@ -270,6 +280,12 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
             <th scope="col" class="num">
               Attempts
             </th>
+            <th scope="col" class="num">
+              Queue wait
+            </th>
+            <th scope="col" class="num">
+              Run time
+            </th>
             {session.admin && <th scope="col">Owner</th>}
             <th scope="col">Created</th>
             <th scope="col">Error</th>
@@ -316,9 +332,17 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
               <td class="num">
                 {j.attempts}/{j.maxAttempts}
               </td>
+              <td class="num">{jobTimes(j, now).wait}</td>
+              <td class="num">{jobTimes(j, now).run}</td>
               {session.admin && <td>{j.owner}</td>}
               <td>{ago(j.createdAt)}</td>
-              <td class="error-cell">{j.error ? `${j.error.code}: ${j.error.message}` : ''}</td>
+              <td class="error-cell">
+                {j.error && (
+                  <span class="clamp" title={`${j.error.code}: ${j.error.message}`}>
+                    {j.error.code}: {j.error.message}
+                  </span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
