@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { configureApi } from './api';
 import { JobDetail } from './views/job-detail';
+import { JobTypes } from './views/job-types';
 import { Jobs } from './views/jobs';
 import { Overview } from './views/overview';
 import { Queues } from './views/queues';
@@ -15,6 +16,7 @@ import { loadSession, saveSession, takeSignInLink, type Session } from './sessio
 const NAV = [
   ['/', 'Overview'],
   ['/jobs', 'Jobs'],
+  ['/types', 'Job types'],
   ['/workflows', 'Workflows'],
   ['/schedules', 'Schedules'],
   ['/queues', 'Queues & workers'],
@@ -31,6 +33,7 @@ function View({ route, session }: { route: string; session: Session }) {
   if (section === 'schedules' && id) return <ScheduleDetail id={id} />;
   if (section === 'schedules') return <Schedules />;
   if (section === 'queues') return <Queues session={session} />;
+  if (section === 'types') return <JobTypes />;
   return <Overview />;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Types } from 'mongoose';
+import { storedJob } from '../testing/stored-job.js';
 import { startTestApi, type TestApi } from '../testing/test-api.js';
 import type { JobTypeFigures } from './job-types.js';
 
@@ -7,46 +7,14 @@ let api: TestApi;
 let alice: string;
 let admin: string;
 
-/** A finished job of `owner` that ended `agoMs` ago after `waitMs` queued and `runMs` running. */
-function ended(owner: string, type: string, status: string, agoMs: number, runMs: number) {
-  const finishedAt = new Date(Date.now() - agoMs);
-  const startedAt = new Date(finishedAt.getTime() - runMs);
-  const queuedAt = new Date(startedAt.getTime() - 50);
-  const _id = new Types.ObjectId();
-  return {
-    _id,
-    type,
-    status,
-    priority: 'normal',
-    owner,
-    ownerEmail: null,
-    payload: '{}',
-    result: null,
-    error: null,
-    attempts: status === 'failed' ? 3 : 1,
-    maxAttempts: 3,
-    attemptBudget: 3,
-    timeoutMs: 60_000,
-    runAt: queuedAt,
-    createdAt: queuedAt,
-    updatedAt: finishedAt,
-    queuedAt,
-    publishedAt: queuedAt,
-    startedAt,
-    finishedAt,
-    progress: null,
-    leaseToken: null,
-    leaseUntil: null,
-    workerId: null,
-    cancelRequested: false,
-    dedupeKey: `id:${_id.toHexString()}`,
-    idempotencyKey: null,
-    scheduleId: null,
-    correlationId: _id.toHexString(),
-    traceparent: null,
-    batch: null,
-  };
-}
+/** A job of `owner` that ended `agoMs` ago after 50 ms queued and `runMs` running. */
+const ended = (
+  owner: string,
+  type: string,
+  status: 'succeeded' | 'failed',
+  agoMs: number,
+  runMs: number,
+) => storedJob({ owner, type, status, agoMs, runMs, attempts: status === 'failed' ? 3 : 1 });
 
 beforeAll(async () => {
   api = await startTestApi();
