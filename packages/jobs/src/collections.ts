@@ -13,6 +13,8 @@ export const COLLECTIONS = Object.freeze({
   jobCallbacks: 'job_callbacks',
   /** Workflows (chains, groups, chords of jobs) with their steps' states. */
   workflows: 'workflows',
+  /** What each attempt's handler logged and the stack of the error that ended it, by job. */
+  attemptLogs: 'job_attempt_logs',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

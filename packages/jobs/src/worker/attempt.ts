@@ -7,6 +7,7 @@ import type { JobDoc } from '../job.model.js';
 import type { JobEvents } from '../events.js';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { classifyError, JobTimeoutError } from '../errors.js';
+import { captureAttemptLog } from '../attempt-log.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
 
@@ -106,6 +107,10 @@ async function runHandler(
     parent: a.traceparent,
     attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': job.attempts },
   });
+  const capture = captureAttemptLog(
+    { id: job._id.toHexString(), owner: job.owner, attempt: job.attempts },
+    log,
+  );
   const ctx: JobContext<unknown> = {
     job: {
       id: job._id.toHexString(),
@@ -123,7 +128,7 @@ async function runHandler(
     },
     signal: abort.signal,
     progress: (percent, message) => progress.report(percent, message),
-    log,
+    log: capture.log,
   };
   let run: HandlerRun;
   try {
@@ -144,6 +149,7 @@ async function runHandler(
     clearInterval(heartbeat);
     span.end(run! && !run.ok ? run.error : abort.reason);
   }
+  await capture.save(a.repo.model.db, run.ok ? undefined : run.error);
   if (run.ok && !abort.signal.aborted) {
     // n.b. a success stores its last progress message with the outcome: one write, not two
     const last = await progress.settle();

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { waitFor } from '@conveyor/testkit';
 import { startDashboardStack, type DashboardStack } from '../testing/dashboard-stack.js';
 import { storedJob } from '../testing/stored-job.js';
@@ -10,13 +12,26 @@ import { storedJob } from '../testing/stored-job.js';
  */
 
 let s: DashboardStack;
+/** A webhook receiver that refuses everything with a 422 and a reason. */
+let receiver: Server;
+let receiverUrl = '';
 
 beforeAll(async () => {
-  s = await startDashboardStack();
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      res.writeHead(422, { 'content-type': 'text/plain' }).end('invoice unknown'),
+    );
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  // n.b. the processor may reach this test's own receiver on loopback
+  s = await startDashboardStack({ WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' });
 }, 120_000);
 
 afterAll(async () => {
   await s?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
 });
 
 async function submitAndFinish(body: unknown): Promise<string> {
@@ -175,6 +190,51 @@ describe('the console in Chromium', () => {
     const link = page.locator(`tr[data-workflow-id="${wf.body.id}"] a`);
     await link.waitFor();
     expect(await link.innerText()).toContain('Unnamed chain of demo.count');
+    await page.close();
+  });
+
+  it("keeps each attempt's log lines and error stack, for the owner only, on the job page", async () => {
+    expect((await s.call('alice', '/v1/webhooks/secret', { method: 'POST' })).status).toBe(201);
+    const submitted = await s.call<{ id: string }>('alice', '/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({
+        type: 'webhook.deliver',
+        payload: { url: receiverUrl, body: { type: 'invoice.paid' } },
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id;
+    await waitFor(
+      async () =>
+        (await s.call<{ status: string }>('alice', `/v1/jobs/${id}`)).body.status === 'failed',
+      { timeoutMs: 30_000, what: 'the webhook job to fail' },
+    );
+    interface Attempts {
+      items: {
+        attempt: number;
+        lines: { level: string; msg: string; fields?: string }[];
+        error: { stack: string | null } | null;
+      }[];
+    }
+    const mine = await s.call<Attempts>('alice', `/v1/jobs/${id}/attempts`);
+    expect(mine.status).toBe(200);
+    const [first] = mine.body.items;
+    expect(first?.attempt).toBe(1);
+    expect(first?.lines.map((l) => [l.level, l.msg])).toContainEqual(['info', 'webhook answered']);
+    expect(first?.lines.find((l) => l.msg === 'webhook answered')?.fields).toContain(
+      '"status":422',
+    );
+    expect(first?.error?.stack).toMatch(/422[\s\S]*\n\s+at /);
+    expect((await s.call('bob', `/v1/jobs/${id}/attempts`)).status).toBe(404);
+    expect((await s.call('admin', `/v1/jobs/${id}/attempts`)).status).toBe(200);
+
+    const page = await s.signIn('alice');
+    await s.open(page, `/jobs/${id}`);
+    const log = page.getByRole('list', { name: 'Log of attempt 1' });
+    await log.waitFor();
+    expect(await log.innerText()).toContain('webhook answered');
+    expect(await page.getByLabel('Error of attempt 1').innerText()).toMatch(/\n\s+at /);
+    expect(await s.scan(page, 'job-attempts')).toEqual([]);
     await page.close();
   });
 

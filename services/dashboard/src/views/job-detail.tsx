@@ -9,6 +9,7 @@ import { go } from '../route';
 import type { Session } from '../session';
 import { follow } from '../sse';
 import { Timeline } from './timeline';
+import { AttemptLogs, type AttemptLog } from './attempt-logs';
 
 const terminal = (s: JobResource['status']) =>
   s === 'succeeded' || s === 'failed' || s === 'cancelled';
@@ -17,6 +18,7 @@ const terminal = (s: JobResource['status']) =>
 export function JobDetail({ id }: { id: string; session: Session }) {
   const [job, setJob] = useState<JobResource | null>(null);
   const [timeline, setTimeline] = useState<TimelineItem[]>([]);
+  const [attempts, setAttempts] = useState<AttemptLog[]>([]);
   const [missing, setMissing] = useState(false);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -34,6 +36,11 @@ export function JobDetail({ id }: { id: string; session: Session }) {
         api<JobResource>(`/v1/jobs/${id}`),
         api<{ items: TimelineItem[] }>(`/v1/jobs/${id}/timeline`),
       ]);
+      // n.b. logs are an extra: a failure to read them leaves the page as it is
+      void api<{ items: AttemptLog[] }>(`/v1/jobs/${id}/attempts`).then(
+        (r) => setAttempts(r.items),
+        () => undefined,
+      );
       setJob(j);
       setTimeline(t.items);
     } catch (err) {
@@ -255,6 +262,10 @@ export function JobDetail({ id }: { id: string; session: Session }) {
           </p>
         </section>
       )}
+      <section class="card" aria-labelledby="attempts-title">
+        <h2 id="attempts-title">Logs and errors per attempt</h2>
+        <AttemptLogs attempts={attempts} />
+      </section>
       <div class="grid2">
         <section class="card" aria-labelledby="payload-title">
           <h2 id="payload-title">Payload</h2>
