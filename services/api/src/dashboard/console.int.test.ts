@@ -238,6 +238,30 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it("shows a queued job's position among its type's queued jobs, with an ETA", async () => {
+    // n.b. stored straight away with no dispatch: no worker takes them, they stay queued
+    const waiting = (owner: string, agoMs: number) =>
+      storedJob({ owner, type: 'data.process', status: 'queued', agoMs });
+    const mine = waiting('alice', 1_000);
+    await s.stack.deps.repo.model.collection.insertMany([
+      waiting('bob', 30_000),
+      waiting('bob', 20_000),
+      waiting('alice', 10_000),
+      mine,
+      storedJob({ owner: 'bob', type: 'data.process', agoMs: 30_000 }),
+    ]);
+    const id = mine._id.toHexString();
+    const page = await s.signIn('alice');
+    await s.open(page, `/jobs/${id}`);
+    const standing = page.getByTestId('queue-position');
+    await standing.waitFor();
+    expect(await standing.innerText()).toMatch(
+      /^Position 4 of data\.process in the standard lane, about \d+ (s|min \d+ s) at the current rate \(0\.2 finished per minute\)\.$/,
+    );
+    expect(await s.scan(page, 'job-queue-position')).toEqual([]);
+    await page.close();
+  });
+
   it('ran under the strict Content-Security-Policy without a violation', () => {
     expect(s.browser.cspViolations).toEqual([]);
   });

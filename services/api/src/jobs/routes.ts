@@ -13,6 +13,7 @@ import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
 import { artifactOf, sendJobResult } from './result.js';
 import { jobAttemptRoutes } from './attempts.js';
+import { jobPositionRoutes } from './position.js';
 import { needsSigningSecret, registerCallbacks } from '../webhooks/submit-hooks.js';
 
 const invalid = (errors: FieldError[]) =>
@@ -265,6 +266,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
     remove,
     result,
     jobAttemptRoutes(deps),
+    jobPositionRoutes(deps),
   ];
 }
 

@@ -13,37 +13,41 @@ export interface StoredJobOptions {
   /** Run time of its last attempt (default 100 ms). */
   runMs?: number;
   attempts?: number;
+  priority?: JobDoc['priority'];
   payload?: unknown;
   error?: JobDoc['error'];
 }
 
 /**
- * A finished job document as the transitions leave one, to insert straight into the jobs
+ * A job document as the transitions leave one — finished by default; a `queued` one became
+ * due `agoMs` ago and has not started — to insert straight into the jobs
  * collection when a test needs history (figures over a window, a long error) rather than
  * the run that makes it.
  */
 export function storedJob(o: StoredJobOptions): JobDoc {
-  const finishedAt = new Date(Date.now() - (o.agoMs ?? 60_000));
-  const startedAt = new Date(finishedAt.getTime() - (o.runMs ?? 100));
-  const queuedAt = new Date(startedAt.getTime() - (o.waitMs ?? 50));
+  const waiting = o.status === 'queued';
+  const end = new Date(Date.now() - (o.agoMs ?? 60_000));
+  const finishedAt = waiting ? null : end;
+  const startedAt = waiting ? null : new Date(end.getTime() - (o.runMs ?? 100));
+  const queuedAt = startedAt ? new Date(startedAt.getTime() - (o.waitMs ?? 50)) : end;
   const _id = new Types.ObjectId();
   return {
     _id,
     type: o.type ?? 'demo.count',
     status: o.status ?? 'succeeded',
-    priority: 'normal',
+    priority: o.priority ?? 'normal',
     owner: o.owner,
     ownerEmail: null,
     payload: JSON.stringify(o.payload ?? { to: 1 }),
     result: null,
     error: o.error ?? null,
-    attempts: o.attempts ?? 1,
+    attempts: o.attempts ?? (waiting ? 0 : 1),
     maxAttempts: 3,
     attemptBudget: 3,
     timeoutMs: 60_000,
     runAt: queuedAt,
     createdAt: queuedAt,
-    updatedAt: finishedAt,
+    updatedAt: end,
     queuedAt,
     publishedAt: queuedAt,
     startedAt,

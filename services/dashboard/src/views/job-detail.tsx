@@ -9,6 +9,7 @@ import { go } from '../route';
 import type { Session } from '../session';
 import { follow } from '../sse';
 import { Timeline } from './timeline';
+import { QueueStanding } from './queue-standing';
 import { AttemptLogs, type AttemptLog } from './attempt-logs';
 
 const terminal = (s: JobResource['status']) =>
@@ -161,6 +162,7 @@ export function JobDetail({ id }: { id: string; session: Session }) {
       <h1 id="job-title">
         {job.type} <code>{job.id}</code> <Status status={job.status} />
       </h1>
+      <QueueStanding id={job.id} type={job.type} queued={job.status === 'queued'} />
       <div class="toolbar">
         <button type="button" disabled={terminal(job.status)} onClick={() => void act('cancel')}>
           Cancel job
