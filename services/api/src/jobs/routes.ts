@@ -14,6 +14,7 @@ import { listJobsQuerySchema } from './list-query.js';
 import { artifactOf, sendJobResult } from './result.js';
 import { jobAttemptRoutes } from './attempts.js';
 import { jobPositionRoutes } from './position.js';
+import { jobBulkRoutes } from './bulk.js';
 import { needsSigningSecret, registerCallbacks } from '../webhooks/submit-hooks.js';
 
 const invalid = (errors: FieldError[]) =>
@@ -259,6 +260,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
   return [
     submitOne,
     submitBatch,
+    jobBulkRoutes(deps),
     list,
     read,
     cancel,
