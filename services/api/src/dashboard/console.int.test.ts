@@ -262,6 +262,39 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it('retries every failed job a filter matches, after showing the count and asking', async () => {
+    const failed = () =>
+      storedJob({
+        owner: 'alice',
+        type: 'report.generate',
+        status: 'failed',
+        payload: { title: 'q3', source: { jobStats: { periodDays: 1 } } },
+        error: { code: 'REPORT_SOURCE', message: 'no data', retryable: false },
+      });
+    const docs = [failed(), failed(), failed()];
+    await s.stack.deps.repo.model.collection.insertMany(docs);
+    const page = await s.signIn('alice');
+    await s.open(page, '/jobs');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('Type').last().selectOption('report.generate');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator(`tr[data-job-id="${docs[0]!._id.toHexString()}"]`).waitFor();
+    await page.getByRole('button', { name: 'Retry all matching…' }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByText('3 jobs match these filters. Retry all of them?').waitFor();
+    expect(await s.scan(page, 'jobs-bulk-confirm')).toEqual([]);
+    await dialog.getByRole('button', { name: 'Retry 3 jobs' }).click();
+    await page.getByText('Retried 3 jobs.').waitFor();
+    for (const d of docs) {
+      const now = await s.call<{ status: string; attempts: number }>(
+        'alice',
+        `/v1/jobs/${d._id.toHexString()}`,
+      );
+      expect(now.body.status).not.toBe('failed');
+    }
+    await page.close();
+  });
+
   it('ran under the strict Content-Security-Policy without a violation', () => {
     expect(s.browser.cspViolations).toEqual([]);
   });

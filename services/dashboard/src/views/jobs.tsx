@@ -63,6 +63,9 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [types, setTypes] = useState<JobType[]>([]);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const [confirm, setConfirm] = useState<{ action: 'retry' | 'cancel'; matched: number } | null>(
+    null,
+  );
   const cursor = cursors.at(-1);
   const [now, setNow] = useState(Date.now());
   const ticking = (page?.items ?? []).some((j) => j.status === 'queued' || j.status === 'running');
@@ -192,6 +195,53 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
     void load();
   }
 
+  /** The applied filters as `POST /v1/jobs/bulk` takes them. */
+  function bulkFilter(): Record<string, string> {
+    const f: Record<string, string | undefined> = {
+      status: applied.status || undefined,
+      type: applied.type || undefined,
+      owner: session.admin ? applied.owner.trim() || undefined : undefined,
+      from: localToIso(applied.from),
+      to: localToIso(applied.to),
+      q: applied.q.trim() || undefined,
+    };
+    return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
+  }
+
+  async function countMatching(action: 'retry' | 'cancel') {
+    try {
+      const res = await request('/v1/jobs/bulk', {
+        method: 'POST',
+        body: JSON.stringify({ action, filter: bulkFilter(), dryRun: true }),
+      });
+      const { matched } = (await res.json()) as { matched: number };
+      setConfirm({ action, matched });
+    } catch (err) {
+      setNotice({ text: errorText(err), error: true });
+    }
+  }
+
+  async function runMatching(action: 'retry' | 'cancel', expected: number) {
+    setConfirm(null);
+    try {
+      const res = await request('/v1/jobs/bulk', {
+        method: 'POST',
+        body: JSON.stringify({ action, filter: bulkFilter(), expected }),
+      });
+      const r = (await res.json()) as { done: number; skipped: number };
+      const verb = action === 'retry' ? 'Retried' : 'Cancelled';
+      setNotice({
+        text: `${verb} ${r.done} ${r.done === 1 ? 'job' : 'jobs'}${r.skipped ? `; ${r.skipped} skipped (they had moved on)` : ''}.`,
+      });
+      void load();
+    } catch (err) {
+      setNotice({ text: errorText(err), error: true });
+    }
+  }
+
   const field = (k: keyof Filters) => ({
     value: filters[k],
     onInput: (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value }),
@@ -252,8 +302,43 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
         <button type="button" disabled={selected.size === 0} onClick={() => void bulk('cancel')}>
           Cancel selected ({selected.size})
         </button>
+        <button type="button" class="secondary" onClick={() => void countMatching('retry')}>
+          Retry all matching…
+        </button>
+        <button type="button" class="secondary" onClick={() => void countMatching('cancel')}>
+          Cancel all matching…
+        </button>
         <Notice text={notice?.text ?? null} error={notice?.error ?? false} />
       </div>
+
+      {confirm && (
+        <div class="card confirm" role="alertdialog" aria-labelledby="bulk-confirm-text">
+          <p id="bulk-confirm-text">
+            {confirm.matched === 0
+              ? `No ${confirm.action === 'retry' ? 'failed' : 'waiting'} job matches these filters.`
+              : `${confirm.matched} ${confirm.matched === 1 ? 'job matches' : 'jobs match'} these filters${
+                  applied.status
+                    ? ''
+                    : confirm.action === 'retry'
+                      ? ' (failed ones)'
+                      : ' (queued and scheduled ones)'
+                }. ${confirm.action === 'retry' ? 'Retry' : 'Cancel'} ${confirm.matched === 1 ? 'it' : 'all of them'}?`}
+          </p>
+          {confirm.matched > 0 && (
+            <button
+              type="button"
+              class={confirm.action === 'cancel' ? 'danger' : undefined}
+              onClick={() => void runMatching(confirm.action, confirm.matched)}
+            >
+              {confirm.action === 'retry' ? 'Retry' : 'Cancel'} {confirm.matched}{' '}
+              {confirm.matched === 1 ? 'job' : 'jobs'}
+            </button>
+          )}{' '}
+          <button type="button" class="secondary" onClick={() => setConfirm(null)}>
+            {confirm.matched > 0 ? 'Keep them' : 'Close'}
+          </button>
+        </div>
+      )}
 
       <table class="jobs" aria-describedby="jobs-caption">
         <caption id="jobs-caption">
