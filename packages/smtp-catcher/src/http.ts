@@ -51,6 +51,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
+ * `?secret=` as given. n.b. a base64 secret holds `+`, which a query string reads as a space
+ * when it was pasted unencoded; base64 has no spaces, so they are turned back.
+ */
+function secretParam(url: URL): string {
+  return (url.searchParams.get('secret') ?? '').replace(/ /g, '+');
+}
+
+/**
  * The catcher's HTTP API (paths are a contract for tests):
  * - `GET /healthz`
  * - `GET /api/messages[?to=address]` oldest first; `to` keeps messages whose envelope
@@ -87,7 +95,7 @@ export function createHttpHandler(
       return sendJson(res, 200, { id });
     }
     if (path === '/webhooks' && method === 'GET') {
-      const secret = url.searchParams.get('secret') ?? '';
+      const secret = secretParam(url);
       return send(
         res,
         200,
@@ -96,7 +104,7 @@ export function createHttpHandler(
       );
     }
     if (path === '/api/webhooks' && method === 'GET') {
-      return sendJson(res, 200, webhooks.list(url.searchParams.get('secret') || undefined));
+      return sendJson(res, 200, webhooks.list(secretParam(url) || undefined));
     }
     if (path === '/api/webhooks' && method === 'DELETE') {
       webhooks.clear();

@@ -64,6 +64,14 @@ describe('the webhook receiver', () => {
     ]);
   });
 
+  it('reads a secret pasted into the query string unencoded (its + as spaces)', async () => {
+    const plus = `whsec_${Buffer.from([0xfb, 0xef, 0xbe, 0xfb, 0xef, 0xbe]).toString('base64')}`;
+    expect(plus).toContain('+');
+    await postSigned('/webhooks/plus', '{"n":4}', plus);
+    const [caught] = await list(`?secret=${plus}`);
+    expect(caught?.verified).toBe(true);
+  });
+
   it('shows the verdicts on the /webhooks page', async () => {
     await postSigned('/webhooks/page', '{"n":3}');
     const page = await (

@@ -6,6 +6,7 @@ import { jobFilter, jobsCollection } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/route-table.js';
+import { problemAnswer } from '../http/schemas.js';
 import { searchFilter } from './search.js';
 
 /** Jobs one bulk request acts on at most; a wider filter is refused (narrow it). */
@@ -43,19 +44,20 @@ const bulkSchema = z.strictObject({
   expected: z.int().min(0).max(BULK_LIMIT).optional(),
 });
 
-const bulkDoc = {
+/** The request as documented: one shape per action, with the states it applies to. */
+const bulkDocFor = (action: 'retry' | 'cancel') => ({
   type: 'object',
   properties: {
-    action: { type: 'string', enum: ['retry', 'cancel'] },
+    action: { type: 'string', const: action },
     filter: {
       type: 'object',
       properties: {
-        status: { type: 'string', enum: [...ACTIONABLE.retry, ...ACTIONABLE.cancel] },
+        status: { type: 'string', enum: [...ACTIONABLE[action]] },
         type: { type: 'string', minLength: 1, maxLength: 100 },
         owner: { type: 'string', minLength: 1, maxLength: 200 },
         from: { type: 'string', format: 'date-time' },
         to: { type: 'string', format: 'date-time' },
-        q: { type: 'string', minLength: 1, maxLength: 200 },
+        q: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
       },
       additionalProperties: false,
     },
@@ -64,7 +66,8 @@ const bulkDoc = {
   },
   required: ['action'],
   additionalProperties: false,
-};
+});
+const bulkDoc = { oneOf: [bulkDocFor('retry'), bulkDocFor('cancel')] };
 
 const invalid = (field: string, message: string) =>
   new ProblemError(400, 'Invalid request', 'The request has invalid fields; see errors.', [
@@ -101,10 +104,10 @@ export function jobBulkRoutes(deps: ApiDeps): AnyRoute {
           required: ['action', 'matched', 'done', 'skipped', 'dryRun'],
         },
       },
-      409: {
-        description: 'The filter matches more jobs than were confirmed',
-        contentType: 'application/problem+json',
-      },
+      400: problemAnswer(
+        'A filter status the action does not apply to, or a filter matching more than 10,000 jobs',
+      ),
+      409: problemAnswer('The filter matches more jobs than were confirmed'),
     },
     handler: async (ctx, { body }) => {
       const user = currentUser(ctx);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { placeholdersIn, readRun, scriptFor, shellBlocks, withPorts } from './shell-blocks.js';
 
 const doc = [
@@ -70,5 +71,28 @@ describe('withPorts and scriptFor', () => {
     expect(run.statuses.get(0)).toEqual([{ status: 200, request: 'GET http://a/' }]);
     expect(run.statuses.get(2)?.[0]?.status).toBe(400);
     expect(run.failures).toHaveLength(1);
+  });
+});
+
+describe('a run of scriptFor in bash', () => {
+  it('finds its end marker after a block whose output has no final newline', () => {
+    const blocks = shellBlocks('```sh\nprintf \'{"matched":0}\'\n```\n', 'Z.md');
+    const run = spawnSync('bash', ['-c', scriptFor(blocks, { api: 1, catcher: 2 })], {
+      encoding: 'utf8',
+    });
+    const report = readRun(run.stdout, run.stderr);
+    expect(run.status).toBe(0);
+    expect(report.ended).toBe(true);
+    expect(run.stdout).toContain('{"matched":0}');
+  });
+
+  it('reports a failing command and an unset variable', () => {
+    const blocks = shellBlocks('```sh\nfalse\necho "$NOT_SET_ANYWHERE"\n```\n', 'Z.md');
+    const run = spawnSync('bash', ['-c', scriptFor(blocks, { api: 1, catcher: 2 })], {
+      encoding: 'utf8',
+    });
+    const report = readRun(run.stdout, run.stderr);
+    expect(report.failures[0]).toMatch(/^@@fail block=0 status=1 command=false$/);
+    expect(report.ended).toBe(false);
   });
 });

@@ -94,9 +94,10 @@ trap 'echo "@@fail block=$README_BLOCK status=$? command=$BASH_COMMAND" >&2' ERR
 `;
   const body = blocks.map(
     (b, i) =>
-      `README_BLOCK=${i}\necho "@@block ${i} ${b.where}"\necho "@@block ${i} ${b.where}" >&2\n${withPorts(b.text, ports)}\n`,
+      `README_BLOCK=${i}\nprintf '\\n@@block ${i} ${b.where}\\n'\nprintf '\\n@@block ${i} ${b.where}\\n' >&2\n${withPorts(b.text, ports)}\n`,
   );
-  return `${prelude}${body.join('')}echo "@@end"\n`;
+  // n.b. markers start on a line of their own: a block's output may not end with a newline
+  return `${prelude}${body.join('')}printf '\\n@@end\\n'\n`;
 }
 
 /** What a run of {@link scriptFor} reported, per block. */
