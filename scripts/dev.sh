@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/env.sh
-if [ ! -f .infra/env ]; then
+if [ ! -f .infra/env ] && { [ -z "${RABBITMQ_URL:-}" ] || [ -z "${MONGO_URL:-}" ]; }; then
   echo "no .infra/env: start the local servers first with 'pnpm infra:up' (or run 'pnpm start')" >&2
   exit 1
 fi
@@ -18,6 +18,12 @@ load_env_file .infra/env
 export NODE_ENV=${NODE_ENV:-development}
 # In development a drain longer than a few seconds only delays Ctrl-C.
 export SHUTDOWN_GRACE_MS=${SHUTDOWN_GRACE_MS:-5000}
+# Development only: webhook.deliver may reach this machine's loopback, so webhooks can be
+# tried against the SMTP catcher's receiver (http://127.0.0.1:1080/webhooks/…). Anywhere
+# else loopback stays refused unless an operator opens it with WEBHOOK_ALLOW_CIDRS.
+if [ "$NODE_ENV" = development ]; then
+  export WEBHOOK_ALLOW_CIDRS=${WEBHOOK_ALLOW_CIDRS:-127.0.0.1/32}
+fi
 export PORT=${PORT:-3000}
 metrics_base=${CONVEYOR_DEV_METRICS_PORT:-9100}
 services=(api mailer processor scheduler files)
@@ -81,8 +87,14 @@ banner() {
     echo "================ Conveyor is running ================"
     echo "  API            $api   (OpenAPI $api/openapi.json)"
     echo "  API docs       $api/docs"
-    if curl -fs -o /dev/null --max-time 2 "$api/ui"; then echo "  Dashboard      $api/ui"; fi
-    [ -z "${SMTP_CATCHER_URL:-}" ] || echo "  SMTP catcher   $SMTP_CATCHER_URL   (SMTP ${SMTP_URL:-})"
+    if curl -fs -o /dev/null --max-time 2 "$api/ui"; then
+      echo "  Dashboard      $api/ui"
+      echo "  Sign in (development, admin, 24 h): $api/ui/#/sign-in?token=$token"
+    fi
+    if [ -n "${SMTP_CATCHER_URL:-}" ]; then
+      echo "  SMTP catcher   $SMTP_CATCHER_URL   (SMTP ${SMTP_URL:-})"
+      echo "  Webhooks       $SMTP_CATCHER_URL/webhooks   (POST $SMTP_CATCHER_URL/webhooks/<name>)"
+    fi
     # n.b. print the management URL without its credentials, and name them.
     [ -z "$mgmt" ] || echo "  RabbitMQ UI    $(sed -E 's#//[^@/]*@#//#' <<<"$mgmt")   (guest / guest)"
     echo "  Metrics        http://127.0.0.1:$metrics_base/metrics … :$((metrics_base + ${#services[@]} - 1))/metrics"

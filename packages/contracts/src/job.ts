@@ -102,6 +102,18 @@ export const jobResourceSchema = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** When the latest attempt was queued (due and sent to a worker); null while scheduled. */
+  queuedAt: z.string().nullable(),
+  /**
+   * How long the latest attempt waited in its queue, `startedAt - queuedAt` in ms; null until
+   * it starts (a waiting job has waited `now - queuedAt` so far).
+   */
+  queueWaitMs: z.int().nullable(),
+  /**
+   * How long the latest attempt ran, `finishedAt - startedAt` in ms, for a job that ended
+   * while running; null otherwise (a running job has run `now - startedAt` so far).
+   */
+  runMs: z.int().nullable(),
   progress: progressSchema.nullable(),
   payload: z.unknown(),
   result: z.unknown().nullable(),

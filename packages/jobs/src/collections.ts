@@ -15,6 +15,8 @@ export const COLLECTIONS = Object.freeze({
   workflows: 'workflows',
   /** The job-type catalogue: one entry per type, written by the workers that run it. */
   jobTypes: 'job_types',
+  /** What each attempt's handler logged and the stack of the error that ended it, by job. */
+  attemptLogs: 'job_attempt_logs',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

@@ -18,6 +18,8 @@ export function toJobResource(doc: JobDoc): JobResource {
     createdAt: doc.createdAt.toISOString(),
     startedAt: iso(doc.startedAt),
     finishedAt: iso(doc.finishedAt),
+    queuedAt: iso(doc.queuedAt),
+    ...durationsOf(doc),
     progress: doc.progress
       ? {
           percent: doc.progress.percent,
@@ -32,5 +34,23 @@ export function toJobResource(doc: JobDoc): JobResource {
     owner: doc.owner,
     scheduleId: doc.scheduleId,
     idempotencyKey: doc.idempotencyKey,
+  };
+}
+
+/**
+ * Queue wait and run time of a job's latest attempt. The attempt started after it was queued
+ * when `startedAt >= queuedAt` (a retry clears `queuedAt`, a re-queue moves it past the old
+ * `startedAt`); it ran until `finishedAt` when it ended from `running`, which is then set.
+ */
+export function durationsOf(doc: Pick<JobDoc, 'queuedAt' | 'startedAt' | 'finishedAt'>): {
+  queueWaitMs: number | null;
+  runMs: number | null;
+} {
+  const { queuedAt, startedAt, finishedAt } = doc;
+  if (!queuedAt || !startedAt || startedAt < queuedAt) return { queueWaitMs: null, runMs: null };
+  return {
+    queueWaitMs: startedAt.getTime() - queuedAt.getTime(),
+    runMs:
+      finishedAt && finishedAt >= startedAt ? finishedAt.getTime() - startedAt.getTime() : null,
   };
 }

@@ -5,6 +5,7 @@ import { createHttpHandler } from './http.js';
 import { silentLogger, type CatcherLogger } from './log.js';
 import { MessageStore } from './message-store.js';
 import { createSmtpServer } from './smtp.js';
+import { WebhookStore } from './webhook-store.js';
 
 /** Options for {@link startSmtpCatcher}. */
 export interface SmtpCatcherOptions {
@@ -16,6 +17,8 @@ export interface SmtpCatcherOptions {
   host?: string;
   /** Messages kept in memory before the oldest is dropped (default 10000). */
   maxMessages?: number;
+  /** Webhooks kept in memory before the oldest is dropped (default 1000). */
+  maxWebhooks?: number;
   /** Receives structured events (default: silent). */
   log?: CatcherLogger;
 }
@@ -65,7 +68,8 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
 
   const smtp = createSmtpServer(store, faults, log);
   smtp.on('error', (error) => log('smtp.error', { error: String(error) }));
-  const http = createServer(createHttpHandler(store, faults, log));
+  const webhooks = new WebhookStore(options.maxWebhooks ?? 1000);
+  const http = createServer(createHttpHandler(store, faults, log, webhooks));
 
   const smtpPort = await listen(smtp.server, options.smtpPort ?? 1025, host);
   let httpPort: number;

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidFaultError, parseFaultRequest, type FaultInjector } from './faults.js';
 import type { CatcherLogger } from './log.js';
 import type { MessageStore } from './message-store.js';
-import { renderIndexPage } from './page.js';
+import { renderIndexPage, renderWebhooksPage } from './page.js';
+import { WEBHOOK_BODY_LIMIT, type WebhookStore } from './webhook-store.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -29,19 +30,32 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req, MAX_BODY_BYTES);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, 'body must be valid JSON');
   }
+}
+
+/**
+ * `?secret=` as given. n.b. a base64 secret holds `+`, which a query string reads as a space
+ * when it was pasted unencoded; base64 has no spaces, so they are turned back.
+ */
+function secretParam(url: URL): string {
+  return (url.searchParams.get('secret') ?? '').replace(/ /g, '+');
 }
 
 /**
@@ -51,12 +65,17 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  *   recipients include the address (case-insensitive)
  * - `GET /api/messages/:id`, `GET /api/messages/:id/raw`, `DELETE /api/messages`
  * - `GET|POST|DELETE /api/faults` (see {@link parseFaultRequest} for the POST body)
- * - `GET /` an HTML listing
+ * - `POST /webhooks/<anything>` catches a webhook (answers 200 `{id}`), for trying
+ *   `webhook.deliver` on a development machine
+ * - `GET /api/webhooks[?secret=whsec_…]` oldest first, each with `verified` (see
+ *   {@link WebhookStore.list}); `DELETE /api/webhooks`
+ * - `GET /` an HTML listing of messages, `GET /webhooks[?secret=…]` one of webhooks
  */
 export function createHttpHandler(
   store: MessageStore,
   faults: FaultInjector,
   log: CatcherLogger,
+  webhooks: WebhookStore,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://catcher.invalid');
@@ -69,6 +88,29 @@ export function createHttpHandler(
     }
     if (path === '/' && method === 'GET') {
       return send(res, 200, renderIndexPage(store.list()), 'text/html; charset=utf-8');
+    }
+    if (path.startsWith('/webhooks/') && method === 'POST') {
+      const id = webhooks.add(path, req.headers, await readBody(req, WEBHOOK_BODY_LIMIT));
+      log('webhook.caught', { id, path });
+      return sendJson(res, 200, { id });
+    }
+    if (path === '/webhooks' && method === 'GET') {
+      const secret = secretParam(url);
+      return send(
+        res,
+        200,
+        renderWebhooksPage(webhooks.list(secret || undefined), secret),
+        'text/html; charset=utf-8',
+      );
+    }
+    if (path === '/api/webhooks' && method === 'GET') {
+      return sendJson(res, 200, webhooks.list(secretParam(url) || undefined));
+    }
+    if (path === '/api/webhooks' && method === 'DELETE') {
+      webhooks.clear();
+      log('webhooks.cleared');
+      res.writeHead(204).end();
+      return;
     }
     if (path === '/api/messages' && method === 'GET') {
       const to = url.searchParams.get('to')?.toLowerCase();

@@ -5,6 +5,7 @@ import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
 import { registerDashboard } from './dashboard/register.js';
 import type { JobTypeCatalogue } from '@conveyor/jobs/store';
 import type { ApiDeps } from './deps.js';
+import { artifactRoutes } from './artifacts/routes.js';
 import { allEventRoutes, jobEventRoutes } from './events/routes.js';
 import { problemMiddleware } from './http/errors.js';
 import { httpMetricsMiddleware } from './http/metrics.js';
@@ -74,6 +75,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     jobEventRoutes(deps),
     allEventRoutes(deps),
     uploadRoutes(deps),
+    ...artifactRoutes(deps),
     ...opsRoutes(deps),
     ...scheduleRoutes({
       repo: deps.schedules,

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { configureApi } from './api';
 import { JobDetail } from './views/job-detail';
+import { JobTypes } from './views/job-types';
 import { Jobs } from './views/jobs';
 import { Overview } from './views/overview';
 import { Queues } from './views/queues';
@@ -10,11 +11,12 @@ import { SignIn } from './views/sign-in';
 import { WorkflowDetail } from './views/workflow-detail';
 import { Workflows } from './views/workflows';
 import { go, useRoute } from './route';
-import { loadSession, saveSession, type Session } from './session';
+import { loadSession, saveSession, takeSignInLink, type Session } from './session';
 
 const NAV = [
   ['/', 'Overview'],
   ['/jobs', 'Jobs'],
+  ['/types', 'Job types'],
   ['/workflows', 'Workflows'],
   ['/schedules', 'Schedules'],
   ['/queues', 'Queues & workers'],
@@ -31,12 +33,13 @@ function View({ route, session }: { route: string; session: Session }) {
   if (section === 'schedules' && id) return <ScheduleDetail id={id} />;
   if (section === 'schedules') return <Schedules />;
   if (section === 'queues') return <Queues session={session} />;
+  if (section === 'types') return <JobTypes />;
   return <Overview />;
 }
 
 /** The dashboard: sign-in until a token is given, then the views under one header. */
 export function App() {
-  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [session, setSession] = useState<Session | null>(() => takeSignInLink() ?? loadSession());
   const [expired, setExpired] = useState(false);
   const route = useRoute();
   configureApi(session?.token ?? null, () => {

@@ -21,8 +21,12 @@ export function duration(ms: number | null | undefined): string {
 export const ago = (iso: string | null | undefined, now = Date.now()) =>
   iso ? `${duration(Math.max(0, now - new Date(iso).getTime()))} ago` : '—';
 
-/** A rate in messages per second, or a dash when the broker did not tell. */
-export const rate = (r: number | null) => (r === null ? '—' : `${r.toFixed(1)}/s`);
+/**
+ * A rate in messages per second, or a dash when the broker did not tell. Slow flows keep two
+ * decimals: a job every half minute is 0.03/s, which one decimal showed as 0.0/s.
+ */
+export const rate = (r: number | null) =>
+  r === null ? '—' : r === 0 ? '0/s' : `${r < 0.1 ? r.toFixed(2) : r.toFixed(1)}/s`;
 
 export const count = (n: number | null | undefined) =>
   n === null || n === undefined ? '—' : n.toLocaleString('en');

@@ -55,3 +55,24 @@ export function saveSession(s: Session | null): void {
   if (s) sessionStorage.setItem(KEY, s.token);
   else sessionStorage.removeItem(KEY);
 }
+
+const LINK = /^#\/sign-in\?token=([^&]+)/;
+
+/**
+ * Signs the tab in from a sign-in link, `/ui/#/sign-in?token=<JWT>` (what `npm start` prints
+ * for development): keeps the token as a pasted one would be kept and takes it out of the
+ * address bar and the history at once. A fragment never reaches a server, so the token is
+ * not in any access log. Returns the session, or null when the page was not opened by one.
+ */
+export function takeSignInLink(): Session | null {
+  const match = LINK.exec(location.hash);
+  if (!match?.[1]) return null;
+  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  try {
+    const s = sessionFromToken(decodeURIComponent(match[1]));
+    saveSession(s);
+    return s;
+  } catch {
+    return null;
+  }
+}

@@ -1,11 +1,12 @@
-import type { FileStore, JobRepository } from '@conveyor/jobs';
+import { deleteAttemptLogs, type FileStore, type JobRepository } from '@conveyor/jobs';
 import type { Logger } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 import type { SchedulerMetrics } from './metrics.js';
 
 /**
  * Deletes finished jobs that finished more than `retentionDays` before `now`, with the
- * artifacts they produced and the records other services keep per job (mail deliveries).
+ * artifacts they produced, their attempts' logs and the records other services keep per job
+ * (mail deliveries).
  * Returns how many jobs were deleted.
  */
 export async function purgeExpired(
@@ -23,6 +24,10 @@ export async function purgeExpired(
     // n.b. jobs first: an artifact left by a crash here is unreachable through the API anyway.
     await repo.purge(ids, before);
     await artifacts.deleteByJobIds(ids.map((id) => id.toHexString()));
+    await deleteAttemptLogs(
+      repo.model.db,
+      ids.map((id) => id.toHexString()),
+    );
     total += ids.length;
     if (ids.length < batch) break;
   }

@@ -1,4 +1,5 @@
 /** `@conveyor/jobs/store`: the job and schedule stores, the transition table, resources. */
+export * from '../attempt-log.js';
 export * from '../collections.js';
 export * from '../duplicate-keys.js';
 export * from '../files.js';

@@ -7,6 +7,7 @@ import type { JobDoc } from '../job.model.js';
 import type { JobEvents } from '../events.js';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { classifyError, JobTimeoutError } from '../errors.js';
+import { captureAttemptLog } from '../attempt-log.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
 import { childSubmitter, jobFiles, type ContextServices } from './context.js';
@@ -112,6 +113,10 @@ async function runHandler(
     parent: a.traceparent,
     attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': job.attempts },
   });
+  const capture = captureAttemptLog(
+    { id: job._id.toHexString(), owner: job.owner, attempt: job.attempts },
+    log,
+  );
   const ctx: JobContext<unknown> = {
     job: {
       id: job._id.toHexString(),
@@ -129,7 +134,7 @@ async function runHandler(
     },
     signal: abort.signal,
     progress: (percent, message) => progress.report(percent, message),
-    log,
+    log: capture.log,
     files: jobFiles(a.services, job),
     submit: childSubmitter(a.services, job, span.traceparent),
   };
@@ -152,6 +157,7 @@ async function runHandler(
     clearInterval(heartbeat);
     span.end(run! && !run.ok ? run.error : abort.reason);
   }
+  await capture.save(a.repo.model.db, run.ok ? undefined : run.error);
   if (run.ok && !abort.signal.aborted) {
     // n.b. a success stores its last progress message with the outcome: one write, not two
     const last = await progress.settle();

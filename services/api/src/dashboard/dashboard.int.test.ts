@@ -265,7 +265,12 @@ describe('dashboard in Chromium', () => {
     await page.getByLabel('Status', { exact: true }).selectOption('failed');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.locator(`tr[data-job-id="${failedJob.id}"]`).waitFor();
-    for (const s of await page.locator('tbody .status').allInnerTexts()) expect(s).toBe('failed');
+    // n.b. the unfiltered page may still be shown for a moment: wait for the filtered one
+    await waitFor(
+      async () =>
+        (await page.locator('tbody .status').allInnerTexts()).every((s) => s === 'failed'),
+      { timeoutMs: 10_000, what: 'only failed jobs listed' },
+    );
 
     // Live: a new job appears on the first page without a reload.
     await page.getByLabel('Status', { exact: true }).selectOption('');
@@ -314,12 +319,12 @@ describe('dashboard in Chromium', () => {
     const admin = await signIn(tokens.admin);
     await admin.getByRole('link', { name: 'Jobs' }).click();
     await admin.locator(`tr[data-job-id="${bobs.id}"]`).waitFor();
-    const owners = new Set(await admin.locator('tbody tr td:nth-child(7)').allInnerTexts());
+    const owners = new Set(await admin.locator('tbody tr td:nth-child(9)').allInnerTexts());
     expect([...owners].sort()).toEqual(['alice', 'bob']);
     await admin.getByLabel('Owner').fill('bob');
     await admin.getByRole('button', { name: 'Apply filters' }).click();
     await admin.getByText('1 job on this page').waitFor();
-    expect(await admin.locator('tbody tr td:nth-child(7)').allInnerTexts()).toEqual(['bob']);
+    expect(await admin.locator('tbody tr td:nth-child(9)').allInnerTexts()).toEqual(['bob']);
     await admin.close();
   });
 

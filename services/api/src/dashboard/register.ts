@@ -4,6 +4,7 @@ import type { ApiDeps } from '../deps.js';
 import type { AnyRoute } from '../http/route-table.js';
 import { jobSearchRoutes } from '../jobs/search.js';
 import { scheduleFireRoutes } from '../schedules/fires.js';
+import { jobTypeStatsRoutes } from '../stats/job-types.js';
 import { overviewRoutes } from '../stats/overview.js';
 import { queueStatsRoutes } from '../stats/routes.js';
 import { timelineRoutes } from '../timeline/routes.js';
@@ -21,6 +22,7 @@ export function registerDashboard(app: Koa, deps: ApiDeps): AnyRoute[] {
     timelineRoutes(deps, deps.timeline),
     overviewRoutes(deps),
     queueStatsRoutes(deps),
+    jobTypeStatsRoutes(deps),
     ...deadLetterRoutes(deps),
     ...scheduleFireRoutes(deps),
   ];

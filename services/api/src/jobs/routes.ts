@@ -1,5 +1,5 @@
 import { jobResourceSchema, submitBatchSchema } from '@conveyor/contracts';
-import { toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs/store';
+import { deleteAttemptLogs, toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs/store';
 import { cancelJob, retryJob, submitJobs } from '@conveyor/jobs/dispatch';
 import type { TraceState } from '../http/tracing.js';
 import { currentUser } from '../auth/middleware.js';
@@ -12,6 +12,9 @@ import { ID_PATTERN, jobPageSchema, problemAnswer } from '../http/schemas.js';
 import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
 import { artifactOf, sendJobResult } from './result.js';
+import { jobAttemptRoutes } from './attempts.js';
+import { jobPositionRoutes } from './position.js';
+import { jobBulkRoutes } from './bulk.js';
 import { needsSigningSecret, registerCallbacks } from '../webhooks/submit-hooks.js';
 
 const invalid = (errors: FieldError[]) =>
@@ -230,6 +233,9 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
       if (job === false) throw conflict('only finished jobs can be deleted');
       const artifactId = artifactOf(job);
       if (artifactId !== undefined) await deps.artifacts.delete(artifactId);
+      // n.b. and every other file the job wrote (a report's CSV), as the retention purge does.
+      await deps.artifacts.deleteByJobIds([job._id.toHexString()]);
+      await deleteAttemptLogs(deps.runtime.mongo, [job._id.toHexString()]);
       ctx.status = 204;
     },
   });
@@ -252,7 +258,19 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
     },
   });
 
-  return [submitOne, submitBatch, list, read, cancel, retry, remove, result];
+  return [
+    submitOne,
+    submitBatch,
+    jobBulkRoutes(deps),
+    list,
+    read,
+    cancel,
+    retry,
+    remove,
+    result,
+    jobAttemptRoutes(deps),
+    jobPositionRoutes(deps),
+  ];
 }
 
 /** Jobs created by a request belong to the request's trace. */

@@ -4,10 +4,13 @@ import { Json } from '../components/json';
 import { Notice } from '../components/notice';
 import { Status } from '../components/status';
 import { dateTime } from '../format';
+import { jobTimes, timesAfter } from '../job-times';
 import { go } from '../route';
 import type { Session } from '../session';
 import { follow } from '../sse';
 import { Timeline } from './timeline';
+import { QueueStanding } from './queue-standing';
+import { AttemptLogs, type AttemptLog } from './attempt-logs';
 
 const terminal = (s: JobResource['status']) =>
   s === 'succeeded' || s === 'failed' || s === 'cancelled';
@@ -16,9 +19,17 @@ const terminal = (s: JobResource['status']) =>
 export function JobDetail({ id }: { id: string; session: Session }) {
   const [job, setJob] = useState<JobResource | null>(null);
   const [timeline, setTimeline] = useState<TimelineItem[]>([]);
+  const [attempts, setAttempts] = useState<AttemptLog[]>([]);
   const [missing, setMissing] = useState(false);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [now, setNow] = useState(Date.now());
+  const ticking = job?.status === 'queued' || job?.status === 'running';
+  useEffect(() => {
+    if (!ticking) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [ticking]);
 
   async function reload() {
     try {
@@ -26,6 +37,11 @@ export function JobDetail({ id }: { id: string; session: Session }) {
         api<JobResource>(`/v1/jobs/${id}`),
         api<{ items: TimelineItem[] }>(`/v1/jobs/${id}/timeline`),
       ]);
+      // n.b. logs are an extra: a failure to read them leaves the page as it is
+      void api<{ items: AttemptLog[] }>(`/v1/jobs/${id}/attempts`).then(
+        (r) => setAttempts(r.items),
+        () => undefined,
+      );
       setJob(j);
       setTimeline(t.items);
     } catch (err) {
@@ -47,8 +63,10 @@ export function JobDetail({ id }: { id: string; session: Session }) {
           const p = (data as { progress: JobResource['progress'] }).progress;
           setJob((j) => (j ? { ...j, progress: p } : j));
         } else if (event === 'lifecycle') {
-          const d = data as { status: JobResource['status'] };
-          setJob((j) => (j ? { ...j, status: d.status } : j));
+          const d = data as { status: JobResource['status']; occurredAt?: string };
+          setJob((j) =>
+            j ? { ...j, status: d.status, ...timesAfter(d.status, d.occurredAt) } : j,
+          );
           void reload();
           // n.b. the timeline store writes events in 250 ms batches: read it again after one
           setTimeout(() => void reload(), 600);
@@ -144,6 +162,7 @@ export function JobDetail({ id }: { id: string; session: Session }) {
       <h1 id="job-title">
         {job.type} <code>{job.id}</code> <Status status={job.status} />
       </h1>
+      <QueueStanding id={job.id} type={job.type} queued={job.status === 'queued'} />
       <div class="toolbar">
         <button type="button" disabled={terminal(job.status)} onClick={() => void act('cancel')}>
           Cancel job
@@ -201,6 +220,10 @@ export function JobDetail({ id }: { id: string; session: Session }) {
             <dd>{dateTime(job.startedAt)}</dd>
             <dt>Finished</dt>
             <dd>{dateTime(job.finishedAt)}</dd>
+            <dt>Queue wait</dt>
+            <dd>{jobTimes(job, now).wait}</dd>
+            <dt>Run time</dt>
+            <dd>{jobTimes(job, now).run}</dd>
             <dt>Schedule</dt>
             <dd>
               {job.scheduleId ? (
@@ -241,6 +264,10 @@ export function JobDetail({ id }: { id: string; session: Session }) {
           </p>
         </section>
       )}
+      <section class="card" aria-labelledby="attempts-title">
+        <h2 id="attempts-title">Logs and errors per attempt</h2>
+        <AttemptLogs attempts={attempts} />
+      </section>
       <div class="grid2">
         <section class="card" aria-labelledby="payload-title">
           <h2 id="payload-title">Payload</h2>

@@ -12,6 +12,7 @@ import { Notice } from '../components/notice';
 import { Pager } from '../components/pager';
 import { Status } from '../components/status';
 import { ago, localToIso } from '../format';
+import { jobTimes, timesAfter } from '../job-times';
 import { follow } from '../sse';
 import type { Session } from '../session';
 import { SubmitJob } from './submit-job';
@@ -31,6 +32,7 @@ interface LifecycleData {
   jobId: string;
   status: JobResource['status'];
   attempt: number;
+  occurredAt?: string;
   error?: JobResource['error'];
 }
 interface ProgressData {
@@ -61,7 +63,17 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [types, setTypes] = useState<JobType[]>([]);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const [confirm, setConfirm] = useState<{ action: 'retry' | 'cancel'; matched: number } | null>(
+    null,
+  );
   const cursor = cursors.at(-1);
+  const [now, setNow] = useState(Date.now());
+  const ticking = (page?.items ?? []).some((j) => j.status === 'queued' || j.status === 'running');
+  useEffect(() => {
+    if (!ticking) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [ticking]);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   // Latest live change per job, numbered in arrival order (see load()).
   const seq = useRef(0);
@@ -128,6 +140,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
             status: d.status,
             attempts: d.attempt,
             ...(d.error ? { error: d.error } : {}),
+            ...timesAfter(d.status, d.occurredAt),
           };
           remember(d.jobId, patch);
           setPage((p) =>
@@ -180,6 +193,53 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
     });
     setSelected(new Set());
     void load();
+  }
+
+  /** The applied filters as `POST /v1/jobs/bulk` takes them. */
+  function bulkFilter(): Record<string, string> {
+    const f: Record<string, string | undefined> = {
+      status: applied.status || undefined,
+      type: applied.type || undefined,
+      owner: session.admin ? applied.owner.trim() || undefined : undefined,
+      from: localToIso(applied.from),
+      to: localToIso(applied.to),
+      q: applied.q.trim() || undefined,
+    };
+    return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
+  }
+
+  async function countMatching(action: 'retry' | 'cancel') {
+    try {
+      const res = await request('/v1/jobs/bulk', {
+        method: 'POST',
+        body: JSON.stringify({ action, filter: bulkFilter(), dryRun: true }),
+      });
+      const { matched } = (await res.json()) as { matched: number };
+      setConfirm({ action, matched });
+    } catch (err) {
+      setNotice({ text: errorText(err), error: true });
+    }
+  }
+
+  async function runMatching(action: 'retry' | 'cancel', expected: number) {
+    setConfirm(null);
+    try {
+      const res = await request('/v1/jobs/bulk', {
+        method: 'POST',
+        body: JSON.stringify({ action, filter: bulkFilter(), expected }),
+      });
+      const r = (await res.json()) as { done: number; skipped: number };
+      const verb = action === 'retry' ? 'Retried' : 'Cancelled';
+      setNotice({
+        text: `${verb} ${r.done} ${r.done === 1 ? 'job' : 'jobs'}${r.skipped ? `; ${r.skipped} skipped (they had moved on)` : ''}.`,
+      });
+      void load();
+    } catch (err) {
+      setNotice({ text: errorText(err), error: true });
+    }
   }
 
   const field = (k: keyof Filters) => ({
@@ -242,8 +302,43 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
         <button type="button" disabled={selected.size === 0} onClick={() => void bulk('cancel')}>
           Cancel selected ({selected.size})
         </button>
+        <button type="button" class="secondary" onClick={() => void countMatching('retry')}>
+          Retry all matching…
+        </button>
+        <button type="button" class="secondary" onClick={() => void countMatching('cancel')}>
+          Cancel all matching…
+        </button>
         <Notice text={notice?.text ?? null} error={notice?.error ?? false} />
       </div>
+
+      {confirm && (
+        <div class="card confirm" role="alertdialog" aria-labelledby="bulk-confirm-text">
+          <p id="bulk-confirm-text">
+            {confirm.matched === 0
+              ? `No ${confirm.action === 'retry' ? 'failed' : 'waiting'} job matches these filters.`
+              : `${confirm.matched} ${confirm.matched === 1 ? 'job matches' : 'jobs match'} these filters${
+                  applied.status
+                    ? ''
+                    : confirm.action === 'retry'
+                      ? ' (failed ones)'
+                      : ' (queued and scheduled ones)'
+                }. ${confirm.action === 'retry' ? 'Retry' : 'Cancel'} ${confirm.matched === 1 ? 'it' : 'all of them'}?`}
+          </p>
+          {confirm.matched > 0 && (
+            <button
+              type="button"
+              class={confirm.action === 'cancel' ? 'danger' : undefined}
+              onClick={() => void runMatching(confirm.action, confirm.matched)}
+            >
+              {confirm.action === 'retry' ? 'Retry' : 'Cancel'} {confirm.matched}{' '}
+              {confirm.matched === 1 ? 'job' : 'jobs'}
+            </button>
+          )}{' '}
+          <button type="button" class="secondary" onClick={() => setConfirm(null)}>
+            {confirm.matched > 0 ? 'Keep them' : 'Close'}
+          </button>
+        </div>
+      )}
 
       <table class="jobs" aria-describedby="jobs-caption">
         <caption id="jobs-caption">
@@ -269,6 +364,12 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
             <th scope="col">Progress</th>
             <th scope="col" class="num">
               Attempts
+            </th>
+            <th scope="col" class="num">
+              Queue wait
+            </th>
+            <th scope="col" class="num">
+              Run time
             </th>
             {session.admin && <th scope="col">Owner</th>}
             <th scope="col">Created</th>
@@ -316,9 +417,17 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
               <td class="num">
                 {j.attempts}/{j.maxAttempts}
               </td>
+              <td class="num">{jobTimes(j, now).wait}</td>
+              <td class="num">{jobTimes(j, now).run}</td>
               {session.admin && <td>{j.owner}</td>}
               <td>{ago(j.createdAt)}</td>
-              <td class="error-cell">{j.error ? `${j.error.code}: ${j.error.message}` : ''}</td>
+              <td class="error-cell">
+                {j.error && (
+                  <span class="clamp" title={`${j.error.code}: ${j.error.message}`}>
+                    {j.error.code}: {j.error.message}
+                  </span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -65,11 +65,17 @@ export function ScheduleDetail({ id }: { id: string }) {
             </section>
             <section class="card" aria-labelledby="next-title">
               <h2 id="next-title">Next fire times</h2>
-              <ol class="fires">
-                {s.nextFireTimes.map((t) => (
-                  <li key={t}>{dateTime(t)}</li>
-                ))}
-              </ol>
+              {!s.enabled ? (
+                <p class="muted">Disabled: it fires again once it is enabled.</p>
+              ) : s.nextFireTimes.length === 0 ? (
+                <p class="muted">No fire is due: the expression has no future time.</p>
+              ) : (
+                <ol class="fires">
+                  {s.nextFireTimes.map((t) => (
+                    <li key={t}>{dateTime(t)}</li>
+                  ))}
+                </ol>
+              )}
             </section>
           </div>
         </>

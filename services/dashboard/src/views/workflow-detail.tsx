@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, send, type JobResource, type WorkflowResource, errorText } from '../api';
 import { Notice } from '../components/notice';
+import { workflowLabel } from '../workflow-label';
 import { Status } from '../components/status';
 import { WorkflowGraph } from '../components/workflow-graph';
 import { dateTime } from '../format';
@@ -129,7 +130,7 @@ export function WorkflowDetail({ id }: { id: string }) {
         <a href="#/workflows">← Workflows</a>
       </p>
       <h1 id="workflow-title">
-        {wf.name ?? 'Workflow'} <code>{wf.id}</code> <Status status={wf.status} />
+        {workflowLabel(wf)} <code>{wf.id}</code> <Status status={wf.status} />
       </h1>
       <div class="toolbar">
         <button type="button" disabled={wf.status !== 'running'} onClick={() => void act('cancel')}>

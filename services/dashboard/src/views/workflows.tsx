@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, withQuery, type Page, type WorkflowResource, errorText } from '../api';
 import { Notice } from '../components/notice';
 import { Pager } from '../components/pager';
+import { workflowLabel } from '../workflow-label';
 import { Status } from '../components/status';
 import { ago, dateTime } from '../format';
 import type { Session } from '../session';
@@ -118,8 +119,7 @@ export function Workflows({ session, query }: { session: Session; query: URLSear
             <tr key={w.id} data-workflow-id={w.id}>
               <td>
                 <a href={`#/workflows/${w.id}`}>
-                  {w.name ? `${w.name} ` : ''}
-                  <code>{w.id}</code>
+                  {workflowLabel(w)} <code>{w.id}</code>
                 </a>
               </td>
               <td>

@@ -1,0 +1,301 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitFor } from '@conveyor/testkit';
+import { startDashboardStack, type DashboardStack } from '../testing/dashboard-stack.js';
+import { storedJob } from '../testing/stored-job.js';
+
+/**
+ * The operator's console additions in Chromium: the development sign-in link, queue wait and
+ * run time, per-type figures, and the small things (long errors, wide payloads, disabled
+ * schedules, unnamed workflows). axe-clean, screenshots in docs/screenshots/.
+ */
+
+let s: DashboardStack;
+/** A webhook receiver that refuses everything with a 422 and a reason. */
+let receiver: Server;
+let receiverUrl = '';
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      res.writeHead(422, { 'content-type': 'text/plain' }).end('invoice unknown'),
+    );
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  // n.b. the processor may reach this test's own receiver on loopback
+  s = await startDashboardStack({ WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' });
+}, 120_000);
+
+afterAll(async () => {
+  await s?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+async function submitAndFinish(body: unknown): Promise<string> {
+  const res = await s.call<{ id: string }>('alice', '/v1/jobs', {
+    method: 'POST',
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(202);
+  await waitFor(
+    async () =>
+      (await s.call<{ status: string }>('alice', `/v1/jobs/${res.body.id}`)).body.status ===
+      'succeeded',
+    { timeoutMs: 30_000, what: 'the job to succeed' },
+  );
+  return res.body.id;
+}
+
+describe('the console in Chromium', () => {
+  it('signs a tab in from the development sign-in link and takes the token out of the URL', async () => {
+    const page = await s.browser.newPage();
+    await page.goto(`${s.base}/ui/#/sign-in?token=${s.tokens.alice}`);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    expect(await page.getByTestId('who').innerText()).toBe('alice');
+    expect(page.url()).not.toContain('token=');
+    expect(await s.scan(page, 'signed-in-by-link')).toEqual([]);
+    // n.b. the session is the tab's, as with a pasted token: a reload stays signed in
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.close();
+  });
+
+  it('shows queue wait and run time in the jobs list and on the job page', async () => {
+    const id = await submitAndFinish({ type: 'demo.count', payload: { to: 4, delayMs: 150 } });
+    const job = (await s.call<{ queueWaitMs: number; runMs: number }>('alice', `/v1/jobs/${id}`))
+      .body;
+    expect(job.queueWaitMs).toBeGreaterThanOrEqual(0);
+    expect(job.runMs).toBeGreaterThanOrEqual(450);
+
+    const page = await s.signIn('alice');
+    await s.open(page, '/jobs');
+    const row = page.locator(`tr[data-job-id="${id}"]`);
+    await row.waitFor();
+    const headers = await page.locator('thead th').allInnerTexts();
+    const cells = await row.locator('td').allInnerTexts();
+    const cell = (name: string) => cells[headers.indexOf(name)] ?? '';
+    expect(cell('Queue wait')).toMatch(/^\d+ (ms|s)$/);
+    expect(cell('Run time')).toMatch(/^\d+ (ms|s)$/);
+    expect(await s.scan(page, 'jobs-durations')).toEqual([]);
+
+    await s.open(page, `/jobs/${id}`);
+    const facts = page.locator('dl.facts');
+    await facts.getByText('Run time').waitFor();
+    const text = await facts.innerText();
+    expect(text).toMatch(/Queue wait\s+\d+ (ms|s)/);
+    expect(text).toMatch(/Run time\s+\d+ (ms|s)/);
+    await page.close();
+  });
+
+  it('shows per-type figures over a chosen window, each owner only their own', async () => {
+    await s.stack.deps.repo.model.collection.insertMany([
+      storedJob({ owner: 'alice', type: 'email.send', runMs: 200 }),
+      storedJob({ owner: 'alice', type: 'email.send', runMs: 400, status: 'failed', attempts: 3 }),
+      storedJob({ owner: 'alice', type: 'email.send', runMs: 300, agoMs: 3 * 3_600_000 }),
+    ]);
+    const page = await s.signIn('alice');
+    await s.open(page, '/types');
+    const row = page.locator('tr[data-type="email.send"]');
+    await row.waitFor();
+    const headers = await page.locator('thead th').allInnerTexts();
+    const cells = [
+      await row.locator('th').innerText(),
+      ...(await row.locator('td').allInnerTexts()),
+    ];
+    const cell = (name: string) => cells[headers.indexOf(name)] ?? '';
+    expect([cell('Succeeded'), cell('Failed'), cell('Retries')]).toEqual(['1', '1', '2']);
+    expect(cell('Failure rate')).toBe('50.0 %');
+    expect(cell('Run p50')).toBe('200 ms');
+    expect(cell('Run p95')).toBe('400 ms');
+    await page.locator('tr[data-type="demo.count"]').waitFor();
+    expect(await s.scan(page, 'job-types')).toEqual([]);
+
+    await page.getByLabel('Window').selectOption('24h');
+    await waitFor(async () => (await row.locator('td').first().innerText()) === '2', {
+      timeoutMs: 10_000,
+      what: 'the 24 h figures',
+    });
+    await page.close();
+
+    const bob = await s.signIn('bob');
+    await s.open(bob, '/types');
+    await bob.getByText('No job ended in the last hour.').waitFor();
+    await bob.close();
+  });
+
+  it('keeps a long error to two lines in the list and wraps a wide payload on the job page', async () => {
+    const long = `upstream said: ${'the receiver refused the request because '.repeat(30)}`;
+    const failed = storedJob({
+      owner: 'alice',
+      status: 'failed',
+      payload: { to: 1, note: 'x'.repeat(3000) },
+      error: { code: 'WEBHOOK_REJECTED', message: long, retryable: false },
+    });
+    await s.stack.deps.repo.model.collection.insertOne(failed);
+    const id = failed._id.toHexString();
+    const page = await s.signIn('alice');
+    await s.open(page, '/jobs?status=failed');
+    const row = page.locator(`tr[data-job-id="${id}"]`);
+    await row.waitFor();
+    const box = await row.boundingBox();
+    expect(box?.height).toBeLessThan(90);
+    expect(await row.locator('.error-cell .clamp').getAttribute('title')).toContain(long.trim());
+
+    await s.open(page, `/jobs/${id}`);
+    const payload = page.getByLabel('Payload JSON');
+    await payload.waitFor();
+    const overflow = await payload.evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    const pageOverflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - window.innerWidth',
+    );
+    expect(pageOverflow).toBeLessThanOrEqual(0);
+    expect(await s.scan(page, 'job-detail-long-error')).toEqual([]);
+    await page.close();
+  });
+
+  it('says a disabled schedule does not fire, and names an unnamed workflow by its steps', async () => {
+    const created = await s.call<{ id: string }>('alice', '/v1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'paused tally',
+        cron: '*/5 * * * *',
+        enabled: false,
+        job: { type: 'demo.count', payload: { to: 1 } },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const wf = await s.call<{ id: string }>('alice', '/v1/workflows', {
+      method: 'POST',
+      body: JSON.stringify({
+        workflow: {
+          chain: [
+            { type: 'demo.count', payload: { to: 1 } },
+            { type: 'demo.count', payload: { to: 1 } },
+          ],
+        },
+      }),
+    });
+    expect(wf.status).toBe(202);
+
+    const page = await s.signIn('alice');
+    await s.open(page, `/schedules/${created.body.id}`);
+    await page.getByText('Disabled: it fires again once it is enabled.').waitFor();
+    expect(await s.scan(page, 'schedule-disabled')).toEqual([]);
+
+    await s.open(page, '/workflows');
+    const link = page.locator(`tr[data-workflow-id="${wf.body.id}"] a`);
+    await link.waitFor();
+    expect(await link.innerText()).toContain('Unnamed chain of demo.count');
+    await page.close();
+  });
+
+  it("keeps each attempt's log lines and error stack, for the owner only, on the job page", async () => {
+    expect((await s.call('alice', '/v1/webhooks/secret', { method: 'POST' })).status).toBe(201);
+    const submitted = await s.call<{ id: string }>('alice', '/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({
+        type: 'webhook.deliver',
+        payload: { url: receiverUrl, body: { type: 'invoice.paid' } },
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id;
+    await waitFor(
+      async () =>
+        (await s.call<{ status: string }>('alice', `/v1/jobs/${id}`)).body.status === 'failed',
+      { timeoutMs: 30_000, what: 'the webhook job to fail' },
+    );
+    interface Attempts {
+      items: {
+        attempt: number;
+        lines: { level: string; msg: string; fields?: string }[];
+        error: { stack: string | null } | null;
+      }[];
+    }
+    const mine = await s.call<Attempts>('alice', `/v1/jobs/${id}/attempts`);
+    expect(mine.status).toBe(200);
+    const [first] = mine.body.items;
+    expect(first?.attempt).toBe(1);
+    expect(first?.lines.map((l) => [l.level, l.msg])).toContainEqual(['info', 'webhook answered']);
+    expect(first?.lines.find((l) => l.msg === 'webhook answered')?.fields).toContain(
+      '"status":422',
+    );
+    expect(first?.error?.stack).toMatch(/422[\s\S]*\n\s+at /);
+    expect((await s.call('bob', `/v1/jobs/${id}/attempts`)).status).toBe(404);
+    expect((await s.call('admin', `/v1/jobs/${id}/attempts`)).status).toBe(200);
+
+    const page = await s.signIn('alice');
+    await s.open(page, `/jobs/${id}`);
+    const log = page.getByRole('list', { name: 'Log of attempt 1' });
+    await log.waitFor();
+    expect(await log.innerText()).toContain('webhook answered');
+    expect(await page.getByLabel('Error of attempt 1').innerText()).toMatch(/\n\s+at /);
+    expect(await s.scan(page, 'job-attempts')).toEqual([]);
+    await page.close();
+  });
+
+  it("shows a queued job's position among its type's queued jobs, with an ETA", async () => {
+    // n.b. stored straight away with no dispatch: no worker takes them, they stay queued
+    const waiting = (owner: string, agoMs: number) =>
+      storedJob({ owner, type: 'data.process', status: 'queued', agoMs });
+    const mine = waiting('alice', 1_000);
+    await s.stack.deps.repo.model.collection.insertMany([
+      waiting('bob', 30_000),
+      waiting('bob', 20_000),
+      waiting('alice', 10_000),
+      mine,
+      storedJob({ owner: 'bob', type: 'data.process', agoMs: 30_000 }),
+    ]);
+    const id = mine._id.toHexString();
+    const page = await s.signIn('alice');
+    await s.open(page, `/jobs/${id}`);
+    const standing = page.getByTestId('queue-position');
+    await standing.waitFor();
+    expect(await standing.innerText()).toMatch(
+      /^Position 4 of data\.process in the standard lane, about \d+ (s|min \d+ s) at the current rate \(0\.2 finished per minute\)\.$/,
+    );
+    expect(await s.scan(page, 'job-queue-position')).toEqual([]);
+    await page.close();
+  });
+
+  it('retries every failed job a filter matches, after showing the count and asking', async () => {
+    const failed = () =>
+      storedJob({
+        owner: 'alice',
+        type: 'report.generate',
+        status: 'failed',
+        payload: { title: 'q3', source: { jobStats: { periodDays: 1 } } },
+        error: { code: 'REPORT_SOURCE', message: 'no data', retryable: false },
+      });
+    const docs = [failed(), failed(), failed()];
+    await s.stack.deps.repo.model.collection.insertMany(docs);
+    const page = await s.signIn('alice');
+    await s.open(page, '/jobs');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('Type').last().selectOption('report.generate');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator(`tr[data-job-id="${docs[0]!._id.toHexString()}"]`).waitFor();
+    await page.getByRole('button', { name: 'Retry all matching…' }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByText('3 jobs match these filters. Retry all of them?').waitFor();
+    expect(await s.scan(page, 'jobs-bulk-confirm')).toEqual([]);
+    await dialog.getByRole('button', { name: 'Retry 3 jobs' }).click();
+    await page.getByText('Retried 3 jobs.').waitFor();
+    for (const d of docs) {
+      const now = await s.call<{ status: string; attempts: number }>(
+        'alice',
+        `/v1/jobs/${d._id.toHexString()}`,
+      );
+      expect(now.body.status).not.toBe('failed');
+    }
+    await page.close();
+  });
+
+  it('ran under the strict Content-Security-Policy without a violation', () => {
+    expect(s.browser.cspViolations).toEqual([]);
+  });
+});
