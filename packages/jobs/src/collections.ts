@@ -17,6 +17,8 @@ export const COLLECTIONS = Object.freeze({
   jobTypes: 'job_types',
   /** What each attempt's handler logged and the stack of the error that ended it, by job. */
   attemptLogs: 'job_attempt_logs',
+  /** Job types an admin paused fleet-wide, keyed by type name. */
+  pausedTypes: 'paused_types',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

@@ -16,6 +16,7 @@ import { jobRoutes } from './jobs/routes.js';
 import { DOCS_PAGE } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/document.js';
 import { opsRoutes, probeRoutes } from './ops/routes.js';
+import { pauseRoutes } from './ops/pause.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { uploadRoutes } from './uploads/routes.js';
 import { webhookSecretRoutes } from './webhooks/routes.js';
@@ -77,6 +78,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     uploadRoutes(deps),
     ...artifactRoutes(deps),
     ...opsRoutes(deps),
+    ...pauseRoutes(deps),
     ...scheduleRoutes({
       repo: deps.schedules,
       core: deps.core,

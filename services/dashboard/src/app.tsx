@@ -33,7 +33,7 @@ function View({ route, session }: { route: string; session: Session }) {
   if (section === 'schedules' && id) return <ScheduleDetail id={id} />;
   if (section === 'schedules') return <Schedules />;
   if (section === 'queues') return <Queues session={session} />;
-  if (section === 'types') return <JobTypes />;
+  if (section === 'types') return <JobTypes session={session} />;
   return <Overview />;
 }
 

@@ -1,6 +1,7 @@
 /** `@conveyor/jobs/store`: the job and schedule stores, the transition table, resources. */
 export * from '../attempt-log.js';
 export * from '../collections.js';
+export * from '../paused-types.js';
 export * from '../duplicate-keys.js';
 export * from '../files.js';
 export * from '../job.model.js';

@@ -8,6 +8,7 @@ import type { JobEvents } from '../events.js';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { classifyError, JobTimeoutError } from '../errors.js';
 import { captureAttemptLog } from '../attempt-log.js';
+import { isTypePaused } from '../paused-types.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
 import { childSubmitter, jobFiles, type ContextServices } from './context.js';
@@ -49,6 +50,8 @@ type HandlerRun = { ok: true; result: unknown; message?: string } | { ok: false;
  * ended; the worker settles the delivery from that, in one place. A store error is thrown.
  */
 export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
+  // n.b. a paused type's job stays queued, its attempt unspent; resuming dispatches it again
+  if (await isTypePaused(a.repo.model.db, a.handler.type.name)) return { kind: 'rejected' };
   const job = await a.writes.apply('moveToRunning', a.jobId, {
     attempt: a.attempt,
     workerId: a.workerId,

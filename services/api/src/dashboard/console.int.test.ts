@@ -295,6 +295,48 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it('pauses a job type fleet-wide (its job waits, no attempt spent) and resumes it (admin)', async () => {
+    const refused = await s.call('bob', '/v1/job-types/demo.count/pause', { method: 'POST' });
+    expect(refused.status).toBe(403);
+    const admin = await s.signIn('admin');
+    await s.open(admin, '/types');
+    await admin.getByLabel('Type to pause').selectOption('demo.count');
+    await admin.getByRole('button', { name: 'Pause type' }).click();
+    await admin.getByText('Paused demo.count: its jobs wait until it is resumed.').waitFor();
+    try {
+      // n.b. a worker rereads the paused types at most a second later
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const submitted = await s.call<{ id: string }>('alice', '/v1/jobs', {
+        method: 'POST',
+        body: JSON.stringify({ type: 'demo.count', payload: { to: 1 } }),
+      });
+      expect(submitted.status).toBe(202);
+      const id = submitted.body.id;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const held = await s.call<{ status: string; attempts: number }>('alice', `/v1/jobs/${id}`);
+      expect([held.body.status, held.body.attempts]).toEqual(['queued', 0]);
+
+      const row = admin.locator('tr[data-paused-type="demo.count"]');
+      await waitFor(async () => Number(await row.locator('td.num').innerText()) >= 1, {
+        timeoutMs: 10_000,
+        what: 'the waiting count',
+      });
+      expect(await s.scan(admin, 'job-types-paused')).toEqual([]);
+      await admin.getByRole('button', { name: 'Resume demo.count' }).click();
+      await admin.getByText(/^Resumed demo\.count; \d+ waiting jobs dispatched again\.$/).waitFor();
+      await waitFor(
+        async () =>
+          (await s.call<{ status: string }>('alice', `/v1/jobs/${id}`)).body.status === 'succeeded',
+        { timeoutMs: 30_000, what: 'the held job to run after the resume' },
+      );
+      const done = await s.call<{ attempts: number }>('alice', `/v1/jobs/${id}`);
+      expect(done.body.attempts).toBe(1);
+    } finally {
+      await s.call('admin', '/v1/job-types/demo.count/pause', { method: 'DELETE' });
+      await admin.close();
+    }
+  });
+
   it('ran under the strict Content-Security-Policy without a violation', () => {
     expect(s.browser.cspViolations).toEqual([]);
   });

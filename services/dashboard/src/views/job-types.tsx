@@ -2,6 +2,8 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { count, duration } from '../format';
 import { usePoll } from '../hooks';
+import type { Session } from '../session';
+import { PausedTypes } from './paused-types';
 
 const WINDOWS = [
   ['5m', 'last 5 minutes'],
@@ -44,7 +46,7 @@ const percent = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed
  * Job types: per type over a chosen window, the jobs that ended (by outcome), throughput,
  * failure rate, retries, and p50 / p95 of run time and queue wait. Your own jobs unless admin.
  */
-export function JobTypes() {
+export function JobTypes({ session }: { session: Session }) {
   const [win, setWin] = useState<string>('1h');
   const { data, error } = usePoll(() => api<TypeStats>(`/v1/stats/types?window=${win}`), 10_000, [
     win,
@@ -139,6 +141,7 @@ export function JobTypes() {
           ))}
         </tbody>
       </table>
+      <PausedTypes session={session} />
     </section>
   );
 }
