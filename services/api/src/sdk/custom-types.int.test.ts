@@ -238,7 +238,8 @@ describe('job types of your own, run by an SDK worker', () => {
   });
 
   it('survive kill -9 of their worker mid-job: run again and succeed once', async () => {
-    const submitted = await submit({ type: 'acme.slow', payload: { steps: 20, stepMs: 100 } });
+    // n.b. five seconds of work: the kill lands while it runs, however slow the machine
+    const submitted = await submit({ type: 'acme.slow', payload: { steps: 50, stepMs: 100 } });
     await until(submitted.id, ['running']);
     await acme.stop('SIGKILL');
     acme = await startAcme();
