@@ -118,6 +118,14 @@ export function unknownTypeMessage(
   return `unknown job type ${JSON.stringify(name)}; known types: ${shown || '(none registered yet)'}${more}`;
 }
 
+/** A payload check with a definition's zod schema (refinements and defaults included). */
+export function checkWithDefinition(def: JobTypeDefinition, payload: unknown): PayloadCheck {
+  const r = def.payload.safeParse(payload);
+  return r.success
+    ? { success: true, data: r.data }
+    : { success: false, issues: r.error.issues.map((i) => ({ path: i.path, message: i.message })) };
+}
+
 /**
  * A lookup over definitions in code (no store): their zod schemas check payloads. For code
  * that knows its types statically, and for tests.
@@ -129,15 +137,7 @@ export function definitionLookup(defs: readonly JobTypeDefinition[]): JobTypeLoo
       name: def.name,
       entry: catalogueEntryOf(def, def.queue ?? 'local'),
       definition: def,
-      check: (payload) => {
-        const r = def.payload.safeParse(payload);
-        return r.success
-          ? { success: true, data: r.data }
-          : {
-              success: false,
-              issues: r.error.issues.map((i) => ({ path: i.path, message: i.message })),
-            };
-      },
+      check: (payload) => checkWithDefinition(def, payload),
     });
   const names = Object.freeze([...types.keys()].sort());
   return Object.assign((name: string) => types.get(name), { names });

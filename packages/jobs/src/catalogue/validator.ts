@@ -1,6 +1,11 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { CatalogueEntry, JobTypeDefinition, PayloadCheck } from '@conveyor/contracts';
+import {
+  checkWithDefinition,
+  type CatalogueEntry,
+  type JobTypeDefinition,
+  type PayloadCheck,
+} from '@conveyor/contracts';
 
 // n.b. ajv-formats is CommonJS: its default export arrives wrapped under ESM
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -80,18 +85,7 @@ export class PayloadValidators {
     entry: CatalogueEntry,
     definition?: JobTypeDefinition,
   ): (payload: unknown) => PayloadCheck {
-    if (definition) {
-      const schema = definition.payload;
-      return (payload) => {
-        const r = schema.safeParse(payload);
-        return r.success
-          ? { success: true, data: r.data }
-          : {
-              success: false,
-              issues: r.error.issues.map((i) => ({ path: i.path, message: i.message })),
-            };
-      };
-    }
+    if (definition) return (payload) => checkWithDefinition(definition, payload);
     let validate = this.compiled.get(entry.schemaHash);
     if (!validate) {
       if (depthOf(entry.payloadSchema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH)

@@ -14,7 +14,7 @@ export async function sendJobResult(
   if (job.status !== 'succeeded')
     throw conflict(`the job is ${job.status}; only succeeded jobs have a result`);
   const result = toJobResource(job).result;
-  const artifactId = artifactOf(job);
+  const artifactId = artifactOfJob(job);
   if (artifactId === undefined) {
     ctx.type = 'application/json';
     ctx.body = JSON.stringify(result);
@@ -26,9 +26,4 @@ export async function sendJobResult(
   ctx.length = file.length;
   ctx.attachment(file.filename);
   ctx.body = artifacts.openRead(artifactId);
-}
-
-/** The artifact a succeeded job's result names (see artifactOfJob). */
-export function artifactOf(job: JobDoc): string | undefined {
-  return artifactOfJob(job);
 }

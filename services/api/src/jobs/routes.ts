@@ -1,5 +1,11 @@
 import { jobResourceSchema, submitBatchSchema } from '@conveyor/contracts';
-import { deleteAttemptLogs, toJobResource, type JobDoc, type NewJob } from '@conveyor/jobs/store';
+import {
+  artifactOfJob,
+  deleteAttemptLogs,
+  toJobResource,
+  type JobDoc,
+  type NewJob,
+} from '@conveyor/jobs/store';
 import { cancelJob, retryJob, submitJobs } from '@conveyor/jobs/dispatch';
 import type { TraceState } from '../http/tracing.js';
 import { currentUser } from '../auth/middleware.js';
@@ -11,7 +17,7 @@ import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
 import { ID_PATTERN, jobPageSchema, problemAnswer } from '../http/schemas.js';
 import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
-import { artifactOf, sendJobResult } from './result.js';
+import { sendJobResult } from './result.js';
 import { jobAttemptRoutes } from './attempts.js';
 import { jobPositionRoutes } from './position.js';
 import { jobBulkRoutes } from './bulk.js';
@@ -231,7 +237,7 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
       const job = await repo.deleteFinished(ctx.params['id'] ?? '', owner);
       if (job === null) throw notFound('job');
       if (job === false) throw conflict('only finished jobs can be deleted');
-      const artifactId = artifactOf(job);
+      const artifactId = artifactOfJob(job);
       if (artifactId !== undefined) await deps.artifacts.delete(artifactId);
       // n.b. and every other file the job wrote (a report's CSV), as the retention purge does.
       await deps.artifacts.deleteByJobIds([job._id.toHexString()]);
