@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { prioritySchema } from './priority.js';
 import { JOB_TYPE_NAME, QUEUE_NAME, type JobTypeDefinition } from './job-type.js';
+import { jobTypeLimitsSchema } from './limits.js';
 
 /**
  * The job-type catalogue (contract): one entry per job type, written to the store by every
@@ -29,6 +30,8 @@ export const catalogueEntrySchema = z.object({
       .object({ baseMs: z.int().min(0).optional(), maxMs: z.int().min(1).optional() })
       .optional(),
   }),
+  /** Fleet-wide limits and fair-share key from the definition (an operator may override). */
+  limits: jobTypeLimitsSchema.optional(),
 });
 export type CatalogueEntry = z.infer<typeof catalogueEntrySchema>;
 
@@ -80,6 +83,7 @@ export function catalogueEntryOf(def: JobTypeDefinition, queue: string): Catalog
     schemaHash: schemaHashOf(payloadSchema, resultSchema),
     examples: def.examples.slice(0, 5),
     defaults: { ...def.defaults },
+    ...(def.limits ? { limits: def.limits } : {}),
   });
 }
 

@@ -2,6 +2,7 @@ export * from './topology.js';
 export * from './priority.js';
 export * from './email-address.js';
 export * from './job-type.js';
+export * from './limits.js';
 export * from './catalogue.js';
 export * from './job.js';
 export * from './messages.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Priority } from './priority.js';
+import { jobTypeLimitsSchema, type JobTypeLimits } from './limits.js';
 
 /** Retry backoff of a job type: full jitter between 0 and `min(maxMs, baseMs * 2^(n-1))`. */
 export interface BackoffDefaults {
@@ -48,6 +49,12 @@ export interface JobTypeDefinition<
    */
   readonly queue: string | undefined;
   readonly defaults: JobTypeDefaults;
+  /**
+   * Fleet-wide concurrency and rate limits and the fair-share key (see {@link JobTypeLimits});
+   * an operator may override them per deployment (`PUT /v1/job-types/{type}/limits`).
+   * @default none: unlimited, fair across owners
+   */
+  readonly limits?: JobTypeLimits;
   /**
    * Example payloads (each checked against `payload` when defined): the catalogue lists them
    * and the dashboard's submit form starts from the first. @default none
@@ -122,6 +129,13 @@ export function defineJobType<
     throw new Error(`${spec.name}: defaults.maxAttempts must be an integer from 1 to 100`);
   if (!Number.isInteger(defaults.timeoutMs) || defaults.timeoutMs < 100)
     throw new Error(`${spec.name}: defaults.timeoutMs must be an integer of at least 100 (ms)`);
+  if (spec.limits !== undefined) {
+    const r = jobTypeLimitsSchema.safeParse(spec.limits);
+    if (!r.success)
+      throw new Error(
+        `${spec.name}: limits.${r.error.issues[0]?.path.join('.') ?? ''} ${r.error.issues[0]?.message ?? ''}`,
+      );
+  }
   const examples = Object.freeze([...(spec.examples ?? [])]);
   for (const [i, example] of examples.entries()) {
     const r = spec.payload.safeParse(example);

@@ -19,6 +19,14 @@ export const COLLECTIONS = Object.freeze({
   attemptLogs: 'job_attempt_logs',
   /** Job types an admin paused fleet-wide, keyed by type name. */
   pausedTypes: 'paused_types',
+  /** Operators' overrides of job types' limits, keyed by type name. */
+  limitOverrides: 'job_type_limits',
+  /** The jobs running under each concurrency limit, keyed by limit id. */
+  limitSlots: 'limit_slots',
+  /** The next free start of each rate limit, keyed by limit id. */
+  limitRates: 'limit_rates',
+  /** Queued jobs held in the store by a full limit or by fair dispatch, keyed by job id. */
+  jobHolds: 'job_holds',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

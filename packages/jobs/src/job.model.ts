@@ -71,6 +71,15 @@ export interface JobDoc {
   history?: HistoryEntry[];
   /** Stamped by a batched transition's write, to read back which writes landed. */
   writeToken?: string;
+  /**
+   * Set while the queued job waits in the store instead of the broker: held by a full
+   * concurrency limit (`limit:<id>`) or by fair dispatch (`fair:<queue>`). See job_holds.
+   */
+  holdKey?: string | null;
+  /** The start a rate limit reserved for this job (it was deferred until then). */
+  rateSlotAt?: Date | null;
+  /** Fair dispatch: whose turn the job takes (its owner, and the type's fairKey value). */
+  fairKey?: string;
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -127,6 +136,9 @@ const jobSchema = new Schema<JobDoc>(
     reactions: { type: [String], default: undefined },
     history: { type: [Schema.Types.Mixed], default: undefined },
     writeToken: { type: String, default: undefined },
+    holdKey: { type: String, default: undefined },
+    rateSlotAt: { type: Date, default: undefined },
+    fairKey: { type: String, default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );

@@ -33,7 +33,7 @@ export class JobQueries {
   /** Queued jobs whose dispatch was never confirmed (index `status, publishedAt, queuedAt`). */
   findUnpublished(olderThan: Date, limit: number): Promise<JobDoc[]> {
     return this.model
-      .find({ status: 'queued', publishedAt: null, queuedAt: { $lt: olderThan } })
+      .find({ status: 'queued', publishedAt: null, queuedAt: { $lt: olderThan }, holdKey: null })
       .sort({ queuedAt: 1 })
       .limit(limit)
       .lean<JobDoc[]>()

@@ -66,6 +66,9 @@ describe('the transition table', () => {
       requestCancel: {},
       retryFinished: { attempts: 1, attemptBudget: 3 },
       markPublished: { at: now },
+      holdQueued: { attempt: 1, holdKey: 'limit:type:x' },
+      releaseHold: { holdKey: 'limit:type:x' },
+      deferForRate: { attempt: 1, at: now },
     };
     const target: Partial<Record<TransitionName, string>> = {
       moveToQueued: 'queued',
@@ -79,6 +82,7 @@ describe('the transition table', () => {
       expireLease: 'failed',
       cancelWaiting: 'cancelled',
       retryFinished: 'queued',
+      deferForRate: 'scheduled',
     };
     for (const name of Object.keys(TRANSITIONS) as TransitionName[]) {
       const { update } = transitionWrite(name, 'x', args[name] as never, now);
@@ -100,6 +104,32 @@ describe('the transition table', () => {
     expect(w.update.$inc).toEqual({ attempts: -1 });
     expect(w.update.$set).toMatchObject({ status: 'scheduled', runAt, leaseToken: null });
     expect('error' in (w.update.$set as object)).toBe(false);
+  });
+
+  it('a limit holds or defers a queued job without spending its attempt', () => {
+    const hold = transitionWrite('holdQueued', 'x', { attempt: 2, holdKey: 'limit:a' }, now);
+    expect(hold.filter).toEqual({
+      _id: 'x',
+      status: 'queued',
+      attempts: 1,
+      cancelRequested: false,
+      holdKey: null,
+    });
+    expect(hold.update).toEqual({
+      $set: { holdKey: 'limit:a', publishedAt: null, updatedAt: now },
+    });
+    const at = new Date(now.getTime() + 1000);
+    const defer = transitionWrite('deferForRate', 'x', { attempt: 2, at }, now);
+    expect(defer.update.$inc).toBeUndefined();
+    expect(defer.update.$set).toMatchObject({ status: 'scheduled', runAt: at, rateSlotAt: at });
+    // the claim spends the hold and the reservation
+    const claim = transitionWrite(
+      'moveToRunning',
+      'x',
+      { attempt: 2, workerId: 'w', leaseToken: 'L', leaseMs: 1 },
+      now,
+    );
+    expect(claim.update.$set).toMatchObject({ holdKey: null, rateSlotAt: null });
   });
 
   it('retrying a finished job grants a fresh budget on top of the attempts spent', () => {

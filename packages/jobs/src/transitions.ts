@@ -62,6 +62,9 @@ export const TRANSITIONS = Object.freeze({
           leaseUntil: new Date(now.getTime() + leaseMs),
           workerId,
           progress: null,
+          // n.b. a limit's hold and rate reservation are spent by the start they were for
+          holdKey: null,
+          rateSlotAt: null,
           updatedAt: now,
         },
         $inc: { attempts: 1 },
@@ -270,6 +273,46 @@ export const TRANSITIONS = Object.freeze({
         result: null,
         progress: null,
         cancelRequested: false,
+        updatedAt: now,
+      },
+    }),
+    emits: true,
+  }),
+
+  /**
+   * queued -> queued, held in the store (not in the broker) under `holdKey`: a concurrency
+   * limit is full (`limit:<id>`) or fair dispatch keeps the backlog (`fair:<queue>`). The
+   * attempt is not spent; {@link TRANSITIONS.releaseHold} lets it go.
+   */
+  holdQueued: define<{ attempt: number; holdKey: string }>({
+    from: ['queued'],
+    when: ({ attempt }) => ({ attempts: attempt - 1, cancelRequested: false, holdKey: null }),
+    change: ({ holdKey }, now) => ({ $set: { holdKey, publishedAt: null, updatedAt: now } }),
+    emits: false,
+  }),
+
+  /** queued (held) -> queued, to be dispatched again by whoever released it. */
+  releaseHold: define<{ holdKey: string }>({
+    from: ['queued'],
+    when: ({ holdKey }) => ({ holdKey }),
+    change: (_args, now) => ({ $set: { holdKey: null, publishedAt: null, updatedAt: now } }),
+    emits: false,
+  }),
+
+  /**
+   * queued -> scheduled until the start a rate limit reserved for it (`rateSlotAt`), the
+   * attempt unspent: the promoter queues it then and the claim uses the reservation.
+   */
+  deferForRate: define<{ attempt: number; at: Date }>({
+    from: ['queued'],
+    when: ({ attempt }) => ({ attempts: attempt - 1, cancelRequested: false }),
+    change: ({ at }, now) => ({
+      $set: {
+        status: 'scheduled',
+        runAt: at,
+        rateSlotAt: at,
+        queuedAt: null,
+        publishedAt: null,
         updatedAt: now,
       },
     }),

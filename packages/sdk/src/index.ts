@@ -21,10 +21,13 @@ import {
   type BackoffDefaults,
   type JobTypeDefaults,
   type JobTypeDefinition,
+  type JobTypeLimits,
+  type LimitPair,
   type Priority,
+  type RateLimit,
 } from '@conveyor/contracts';
 
-export type { BackoffDefaults, JobTypeDefaults, Priority };
+export type { BackoffDefaults, JobTypeDefaults, JobTypeLimits, LimitPair, Priority, RateLimit };
 export {
   PermanentJobError,
   RetryableJobError,
@@ -71,6 +74,16 @@ export interface JobTypeOptions<N extends string, P extends z.ZodType, R extends
    */
   readonly defaults?: Partial<JobTypeDefaults>;
   /**
+   * Fleet-wide limits, held across every worker replica: `concurrency` (jobs running at
+   * once), `rate` (`{ limit, periodMs }`, starts spread evenly), the same `perOwner` and
+   * `perKey` (`{ key: 'customer.id', … }`, a payload field), and `fairKey`, a payload field
+   * whose values share the type's backlog out fairly within an owner. A job over a limit
+   * waits in the store without spending an attempt. An operator can override them at run
+   * time (`PUT /v1/job-types/{type}/limits`).
+   * @default none: unlimited; the backlog is shared fairly across owners
+   */
+  readonly limits?: JobTypeLimits;
+  /**
    * Example payloads, each checked against `payload` here: the catalogue lists them and the
    * dashboard's submit form starts from the first. @default none
    */
@@ -95,5 +108,6 @@ export function defineJobType<
     ...(options.queue !== undefined ? { queue: options.queue } : {}),
     ...(options.defaults !== undefined ? { defaults: options.defaults } : {}),
     ...(options.examples !== undefined ? { examples: options.examples } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
   });
 }

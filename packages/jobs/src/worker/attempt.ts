@@ -9,6 +9,7 @@ import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { classifyError, JobTimeoutError } from '../errors.js';
 import { captureAttemptLog } from '../attempt-log.js';
 import { isTypePaused } from '../paused-types.js';
+import type { LimitGate, LimitSettings } from '../limits/limit-gate.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
 import { childSubmitter, jobFiles, type ContextServices } from './context.js';
@@ -39,6 +40,8 @@ export interface AttemptInput {
   services: ContextServices;
   /** Claims and outcomes, batched with the worker's other writes of the moment. */
   writes: TransitionBatcher;
+  /** Fleet-wide limits; absent: none are applied (tests of the runtime alone). */
+  limits?: { settings: LimitSettings; gate: LimitGate };
 }
 
 /** What the handler run came to, before it is recorded. */
@@ -52,6 +55,39 @@ type HandlerRun = { ok: true; result: unknown; message?: string } | { ok: false;
 export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
   // n.b. a paused type's job stays queued, its attempt unspent; resuming dispatches it again
   if (await isTypePaused(a.repo.model.db, a.handler.type.name)) return { kind: 'rejected' };
+  // n.b. a type without limits (the definition's or an operator's) pays one cached lookup
+  let slots: string[] = [];
+  const limits = a.limits
+    ? await a.limits.settings.effective(a.handler.type.name, a.handler.type.limits)
+    : undefined;
+  if (limits && a.limits) {
+    const admission = await a.limits.gate.admit({
+      jobId: a.jobId,
+      attempt: a.attempt,
+      type: a.handler.type.name,
+      limits,
+      leaseMs: a.leaseMs,
+    });
+    if (admission.kind === 'held') return { kind: 'limited', reason: 'concurrency' };
+    if (admission.kind === 'deferred') return { kind: 'limited', reason: 'rate' };
+    slots = admission.slots;
+  }
+  if (slots.length === 0) return claimAndRun(a, []);
+  const gate = a.limits!.gate;
+  try {
+    return await claimAndRun(a, slots);
+  } finally {
+    // n.b. whatever the outcome (a store error too), the slot is given back; a worker that
+    // dies here leaves it to expire with the lease
+    await gate
+      .release(a.jobId, a.attempt, slots)
+      .catch((err: unknown) =>
+        a.log.warn({ err: (err as Error).message, jobId: a.jobId }, 'limit slot not released'),
+      );
+  }
+}
+
+async function claimAndRun(a: AttemptInput, slots: string[]): Promise<AttemptOutcome> {
   const job = await a.writes.apply('moveToRunning', a.jobId, {
     attempt: a.attempt,
     workerId: a.workerId,
@@ -73,7 +109,7 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
       .join('; ');
     return recordFailure(a, job, { code: 'INVALID_PAYLOAD', message, retryable: false });
   }
-  const run = await runHandler(a, job, parsed.data, log);
+  const run = await runHandler(a, job, parsed.data, log, slots);
   return record(a, job, run, ackedEarly, log);
 }
 
@@ -82,6 +118,7 @@ async function runHandler(
   job: JobDoc,
   payload: unknown,
   log: Logger,
+  slots: string[],
 ): Promise<HandlerRun> {
   const { repo, abort } = a;
   const token = job.leaseToken!;
@@ -107,6 +144,12 @@ async function runHandler(
             progress.stop();
             abort.abort('lease-lost');
           } else if (doc.cancelRequested) abort.abort('cancel');
+          if (doc && slots.length > 0)
+            void a.limits?.gate
+              .renew(a.jobId, a.attempt, slots, a.leaseMs)
+              .catch((err: unknown) =>
+                log.warn({ err: (err as Error).message }, 'limit slot not renewed'),
+              );
         })
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
     },

@@ -24,6 +24,8 @@ export class WorkerMetrics {
   readonly claimRejected: Counter<'type'>;
   /** Messages dead-lettered before reaching a handler. */
   readonly invalid: Counter<'reason'>;
+  /** Deliveries not claimed because a fleet-wide limit was reached (held or deferred). */
+  readonly limited: Counter<'type' | 'reason'>;
   /** Failed attempts by job error code and whether the code is retryable. */
   readonly errors: Counter<'type' | 'code' | 'retryable'>;
   /** Due time (or submit time) to the first attempt's start. */
@@ -52,6 +54,12 @@ export class WorkerMetrics {
       name: 'conveyor_job_claims_rejected_total',
       help: 'Dispatch messages whose claim was refused (duplicate, stale or cancelled job)',
       labelNames: ['type'],
+      registers,
+    });
+    this.limited = new Counter({
+      name: 'conveyor_job_limit_waits_total',
+      help: 'Deliveries not claimed because a fleet-wide limit was reached: held until a concurrency slot frees (reason concurrency) or deferred to a reserved start (reason rate)',
+      labelNames: ['type', 'reason'],
       registers,
     });
     this.invalid = new Counter({

@@ -28,6 +28,11 @@ export class AttemptAbort {
 export type AttemptOutcome =
   /** The claim was refused: a duplicate or stale dispatch, or a cancelled job. */
   | { kind: 'rejected' }
+  /**
+   * Not claimed because of a fleet-wide limit: held in the store until a slot frees, or
+   * deferred to the start a rate limit reserved. The attempt is unspent.
+   */
+  | { kind: 'limited'; reason: 'concurrency' | 'rate' }
   | { kind: 'succeeded'; job: JobDoc }
   /** Failed; another attempt is scheduled. */
   | { kind: 'retry'; job: JobDoc }

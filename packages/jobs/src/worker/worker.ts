@@ -39,6 +39,8 @@ import { WorkerMetrics } from './metrics.js';
 import { runAttempt } from './attempt.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { AttemptAbort, settlementOf, type AttemptOutcome } from './outcome.js';
+import { LimitStore } from '../limits/limit-store.js';
+import { LimitGate, LimitSettings } from '../limits/limit-gate.js';
 
 /** The version heart-beaten by workers: `@conveyor/jobs`'s, i.e. the release they run. */
 const WORKER_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string })
@@ -107,6 +109,7 @@ export class Worker {
   /** Queue (worker group) -> the types bound to it here. */
   readonly queues = new Map<string, string[]>();
   private readonly writes: TransitionBatcher;
+  private readonly limits: { settings: LimitSettings; gate: LimitGate };
 
   constructor(private readonly o: WorkerOptions) {
     this.concurrency = o.concurrency ?? 8;
@@ -125,6 +128,11 @@ export class Worker {
       this.queues.set(entry.queue, [...(this.queues.get(entry.queue) ?? []), entry.name]);
     }
     this.writes = new TransitionBatcher(o.repo);
+    const limitStore = new LimitStore(o.repo.model.db);
+    this.limits = {
+      settings: new LimitSettings(limitStore),
+      gate: new LimitGate(limitStore, o.repo, o.services.core.dispatcher, o.log),
+    };
     this.metrics = new WorkerMetrics(o.registry, () => this.active, this.concurrency);
     this.metrics.forTypes([...this.handlers.keys()]);
   }
@@ -295,6 +303,7 @@ export class Worker {
         traceparent: span.traceparent,
         services: this.o.services,
         writes: this.writes,
+        limits: this.limits,
         onClaimed: (job) => {
           this.metrics.started(job);
           // Long jobs are acked at the claim: held past the broker's consumer timeout, the
@@ -312,7 +321,8 @@ export class Worker {
     }
     span.span.setAttribute('conveyor.outcome', outcome.kind);
     span.end(outcome.kind === 'store-error' ? outcome.error : null);
-    if (outcome.kind !== 'rejected' && outcome.kind !== 'store-error') {
+    if (outcome.kind === 'limited') this.metrics.limited.inc({ type, reason: outcome.reason });
+    else if (outcome.kind !== 'rejected' && outcome.kind !== 'store-error') {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.finished(type, outcome, seconds);
     }

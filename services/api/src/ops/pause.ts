@@ -122,7 +122,8 @@ export function pauseRoutes(deps: ApiDeps): AnyRoute[] {
       // n.b. a worker may still hold the pause for one cache period: dispatch after it
       await new Promise((resolve) => setTimeout(resolve, PAUSED_TYPES_CACHE_MS + 200));
       const jobs = (await jobsCollection(conn)
-        .find(jobFilter({ status: 'queued', type }))
+        // n.b. jobs held by a limit or fair dispatch are released by those, not here
+        .find({ ...jobFilter({ status: 'queued', type }), holdKey: null })
         .toArray()) as JobDoc[];
       let redispatched = 0;
       for (let i = 0; i < jobs.length; i += 50) {
