@@ -27,6 +27,8 @@ export const COLLECTIONS = Object.freeze({
   limitRates: 'limit_rates',
   /** Queued jobs held in the store by a full limit or by fair dispatch, keyed by job id. */
   jobHolds: 'job_holds',
+  /** Owners' fair-share weights (absent = 1), keyed by owner. */
+  ownerWeights: 'owner_weights',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

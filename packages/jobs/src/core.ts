@@ -5,6 +5,8 @@ import { JobDispatcher } from './dispatch.js';
 import { JobEvents } from './events.js';
 import { JobRepository } from './job.repository.js';
 import { JobTypeCatalogue } from './catalogue/catalogue.js';
+import { FairAdmission, type FairOptions } from './limits/fair.js';
+import { LimitStore } from './limits/limit-store.js';
 
 /** What the job use cases (submit, cancel, retry) act on: the store, dispatch and events. */
 export interface JobCore {
@@ -15,6 +17,8 @@ export interface JobCore {
   readonly topology: Topology;
   /** The job-type catalogue (with the built-in definitions known in code). */
   readonly catalogue: JobTypeCatalogue;
+  /** Fair dispatch of submitted jobs (the API's core); absent: every job is published. */
+  readonly fair?: FairAdmission;
   /** Writes pending published marks and waits for events in flight (before closing). */
   flush(): Promise<void>;
 }
@@ -26,6 +30,11 @@ export interface JobCoreOptions {
    * JobDispatcher). @default 0
    */
   markDelayMs?: number;
+  /**
+   * Fair dispatch of submitted jobs (see FairAdmission): the API's core holds a backlog in
+   * the store and the scheduler releases it round robin. @default off
+   */
+  fair?: FairOptions;
 }
 
 /** Builds the job core on a MongoDB connection and an AMQP client. */
@@ -43,6 +52,18 @@ export function createJobCore(
     deps.log,
     opts.markDelayMs ?? 0,
   );
+  const fair =
+    opts.fair && (opts.fair.window ?? 1) > 0
+      ? new FairAdmission(
+          deps.amqp,
+          deps.topology,
+          new LimitStore(deps.mongo),
+          repo,
+          catalogue,
+          deps.log,
+          opts.fair,
+        )
+      : undefined;
   return {
     repo,
     dispatcher,
@@ -50,6 +71,7 @@ export function createJobCore(
     amqp: deps.amqp,
     topology: deps.topology,
     catalogue,
+    ...(fair ? { fair } : {}),
     async flush() {
       await dispatcher.flush();
       await events.flush();

@@ -78,8 +78,6 @@ export interface JobDoc {
   holdKey?: string | null;
   /** The start a rate limit reserved for this job (it was deferred until then). */
   rateSlotAt?: Date | null;
-  /** Fair dispatch: whose turn the job takes (its owner, and the type's fairKey value). */
-  fairKey?: string;
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -138,7 +136,6 @@ const jobSchema = new Schema<JobDoc>(
     writeToken: { type: String, default: undefined },
     holdKey: { type: String, default: undefined },
     rateSlotAt: { type: Date, default: undefined },
-    fairKey: { type: String, default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );

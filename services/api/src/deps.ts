@@ -53,7 +53,10 @@ export interface ApiDeps {
 /** Builds the API's collaborators on a booted runtime and starts the events consumer. */
 export async function createApiDeps(runtime: ServiceRuntime, config: ApiConfig): Promise<ApiDeps> {
   // n.b. marks batched half a second after the confirm: see JobDispatcher
-  const core = createJobCore(runtime, { markDelayMs: 500 });
+  const core = createJobCore(runtime, {
+    markDelayMs: 500,
+    fair: { window: config.FAIR_WINDOW },
+  });
   const { repo } = core;
   await repo.ensureIndexes();
   // n.b. the built-in types are submittable before their workers first start

@@ -21,6 +21,7 @@ import { schedulerMetrics } from './metrics.js';
 import { startOutboxSweeper } from './outbox.js';
 import { startPromoter } from './promoter.js';
 import { startPurge } from './purge.js';
+import { startHeldJobLoops } from './limits.js';
 import { startReaper } from './reaper.js';
 
 /**
@@ -88,6 +89,16 @@ async function main(): Promise<void> {
       retentionDays: config.RETENTION_DAYS,
       intervalMs: config.PURGE_INTERVAL_MS,
     }),
+  );
+  loops.push(
+    ...(await startHeldJobLoops({
+      core,
+      metrics,
+      log,
+      fairWindow: config.FAIR_WINDOW,
+      fairReleaseMs: config.FAIR_RELEASE_MS,
+      limitSweepMs: config.LIMIT_SWEEP_MS,
+    })),
   );
   const callbacks = new JobCallbacks(rt.mongo, core, log);
   await callbacks.ensureIndexes();

@@ -12,10 +12,12 @@ export interface SchedulerMetrics extends LoopObserver {
   redispatched: Counter;
   promoted: Counter;
   promotionLag: Histogram;
+  /** Held jobs let go: by the fair releaser (`fair`) or the limit sweep (`limit`). */
+  limitReleased: Counter<'reason'>;
 }
 
 /** The scheduler's timer loops, pre-registered so each reads 0 before its first pass. */
-const LOOPS = ['promoter', 'cron', 'outbox', 'reaper', 'purge'] as const;
+const LOOPS = ['promoter', 'cron', 'outbox', 'reaper', 'purge', 'limits', 'fair'] as const;
 
 /** Registers the scheduler metrics on `registry`. */
 export function schedulerMetrics(registry: Registry): SchedulerMetrics {
@@ -74,6 +76,12 @@ export function schedulerMetrics(registry: Registry): SchedulerMetrics {
       name: 'conveyor_scheduler_promotion_lag_seconds',
       help: 'How late a scheduled job was queued: promotion time minus runAt',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    limitReleased: new Counter({
+      name: 'conveyor_scheduler_held_released_total',
+      help: 'Jobs held in the store released to their queue: by the fair releaser (reason fair) or because a concurrency limit had free slots (reason limit)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     pass(loop, ok) {

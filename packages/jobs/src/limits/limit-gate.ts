@@ -24,6 +24,7 @@ const SLOT_SLACK_MS = 2000;
  */
 export class LimitSettings {
   private cache: { at: number; overrides: Promise<Map<string, LimitOverrideDoc>> } | null = null;
+  private weightCache: { at: number; weights: Promise<Map<string, number>> } | null = null;
 
   constructor(readonly store: LimitStore) {}
 
@@ -40,9 +41,18 @@ export class LimitSettings {
     return this.cache.overrides;
   }
 
+  /** Owners' fair-share weights (cached like the overrides; 1 when unset). */
+  async weights(): Promise<Map<string, number>> {
+    const now = Date.now();
+    if (!this.weightCache || now - this.weightCache.at > LIMIT_OVERRIDES_CACHE_MS)
+      this.weightCache = { at: now, weights: this.store.allWeights() };
+    return this.weightCache.weights.catch(() => new Map<string, number>());
+  }
+
   /** Forgets the cache (this process changed an override). */
   invalidate(): void {
     this.cache = null;
+    this.weightCache = null;
   }
 
   /** The limits of `type` in effect, given its definition's. */

@@ -52,6 +52,15 @@ export interface HoldDoc {
   at: Date;
 }
 
+/** An owner's fair-share weight (collection `owner_weights`, by owner `sub`). */
+export interface WeightDoc {
+  _id: string;
+  /** Turns per round relative to other owners (1 = an even share). */
+  weight: number;
+  updatedAt: Date;
+  by: string;
+}
+
 export const limitKey = (limitId: string) => `limit:${limitId}`;
 export const fairHoldKey = (queue: string) => `fair:${queue}`;
 
@@ -61,12 +70,14 @@ export class LimitStore {
   readonly slots: mongo.Collection<SlotDoc>;
   readonly rates: mongo.Collection<RateDoc>;
   readonly holds: mongo.Collection<HoldDoc>;
+  readonly weights: mongo.Collection<WeightDoc>;
 
   constructor(readonly conn: Connection) {
     this.overrides = conn.collection<LimitOverrideDoc>(COLLECTIONS.limitOverrides);
     this.slots = conn.collection<SlotDoc>(COLLECTIONS.limitSlots);
     this.rates = conn.collection<RateDoc>(COLLECTIONS.limitRates);
     this.holds = conn.collection<HoldDoc>(COLLECTIONS.jobHolds);
+    this.weights = conn.collection<WeightDoc>(COLLECTIONS.ownerWeights);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -174,6 +185,23 @@ export class LimitStore {
   /** Removes an override (the definition's limits apply again); whether there was one. */
   async clearOverride(type: string): Promise<boolean> {
     return (await this.overrides.deleteOne({ _id: type })).deletedCount > 0;
+  }
+
+  /** Every owner's weight that is set. */
+  async allWeights(): Promise<Map<string, number>> {
+    const docs = await this.weights.find({}).toArray();
+    return new Map(docs.map((d) => [d._id, d.weight]));
+  }
+
+  /** Sets an owner's weight; 1 removes it (the default). */
+  async setWeight(owner: string, weight: number, by: string): Promise<void> {
+    if (weight === 1) await this.weights.deleteOne({ _id: owner });
+    else
+      await this.weights.replaceOne(
+        { _id: owner },
+        { weight, updatedAt: new Date(), by },
+        { upsert: true },
+      );
   }
 
   /** Waiting (held) jobs per hold key. */

@@ -12,13 +12,16 @@ export interface Submitted {
 /**
  * Submits jobs — the one way a job comes into being, for the API, schedule fires and digests
  * alike: stores them (the source of truth; each created job's lifecycle event is published),
- * then publishes the dispatches of the queued ones with confirms. A dispatch the broker did
+ * then publishes the dispatches of the queued ones with confirms (with fair dispatch on, a
+ * backlog beyond the group's window waits in the store for the releaser). A dispatch the broker did
  * not confirm stays unpublished for the outbox sweeper, so an accepted job is never lost.
  */
 export async function submitJobs(core: JobCore, inputs: NewJob[]): Promise<Submitted[]> {
   if (inputs.length === 0) return [];
   const results = await core.repo.createMany(inputs);
-  const queued = results.filter((r) => r.created && r.job.status === 'queued').map((r) => r.job);
+  const created = results.filter((r) => r.created && r.job.status === 'queued').map((r) => r.job);
+  // n.b. fair dispatch holds a backlog in the store; the scheduler's releaser publishes it
+  const queued = core.fair ? await core.fair.admit(created) : created;
   if (queued.length === 1) await core.dispatcher.dispatch(queued[0]!);
   else if (queued.length > 1) await core.dispatcher.dispatchMany(queued);
   return results;
