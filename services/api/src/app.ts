@@ -17,6 +17,7 @@ import { DOCS_PAGE } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/document.js';
 import { opsRoutes, probeRoutes } from './ops/routes.js';
 import { pauseRoutes } from './ops/pause.js';
+import { limitRoutes } from './ops/limits.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { uploadRoutes } from './uploads/routes.js';
 import { webhookSecretRoutes } from './webhooks/routes.js';
@@ -79,6 +80,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     ...artifactRoutes(deps),
     ...opsRoutes(deps),
     ...pauseRoutes(deps),
+    ...limitRoutes(deps),
     ...scheduleRoutes({
       repo: deps.schedules,
       core: deps.core,

@@ -79,7 +79,7 @@ export type Admission =
  * have limits: a type without any never reaches here). Concurrency takes a slot in the
  * store for the attempt, given back when it ends, or dropped after its lease when the
  * worker dies; a full limit holds the job in the store until a slot frees. A rate limit
- * reserves the job's start; a start later than now defers the job to that time.
+ * logs the start, or defers the job to its turn in the limit's waiting line.
  */
 export class LimitGate {
   constructor(
@@ -131,17 +131,20 @@ export class LimitGate {
     const applied = limitsForJob(a.type, a.limits, job.owner, payload);
     const now = Date.now();
     const rated = applied.filter((l) => l.rate);
-    const reserved = job.rateSlotAt && job.rateSlotAt.getTime() <= now + 50;
-    if (rated.length > 0 && !reserved) {
-      let at = now;
-      for (const l of rated)
-        at = Math.max(at, (await this.store.reserve(l.id, l.rate!, new Date(now))).getTime());
-      if (at > now + 20) {
+    if (rated.length > 0) {
+      // n.b. a job deferred for its turn is a waiter once the turn has come
+      const waiter = job.rateSlotAt != null && job.rateSlotAt.getTime() <= now + 50;
+      let wakeAt = 0;
+      for (const l of rated) {
+        const answer = await this.store.admitRate(l.id, l.rate!, waiter);
+        if (!answer.ok) wakeAt = Math.max(wakeAt, answer.wakeAt.getTime());
+      }
+      if (wakeAt > 0) {
         const doc = await this.repo.transition('deferForRate', a.jobId, {
           attempt: a.attempt,
-          at: new Date(at),
+          at: new Date(wakeAt),
         });
-        if (doc) return { kind: 'deferred', at: new Date(at) };
+        if (doc) return { kind: 'deferred', at: new Date(wakeAt) };
         return { kind: 'run', slots: [] };
       }
     }

@@ -29,12 +29,19 @@ export interface SlotDoc {
   holders: SlotHolder[];
 }
 
-/** The next free start of one rate limit (collection `limit_rates`, by limit id). */
+/** The recent starts of one rate limit (collection `limit_rates`, by limit id). */
 export interface RateDoc {
   _id: string;
-  /** When the next start may happen (the "theoretical arrival time" of the next one). */
-  next: Date;
+  /** The last `limit` starts, oldest first: the sliding window's log. */
+  starts: Date[];
+  /** When the next job waiting for this limit is due to try (waiters are spaced evenly). */
+  wake: Date | null;
+  /** Bumped by every write: the compare-and-set fence. */
+  v: number;
 }
+
+/** A rate limit's answer: start now, or try again at `wakeAt` (a turn in the waiting line). */
+export type RateAnswer = { ok: true } | { ok: false; wakeAt: Date };
 
 /**
  * A queued job waiting in the store rather than in the broker (collection `job_holds`, by
@@ -136,33 +143,55 @@ export class LimitStore {
   }
 
   /**
-   * Reserves the next start of rate limit `id` (starts spaced `periodMs / limit` apart, so no
-   * window of `periodMs` holds more than `limit`): the time this start may happen, now or
-   * later. A compare-and-set on the stored time; racing reservations retry.
+   * Asks rate limit `id` for a start now. It is granted when fewer than `limit` starts
+   * happened in the last `periodMs` (a sliding window over the log of actual starts, so no
+   * window ever holds more) and no earlier job is waiting its turn — unless this job is a
+   * `waiter` whose turn has come. Otherwise the job gets the next turn in the waiting line,
+   * turns spaced `periodMs / limit` apart and never before the window has room. A compare-
+   * and-set on `v`; racing callers retry.
    */
-  async reserve(id: string, rate: RateLimit, now = new Date()): Promise<Date> {
+  async admitRate(id: string, rate: RateLimit, waiter: boolean): Promise<RateAnswer> {
     const interval = rate.periodMs / rate.limit;
-    for (;;) {
+    for (let tries = 0; ; tries++) {
+      const now = new Date();
       const doc = await this.rates.findOne({ _id: id });
-      const at = doc && doc.next > now ? doc.next : now;
-      const next = new Date(at.getTime() + interval);
+      const starts = doc?.starts ?? [];
+      const nth = starts.length >= rate.limit ? starts[starts.length - rate.limit]! : null;
+      const full = nth !== null && nth.getTime() > now.getTime() - rate.periodMs;
+      const queued = !waiter && doc?.wake != null && doc.wake > now;
       try {
-        if (!doc) {
-          await this.rates.insertOne({ _id: id, next });
-          return at;
+        if (!full && !queued) {
+          if (!doc) {
+            await this.rates.insertOne({ _id: id, starts: [now], wake: null, v: 1 });
+            return { ok: true };
+          }
+          const r = await this.rates.updateOne(
+            { _id: id, v: doc.v },
+            { $push: { starts: { $each: [now], $slice: -rate.limit } }, $inc: { v: 1 } },
+          );
+          if (r.modifiedCount > 0) return { ok: true };
+        } else {
+          const room = nth ? nth.getTime() + rate.periodMs : now.getTime();
+          const turn = Math.max(room, doc?.wake?.getTime() ?? 0, now.getTime() + 1);
+          const r = await this.rates.updateOne(
+            { _id: id, v: doc!.v },
+            { $set: { wake: new Date(turn + interval) }, $inc: { v: 1 } },
+          );
+          if (r.modifiedCount > 0) return { ok: false, wakeAt: new Date(turn) };
         }
-        const r = await this.rates.updateOne({ _id: id, next: doc.next }, { $set: { next } });
-        if (r.modifiedCount > 0) return at;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      now = new Date();
+      if (tries > 100) throw new Error(`rate limit ${id}: too much contention`);
     }
   }
 
-  /** Forgets the reservations of the rate limits whose id starts with `prefix`. */
-  async resetRates(prefix: string): Promise<void> {
-    await this.rates.deleteMany({ _id: { $regex: `^${escapeRegex(prefix)}` } });
+  /** Forgets the waiting line of the rate limits whose id starts with `prefix` (the log stays). */
+  async resetRateLines(prefix: string): Promise<void> {
+    await this.rates.updateMany(
+      { _id: { $regex: `^${escapeRegex(prefix)}` } },
+      { $set: { wake: null }, $inc: { v: 1 } },
+    );
   }
 
   /** Override of one type, or null. */

@@ -48,16 +48,40 @@ describe('concurrency slots in the store', () => {
   });
 });
 
-describe('rate reservations', () => {
-  it('spaces starts periodMs / limit apart, however many ask at once', async () => {
+describe('rate limits', () => {
+  it('grants `limit` starts per window, then lines the rest up periodMs / limit apart', async () => {
     const id = 'type:test.rate';
-    const now = new Date();
-    const at = await Promise.all(
-      Array.from({ length: 10 }, () => store.reserve(id, { limit: 5, periodMs: 1000 }, now)),
+    const rate = { limit: 5, periodMs: 60_000 };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => store.admitRate(id, rate, false)),
     );
-    const times = at.map((d) => d.getTime()).sort((a, b) => a - b);
-    // n.b. every reservation distinct and 200 ms apart: no window of 1 s holds more than 5
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBe(200);
+    expect(answers.filter((a) => a.ok)).toHaveLength(5);
+    const turns = answers.flatMap((a) => (a.ok ? [] : [a.wakeAt.getTime()])).sort((a, b) => a - b);
+    // n.b. no turn before the window has room, every turn 12 s after the one before
+    const first = (await store.rates.findOne({ _id: id }))!.starts[0]!.getTime();
+    expect(turns[0]).toBeGreaterThanOrEqual(first + 60_000);
+    for (let i = 1; i < turns.length; i++) expect(turns[i]! - turns[i - 1]!).toBe(12_000);
+    // a newcomer queues behind the waiters; a waiter whose turn came is still held to the log
+    const late = await store.admitRate(id, rate, false);
+    expect(late.ok).toBe(false);
+    expect(await store.admitRate(id, rate, true)).toMatchObject({ ok: false });
+  });
+
+  it('never lets a window hold more than `limit` starts', async () => {
+    const id = 'type:test.window';
+    const rate = { limit: 3, periodMs: 400 };
+    const starts: number[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2000) {
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => store.admitRate(id, rate, true)),
+      );
+      for (const a of answers) if (a.ok) starts.push(Date.now());
+    }
+    const log = (await store.rates.findOne({ _id: id }))!.starts.map((d) => d.getTime());
+    // every window of 400 ms in the log holds at most 3 starts
+    for (let i = 3; i < log.length; i++) expect(log[i]! - log[i - 3]!).toBeGreaterThanOrEqual(400);
+    expect(starts.length).toBeGreaterThan(3);
   });
 });
 
@@ -98,7 +122,7 @@ describe('the gate before a claim', () => {
     expect(await store.holds.countDocuments({ _id: second._id.toHexString() })).toBe(0);
   });
 
-  it('defers a job past a rate limit to its reserved start, attempt unspent', async () => {
+  it('defers a job past a rate limit to its turn, attempt unspent', async () => {
     const limits = { rate: { limit: 1, periodMs: 60_000 } };
     const { job: one } = await stack.repo.create(testJob({ type: 'demo.count', owner: 'rate-o' }));
     const { job: two } = await stack.repo.create(testJob({ type: 'demo.count', owner: 'rate-o' }));

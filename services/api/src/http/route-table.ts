@@ -39,7 +39,7 @@ export interface RouteInput<Q, B> {
  * says of it. A route cannot exist without its documentation, since both come from here.
  */
 export interface RouteSpec<Q = unknown, B = unknown> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI form, e.g. `/v1/jobs/{id}`. */
   path: string;
   summary: string;

@@ -1,4 +1,5 @@
 import type { CatalogueRecord } from '@conveyor/jobs/store';
+import { jobTypeLimitsResourceSchema } from './limits.js';
 
 /** A worker heard from within this long counts as live. */
 export const WORKER_LIVE_MS = 30_000;
@@ -19,6 +20,7 @@ export const jobTypeResourceSchema = {
     registeredAt: { type: 'string', format: 'date-time' },
     registeredBy: { type: 'string', description: 'The worker group that registered the schema' },
     lastSeenAt: { type: ['string', 'null'], format: 'date-time' },
+    limits: jobTypeLimitsResourceSchema,
     worker: {
       type: 'object',
       properties: {
@@ -42,6 +44,7 @@ export const jobTypeResourceSchema = {
     'registeredBy',
     'lastSeenAt',
     'worker',
+    'limits',
   ],
 } as const;
 

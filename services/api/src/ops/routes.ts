@@ -1,5 +1,7 @@
 import { LANES } from '@conveyor/contracts';
+import { LimitStore } from '@conveyor/jobs/limits';
 import { jobTypeResource, jobTypeResourceSchema } from './job-type-resource.js';
+import { limitsResource, readLimitView } from './limits.js';
 import { mongoHealthy } from '@conveyor/platform';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
@@ -78,6 +80,7 @@ export function probeRoutes(deps: ApiDeps, isDraining: () => boolean): AnyRoute[
 export function opsRoutes(deps: ApiDeps): AnyRoute[] {
   const { runtime } = deps;
   const { catalogue } = deps.core;
+  const limitStore = new LimitStore(runtime.mongo);
 
   const jobTypes = route({
     method: 'get',
@@ -93,7 +96,13 @@ export function opsRoutes(deps: ApiDeps): AnyRoute[] {
     handler: async (ctx) => {
       currentUser(ctx);
       const now = new Date();
-      ctx.body = (await catalogue.records()).map((r) => jobTypeResource(r, now));
+      const view = await readLimitView(limitStore);
+      ctx.body = await Promise.all(
+        (await catalogue.records()).map(async (r) => ({
+          ...jobTypeResource(r, now),
+          limits: await limitsResource(r, view),
+        })),
+      );
     },
   });
 
