@@ -7,6 +7,7 @@ import type { JobDispatcher } from '../dispatch.js';
 import type { JobDoc } from '../job.model.js';
 import type { JobRepository } from '../job.repository.js';
 import { fairHoldKey, type HoldDoc, type LimitStore } from './limit-store.js';
+import { dropStaleHolds } from './limit-gate.js';
 
 /**
  * Fair dispatch keeps each worker group's standard lane short — at most about `window`
@@ -105,6 +106,7 @@ export class FairAdmission {
         fairKey: fairKeyOf(job, types(job.type)?.entry.limits?.fairKey),
         rank: job.priority === 'low' ? 0 : 1,
         at: job.createdAt,
+        heldAt: new Date(),
       }));
       try {
         await this.store.holds.insertMany(docs, { ordered: false });
@@ -273,10 +275,12 @@ export class FairReleaser {
       { _id: { $in: oids }, status: 'queued', holdKey: key },
       { $set: { holdKey: null, publishedAt: null, writeToken: token } },
     );
-    const jobs = (
-      (await this.repo.model.collection.find({ _id: { $in: oids } }).toArray()) as JobDoc[]
-    ).filter((j) => j.writeToken === token);
-    await this.store.holds.deleteMany({ _id: { $in: ids }, key });
+    const found = (await this.repo.model.collection
+      .find({ _id: { $in: oids } })
+      .toArray()) as JobDoc[];
+    const jobs = found.filter((j) => j.writeToken === token);
+    await this.store.holds.deleteMany({ _id: { $in: jobs.map((j) => j._id.toHexString()) }, key });
+    await dropStaleHolds(this.store, key, ids, found);
     if (jobs.length === 0) return 0;
     // n.b. in hold order: the broker keeps it
     const rank = new Map(ids.map((id, i) => [id, i]));

@@ -9,7 +9,13 @@ import { Types } from 'mongoose';
 import type { JobDispatcher } from '../dispatch.js';
 import type { JobDoc } from '../job.model.js';
 import type { JobRepository } from '../job.repository.js';
-import { holderOf, limitKey, type LimitOverrideDoc, type LimitStore } from './limit-store.js';
+import {
+  HOLD_GRACE_MS,
+  holderOf,
+  limitKey,
+  type LimitOverrideDoc,
+  type LimitStore,
+} from './limit-store.js';
 
 /** How long a process trusts what it last read of the operators' overrides. */
 export const LIMIT_OVERRIDES_CACHE_MS = 1000;
@@ -179,7 +185,7 @@ export class LimitGate {
     // n.b. the hold entry first: a job marked held always has one to be found by
     await this.store.holds.updateOne(
       { _id: a.jobId },
-      { $set: { key, at: createdAt } },
+      { $set: { key, at: createdAt, heldAt: new Date() } },
       { upsert: true },
     );
     const held = await this.repo.transition('holdQueued', a.jobId, {
@@ -227,6 +233,31 @@ export class LimitGate {
   }
 }
 
+/**
+ * Of hold entries (job ids `ids` under `key`) whose release did not land, deletes those that
+ * are stale: the job is gone, no longer queued, held under another key, or still unmarked
+ * after {@link HOLD_GRACE_MS} (its holder died between the entry and the mark). An entry
+ * whose job is queued and not yet marked is kept: its mark is on the way.
+ */
+export async function dropStaleHolds(
+  store: LimitStore,
+  key: string,
+  ids: string[],
+  found: Pick<JobDoc, '_id' | 'status' | 'holdKey'>[],
+): Promise<void> {
+  const jobs = new Map(found.map((j) => [j._id.toHexString(), j]));
+  const entries = await store.holds.find({ _id: { $in: ids }, key }).toArray();
+  const cutoff = Date.now() - HOLD_GRACE_MS;
+  const stale = entries.filter((h) => {
+    const job = jobs.get(h._id);
+    if (!job || job.status !== 'queued') return true;
+    if (job.holdKey === key) return false;
+    return job.holdKey != null || h.heldAt.getTime() < cutoff;
+  });
+  if (stale.length > 0)
+    await store.holds.deleteMany({ _id: { $in: stale.map((h) => h._id) }, key });
+}
+
 /** Lets up to `n` jobs held under `key` go, in `at` order (see LimitGate.wake). */
 export async function wakeHeld(
   store: LimitStore,
@@ -246,8 +277,12 @@ export async function wakeHeld(
   let woken = 0;
   for (const h of holds) {
     const job = await repo.transition('releaseHold', h._id, { holdKey: key });
+    if (!job) {
+      const found = await repo.model.collection.findOne({ _id: new Types.ObjectId(h._id) });
+      await dropStaleHolds(store, key, [h._id], found ? [found as JobDoc] : []);
+      continue;
+    }
     await store.holds.deleteOne({ _id: h._id, key });
-    if (!job) continue;
     woken++;
     // n.b. an unconfirmed dispatch is left to the outbox sweeper (the job is queued, unheld)
     if (!(await dispatcher.dispatch(job)))

@@ -56,8 +56,17 @@ export interface HoldDoc {
   fairKey?: string;
   /** Fair holds: `normal` before `low` within a fair key. */
   rank?: number;
+  /** The job's creation: holds of one key are let go oldest first. */
   at: Date;
+  /** When the hold was written. */
+  heldAt: Date;
 }
+
+/**
+ * How long a hold entry whose job is queued but not (yet) marked held is kept: the entry is
+ * written before the job's mark, so a releaser that sees it first must not drop it.
+ */
+export const HOLD_GRACE_MS = 30_000;
 
 /** An owner's fair-share weight (collection `owner_weights`, by owner `sub`). */
 export interface WeightDoc {
