@@ -14,12 +14,15 @@ export const pct = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /**
- * An API client for a fresh owner (`bench-<time>`), signed with the dev secret unless
+ * An API client for an owner (`sub`, a fresh `bench-<time>` by default), signed with the dev secret unless
  * JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE say otherwise.
  */
-export async function conveyorClient(apiUrl = process.env.API_URL ?? 'http://127.0.0.1:3000') {
+export async function conveyorClient(
+  apiUrl = process.env.API_URL ?? 'http://127.0.0.1:3000',
+  sub = `bench-${Date.now()}`,
+) {
   const token = await signToken(
-    { sub: `bench-${Date.now()}`, email: 'bench@example.com' },
+    { sub, email: 'bench@example.com' },
     {
       secret: process.env.JWT_SECRET ?? DEV_JWT_SECRET,
       issuer: process.env.JWT_ISSUER ?? DEFAULT_JWT_ISSUER,
@@ -80,11 +83,12 @@ export async function watchSucceeded(client, ids, n) {
 
 /**
  * Runs N `demo.count {to:0}` jobs: `inFlight` submitters post batches of `batch` jobs to
- * `/v1/jobs/batch`; resolves figures once every job succeeded.
+ * `/v1/jobs/batch`; resolves figures once every job succeeded. `onSubmitted` (optional) runs
+ * once every job is accepted, and is awaited before the figures are read.
  * @returns {Promise<{n: number, batch: number, inFlight: number, submitMs: number, totalMs: number, latencies: number[], start: number[]}>}
  *   latencies: createdAt→finishedAt per job in ms, start: createdAt→startedAt, both ascending.
  */
-export async function runDemo(client, n, { batch = 100, inFlight = 4 } = {}) {
+export async function runDemo(client, n, { batch = 100, inFlight = 4, onSubmitted } = {}) {
   const ids = [];
   const watching = watchSucceeded(client, ids, n);
   await new Promise((r) => setTimeout(r, 200)); // the stream is subscribed
@@ -105,7 +109,9 @@ export async function runDemo(client, n, { batch = 100, inFlight = 4 } = {}) {
     }),
   );
   const submitted = performance.now();
+  const side = onSubmitted?.();
   const finished = await watching;
+  await side;
   const { start, finish } = await timings(client);
   return {
     n,

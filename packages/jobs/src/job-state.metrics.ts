@@ -87,6 +87,8 @@ export function registerJobStateMetrics(
               status: 'queued',
               publishedAt: null,
               queuedAt: { $lt: new Date(t - outboxGraceMs) },
+              // n.b. jobs held by a limit or fair dispatch are waiting on purpose
+              holdKey: null,
             },
           },
           { $group: { _id: null, n: { $sum: 1 }, oldest: { $min: '$queuedAt' } } },

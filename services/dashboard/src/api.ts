@@ -174,4 +174,21 @@ export interface JobType {
   examples?: unknown[];
   lastSeenAt: string | null;
   worker: { live: boolean; message: string; liveSchemaHashes: string[] };
+  /** Fleet-wide limits (absent from an older API). */
+  limits?: JobTypeLimits;
+}
+
+type LimitPair = { concurrency?: number; rate?: { limit: number; periodMs: number } };
+
+/** The `limits` of a `/v1/job-types` item. */
+export interface JobTypeLimits {
+  effective: LimitPair & {
+    perOwner?: LimitPair;
+    perKey?: LimitPair & { key: string };
+    fairKey?: string;
+  };
+  source: 'definition' | 'override' | 'none';
+  running: number | null;
+  waiting: number;
+  fairWaiting: number;
 }

@@ -4,9 +4,10 @@ import {
   LimitGate,
   LimitSettings,
   LimitStore,
+  registerLimitMetrics,
   sweepLimits,
 } from '@conveyor/jobs/limits';
-import type { Logger } from '@conveyor/platform';
+import type { Logger, Registry } from '@conveyor/platform';
 import { startLoop, type TimerLoop } from './loop.js';
 import type { SchedulerMetrics } from './metrics.js';
 
@@ -20,6 +21,7 @@ import type { SchedulerMetrics } from './metrics.js';
 export async function startHeldJobLoops(deps: {
   core: JobCore;
   metrics: SchedulerMetrics;
+  registry: Registry;
   log: Logger;
   fairWindow: number;
   fairReleaseMs: number;
@@ -30,6 +32,7 @@ export async function startHeldJobLoops(deps: {
   await store.ensureIndexes();
   const settings = new LimitSettings(store);
   const gate = new LimitGate(store, core.repo, core.dispatcher, log);
+  registerLimitMetrics(deps.registry, { store, settings, catalogue: core.catalogue, log });
   const loops = [
     startLoop(
       'limits',

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     ...(await startHeldJobLoops({
       core,
       metrics,
+      registry: rt.registry,
       log,
       fairWindow: config.FAIR_WINDOW,
       fairReleaseMs: config.FAIR_RELEASE_MS,

@@ -40,6 +40,9 @@ export interface RateDoc {
   v: number;
 }
 
+/** The margin a rate limit's window is kept beyond its period: 2 % of it, at most 1 s. */
+export const rateGuardMs = (rate: RateLimit) => Math.min(1000, Math.floor(rate.periodMs * 0.02));
+
 /** A rate limit's answer: start now, or try again at `wakeAt` (a turn in the waiting line). */
 export type RateAnswer = { ok: true } | { ok: false; wakeAt: Date };
 
@@ -153,20 +156,24 @@ export class LimitStore {
 
   /**
    * Asks rate limit `id` for a start now. It is granted when fewer than `limit` starts
-   * happened in the last `periodMs` (a sliding window over the log of actual starts, so no
-   * window ever holds more) and no earlier job is waiting its turn — unless this job is a
+   * were granted in the last `periodMs` plus {@link rateGuardMs} (a sliding window over the
+   * log of grants, so no window ever holds more) and no earlier job is waiting its turn — unless this job is a
    * `waiter` whose turn has come. Otherwise the job gets the next turn in the waiting line,
    * turns spaced `periodMs / limit` apart and never before the window has room. A compare-
    * and-set on `v`; racing callers retry.
    */
   async admitRate(id: string, rate: RateLimit, waiter: boolean): Promise<RateAnswer> {
     const interval = rate.periodMs / rate.limit;
+    // n.b. the log holds grant times; a handler starts a moment after its grant, so windows
+    // are kept a little longer than the period: starts stay within the limit however unevenly
+    // the grants' handlers begin (up to this margin)
+    const guard = rateGuardMs(rate);
     for (let tries = 0; ; tries++) {
       const now = new Date();
       const doc = await this.rates.findOne({ _id: id });
       const starts = doc?.starts ?? [];
       const nth = starts.length >= rate.limit ? starts[starts.length - rate.limit]! : null;
-      const full = nth !== null && nth.getTime() > now.getTime() - rate.periodMs;
+      const full = nth !== null && nth.getTime() > now.getTime() - rate.periodMs - guard;
       const queued = !waiter && doc?.wake != null && doc.wake > now;
       try {
         if (!full && !queued) {
@@ -180,7 +187,7 @@ export class LimitStore {
           );
           if (r.modifiedCount > 0) return { ok: true };
         } else {
-          const room = nth ? nth.getTime() + rate.periodMs : now.getTime();
+          const room = nth ? nth.getTime() + rate.periodMs + guard : now.getTime();
           const turn = Math.max(room, doc?.wake?.getTime() ?? 0, now.getTime() + 1);
           const r = await this.rates.updateOne(
             { _id: id, v: doc!.v },

@@ -4,6 +4,7 @@ import { count, duration } from '../format';
 import { usePoll } from '../hooks';
 import type { Session } from '../session';
 import { PausedTypes } from './paused-types';
+import { TypeLimits } from './type-limits';
 
 const WINDOWS = [
   ['5m', 'last 5 minutes'],
@@ -141,6 +142,7 @@ export function JobTypes({ session }: { session: Session }) {
           ))}
         </tbody>
       </table>
+      <TypeLimits session={session} />
       <PausedTypes session={session} />
     </section>
   );
