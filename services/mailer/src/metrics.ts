@@ -6,7 +6,7 @@ export interface MailerMetrics {
   readonly sent: Counter<'template'>;
   /** `conveyor_mail_failed_total{template,reason}` — failed attempts; reason = job error code. */
   readonly failed: Counter<'template' | 'reason'>;
-  /** `conveyor_mail_send_duration_seconds` — SMTP send time (after the rate limiter), any outcome. */
+  /** `conveyor_mail_send_duration_seconds` — SMTP send time, any outcome. */
   readonly sendDuration: Histogram<string>;
   /** `conveyor_mail_duplicates_skipped_total` — attempts that found the job already sent. */
   readonly duplicatesSkipped: Counter<string>;
@@ -54,7 +54,7 @@ export function createMailerMetrics(registry: Registry): MailerMetrics {
     }),
     sendDuration: new Histogram({
       name: 'conveyor_mail_send_duration_seconds',
-      help: 'Time to hand one message to the SMTP server (after the rate limiter), any outcome.',
+      help: 'Time to hand one message to the SMTP server, any outcome.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),

@@ -3,7 +3,6 @@ import { RetryableJobError, classifyError } from '@conveyor/jobs';
 import type { JobContext } from '@conveyor/sdk/worker';
 import type { MailTransport } from '../mail/transport.js';
 import type { OutgoingMail, SentMail } from '../mail/outgoing-mail.js';
-import type { RateLimiter } from '../mail/rate-limiter.js';
 import type { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import type { DeliveryCounts } from '../deliveries/delivery.model.js';
 import { NO_TEMPLATE, smtpReplyClass, type MailerMetrics } from '../metrics.js';
@@ -13,8 +12,6 @@ export interface DeliverDeps {
   readonly transport: MailTransport;
   readonly deliveries: DeliveryRepository;
   readonly metrics: MailerMetrics;
-  /** Shared by every handler of the process (`MAIL_RATE_PER_SECOND`). */
-  readonly limiter: RateLimiter;
 }
 
 /** The message to send and what to remember about it. */
@@ -88,7 +85,6 @@ export async function deliverOnce(
   try {
     const composed = await compose();
     counts = composed.counts ?? null;
-    await deps.limiter.take(signal);
     const stopTimer = deps.metrics.sendDuration.startTimer();
     try {
       sent = await deps.transport.send(composed.mail, signal);

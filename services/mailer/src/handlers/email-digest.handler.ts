@@ -1,3 +1,5 @@
+import { withLimits } from './mail-rate.js';
+import type { JobTypeLimits } from '@conveyor/contracts';
 import { handle, type Handler } from '@conveyor/sdk/worker';
 import { emailDigest, templateDataSchemas } from '@conveyor/contracts';
 import { PermanentJobError, RetryableJobError } from '@conveyor/jobs';
@@ -33,6 +35,7 @@ export const DIGEST_FAILED_JOBS_LIMIT = 20;
 /** `email.digest`: counts the owner's jobs over the period, renders `digest` and sends it. */
 export function emailDigestHandler(
   deps: DeliverDeps & {
+    limits?: JobTypeLimits | undefined;
     config: MailerMailConfig;
     renderer: TemplateRenderer;
     countJobs: CountJobs;
@@ -40,7 +43,7 @@ export function emailDigestHandler(
   },
 ): Handler<typeof emailDigest> {
   const now = deps.now ?? (() => new Date());
-  return handle(emailDigest, async (payload, ctx) => {
+  return handle(withLimits(emailDigest, deps.limits), async (payload, ctx) => {
     const delivered = await deliverOnce(ctx, deps, 'digest', async () => {
       const p = validatedPayload(emailDigest, payload);
       // n.b. a digest reports on the job's own owner only: whatever reached the queue, another

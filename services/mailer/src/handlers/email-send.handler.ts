@@ -1,3 +1,5 @@
+import { withLimits } from './mail-rate.js';
+import type { JobTypeLimits } from '@conveyor/contracts';
 import { handle, type Handler } from '@conveyor/sdk/worker';
 import { emailSend } from '@conveyor/contracts';
 import { PermanentJobError } from '@conveyor/jobs';
@@ -10,9 +12,13 @@ import { headerSafeSubject, mailAddress, validatedPayload } from './payload.js';
 
 /** `email.send`: one message with the payload's subject and text and/or HTML body. */
 export function emailSendHandler(
-  deps: DeliverDeps & { config: MailerMailConfig; attachments?: AttachmentSources | undefined },
+  deps: DeliverDeps & {
+    limits?: JobTypeLimits | undefined;
+    config: MailerMailConfig;
+    attachments?: AttachmentSources | undefined;
+  },
 ): Handler<typeof emailSend> {
-  return handle(emailSend, async (payload, ctx) => {
+  return handle(withLimits(emailSend, deps.limits), async (payload, ctx) => {
     const delivered = await deliverOnce(ctx, deps, NO_TEMPLATE, async () => {
       const p = validatedPayload(emailSend, payload);
       return {

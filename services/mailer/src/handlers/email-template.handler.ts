@@ -1,3 +1,5 @@
+import { withLimits } from './mail-rate.js';
+import type { JobTypeLimits } from '@conveyor/contracts';
 import { handle, type Handler } from '@conveyor/sdk/worker';
 import { TEMPLATE_NAMES, emailTemplate, type TemplateName } from '@conveyor/contracts';
 import { messageIdForJob } from '../mail/message-id.js';
@@ -11,12 +13,13 @@ import { mailAddress, validatedPayload } from './payload.js';
 /** `email.template`: renders the named template (text + HTML) and sends it. */
 export function emailTemplateHandler(
   deps: DeliverDeps & {
+    limits?: JobTypeLimits | undefined;
     config: MailerMailConfig;
     renderer: TemplateRenderer;
     attachments?: AttachmentSources | undefined;
   },
 ): Handler<typeof emailTemplate> {
-  return handle(emailTemplate, async (payload, ctx) => {
+  return handle(withLimits(emailTemplate, deps.limits), async (payload, ctx) => {
     const template = templateOf(payload);
     const delivered = await deliverOnce(ctx, deps, template, async () => {
       const p = validatedPayload(emailTemplate, payload);

@@ -18,7 +18,7 @@ import { DEFAULT_SUBJECTS } from '../templates/subjects.js';
  * | `SMTP_URL` | (required) | `smtp://[user:pass@]host[:port]` (STARTTLS when offered; `?starttls=required` or `?starttls=never`) or `smtps://...` (TLS from the start). Default ports 587 / 465. `?tlsRejectUnauthorized=false` accepts a self-signed certificate. |
  * | `SMTP_POOL_SIZE` | `5` | Pooled SMTP connections kept open (1–100). |
  * | `MAIL_FROM` | `Conveyor <no-reply@conveyor.local>` | Sender of every message; its domain also names Message-IDs (`<job-ID@domain>`). |
- * | `MAIL_RATE_PER_SECOND` | `50` | Messages per second for the whole process, shared by all concurrent sends; `0` = unlimited. Fractions allowed (`0.5` = one every 2 s). |
+ * | `MAIL_RATE_PER_SECOND` | `50` | Fleet-wide rate limit of each email type (`email.send`, `email.template`, `email.digest`): starts per second across every mailer replica, held in the store; `0` = none. Fractions allowed (`0.5` = one every 2 s). An admin can override it per type at run time. |
  * | `MAIL_ATTACHMENT_LIMIT_BYTES` | `10485760` | Total size of the artifacts one message may attach (10 MiB); a job over it fails for good. |
  * | `MAIL_SUBJECT_WELCOME` | `Welcome to {{#if product}}{{product}}{{else}}Conveyor{{/if}}` | Subject of the `welcome` template. |
  * | `MAIL_SUBJECT_PASSWORD_RESET` | `Reset your password` | Subject of the `password-reset` template. |

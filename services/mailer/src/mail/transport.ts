@@ -9,8 +9,8 @@ export interface MailTransport {
   /**
    * Sends one message. Rejects with a classified job error (see `classifySmtpError`), or with
    * `signal.reason` when the signal aborted. An abort after the DATA was sent does not prove
-   * the server did not take the message. The send rate is the caller's business (the
-   * handlers share one limiter), so this never waits for anything but SMTP.
+   * the server did not take the message. The send rate is held before the job starts (the
+   * email types' fleet-wide rate limit), so this never waits for anything but SMTP.
    */
   send(mail: OutgoingMail, signal: AbortSignal): Promise<SentMail>;
   /** Opens a fresh connection (EHLO, STARTTLS, AUTH) and closes it; rejects when that fails. */
