@@ -16,7 +16,7 @@ export const DEFAULT_JWT_AUDIENCE = 'conveyor-api';
  *   `development` only. `JWT_JWKS_URL`: a JWKS URL (RS256 / ES256) instead. One is required.
  * - `JWT_ISSUER` (`conveyor`), `JWT_AUDIENCE` (`conveyor-api`): required `iss` and `aud`.
  * - `RATE_LIMIT_PER_MINUTE` (600): job submissions per owner per minute, per API replica; 0 = off.
- * - `FAIR_WINDOW` (500): ready messages a worker group's standard lane may hold before new
+ * - `FAIR_WINDOW` (200): ready messages a worker group's standard lane may hold before new
  *   jobs wait in the store, to be released round robin across owners by the scheduler (set
  *   it as the scheduler's). 0 = fair dispatch off: every job is published at once.
  * - `BODY_LIMIT_BYTES` (10 MiB): largest JSON body.
@@ -34,7 +34,7 @@ export const apiConfigShape = {
   JWT_ISSUER: z.string().min(1).default(DEFAULT_JWT_ISSUER),
   JWT_AUDIENCE: z.string().min(1).default(DEFAULT_JWT_AUDIENCE),
   RATE_LIMIT_PER_MINUTE: env.nonNegativeInt.default(600),
-  FAIR_WINDOW: env.nonNegativeInt.default(500),
+  FAIR_WINDOW: env.nonNegativeInt.default(200),
   BODY_LIMIT_BYTES: env.positiveInt.default(10 * 1024 * 1024),
   UPLOAD_LIMIT_BYTES: env.positiveInt.default(512 * 1024 * 1024),
   RABBITMQ_MANAGEMENT_URL: env.url(['https', 'http']).optional(),

@@ -20,7 +20,7 @@ import { isTimeZone } from '@conveyor/contracts';
  *   missed are looked for (and how old a pending callback must be to count).
  * - `WORKFLOW_SWEEP_MS` (5000): how often running workflows unchanged for that long are
  *   checked against their jobs and advanced (repairs lost events and interrupted advances).
- * - `FAIR_WINDOW` (500): ready messages a worker group's standard lane is topped up to from
+ * - `FAIR_WINDOW` (200): ready messages a worker group's standard lane is topped up to from
  *   the backlog fair dispatch holds in the store; set it as the API's. 0 = fair dispatch off.
  * - `FAIR_RELEASE_MS` (100): how often the fair releaser tops the lanes up while a backlog waits.
  * - `LIMIT_SWEEP_MS` (500): how often jobs held by a full concurrency limit are checked
@@ -41,7 +41,7 @@ export function schedulerConfig(source: Env = process.env) {
       PURGE_INTERVAL_MS: env.positiveInt.default(3_600_000),
       CALLBACK_SWEEP_MS: env.positiveInt.default(5000),
       WORKFLOW_SWEEP_MS: env.positiveInt.default(5000),
-      FAIR_WINDOW: env.nonNegativeInt.default(500),
+      FAIR_WINDOW: env.nonNegativeInt.default(200),
       FAIR_RELEASE_MS: env.positiveInt.default(100),
       LIMIT_SWEEP_MS: env.positiveInt.default(500),
     },

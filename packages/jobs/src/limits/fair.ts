@@ -19,14 +19,14 @@ import { dropStaleHolds } from './limit-gate.js';
 export interface FairOptions {
   /**
    * Ready messages a group's standard lane may hold before new jobs wait in the store;
-   * 0 turns fair dispatch off. @default 500
+   * 0 turns fair dispatch off. @default 200
    */
   window?: number;
   /** How often the lane's depth is read back from the broker, in ms. @default 250 */
   refreshMs?: number;
 }
 
-export const DEFAULT_FAIR_WINDOW = 500;
+export const DEFAULT_FAIR_WINDOW = 200;
 
 /** The fair-share key of a job: its owner, and the type's `fairKey` value when it has one. */
 export function fairKeyOf(
