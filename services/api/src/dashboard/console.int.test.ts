@@ -337,6 +337,58 @@ describe('the console in Chromium', () => {
     }
   });
 
+  it("shows each type's fleet-wide limits, running vs limit and waiting, and lets an admin change them", async () => {
+    const admin = await s.signIn('admin');
+    try {
+      await s.open(admin, '/types');
+      const row = admin.locator('tr[data-limits-type="demo.count"]');
+      await row.waitFor();
+      expect(await row.locator('td').first().innerText()).toBe('none');
+      expect(await admin.getByRole('button', { name: 'Edit limits of demo.count' }).count()).toBe(
+        1,
+      );
+      await admin.getByRole('button', { name: 'Edit limits of demo.count' }).click();
+      await admin
+        .getByLabel('Limits of demo.count (JSON)')
+        .fill('{"concurrency":3,"perOwner":{"rate":{"limit":10,"periodMs":1000}}}');
+      await admin.getByRole('button', { name: 'Apply' }).click();
+      await admin
+        .getByText('Limits of demo.count changed; every worker applies them within a second.')
+        .waitFor();
+      await waitFor(
+        async () => (await row.innerText()).includes('concurrency 3; per owner: rate 10 / 1 s'),
+        { timeoutMs: 10_000, what: 'the new limits in the table' },
+      );
+      const cells = await row.locator('td').allInnerTexts();
+      expect(cells.slice(1, 5)).toEqual(['override', '0 / 3', '0', '0']);
+      expect(await s.scan(admin, 'job-types-limits')).toEqual([]);
+      // a bad limit is refused, naming the field
+      await admin.getByRole('button', { name: 'Edit limits of demo.count' }).click();
+      await admin.getByLabel('Limits of demo.count (JSON)').fill('{"concurrency":0}');
+      await admin.getByRole('button', { name: 'Apply' }).click();
+      await admin
+        .getByText(/concurrency/)
+        .first()
+        .waitFor();
+      await admin.getByRole('button', { name: 'Cancel' }).click();
+      await admin.getByRole('button', { name: 'Reset demo.count' }).click();
+      await admin.getByText("demo.count is back to its definition's limits.").waitFor();
+      await waitFor(async () => (await row.locator('td').first().innerText()) === 'none', {
+        timeoutMs: 10_000,
+        what: 'the limits reset',
+      });
+      // owners see the limits, not the buttons
+      const alice = await s.signIn('alice');
+      await s.open(alice, '/types');
+      await alice.locator('tr[data-limits-type="demo.count"]').waitFor();
+      expect(await alice.getByRole('button', { name: /Edit limits/ }).count()).toBe(0);
+      await alice.close();
+    } finally {
+      await s.call('admin', '/v1/job-types/demo.count/limits', { method: 'DELETE' });
+      await admin.close();
+    }
+  });
+
   it('ran under the strict Content-Security-Policy without a violation', () => {
     expect(s.browser.cspViolations).toEqual([]);
   });

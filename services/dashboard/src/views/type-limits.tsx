@@ -133,6 +133,7 @@ export function TypeLimits({ session }: { session: Session }) {
                       <>
                         <button
                           type="button"
+                          aria-label={`Edit limits of ${t.name}`}
                           onClick={() =>
                             setEditing({
                               type: t.name,
@@ -140,13 +141,17 @@ export function TypeLimits({ session }: { session: Session }) {
                             })
                           }
                         >
-                          Edit limits of {t.name}
+                          Edit
                         </button>
                         {l?.source === 'override' && (
                           <>
                             {' '}
-                            <button type="button" onClick={() => void save(t.name, 'DELETE')}>
-                              Reset {t.name}
+                            <button
+                              type="button"
+                              aria-label={`Reset ${t.name}`}
+                              onClick={() => void save(t.name, 'DELETE')}
+                            >
+                              Reset
                             </button>
                           </>
                         )}
