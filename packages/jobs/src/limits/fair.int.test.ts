@@ -75,6 +75,37 @@ describe('fair dispatch', () => {
     expect(await store.holds.countDocuments({})).toBe(0);
   });
 
+  it("releases an owner's normal jobs before its low ones, oldest first", async () => {
+    const window = 2;
+    const fair = new FairAdmission(
+      stack.amqp,
+      stack.topo,
+      store,
+      stack.repo,
+      stack.core.catalogue,
+      stack.log,
+      { window, refreshMs: 0 },
+    );
+    const core = { ...stack.core, fair };
+    await take(1000);
+    await submitJobs(core, [testJob({ owner: 'p' }), testJob({ owner: 'p' })]);
+    const low = await submitJobs(core, [testJob({ owner: 'p', priority: 'low' })]);
+    const normal = await submitJobs(core, [testJob({ owner: 'p' }), testJob({ owner: 'p' })]);
+    await take(window);
+    const releaser = new FairReleaser(
+      stack.amqp,
+      stack.topo,
+      store,
+      stack.repo,
+      stack.dispatcher,
+      window,
+    );
+    await releaser.pass(() => 1);
+    expect(await take(window)).toEqual(normal.map((r) => r.job._id.toHexString()));
+    await releaser.pass(() => 1);
+    expect(await take(window)).toEqual([low[0]!.job._id.toHexString()]);
+  });
+
   it('weights an owner: weight 3 gets three turns to one', async () => {
     const window = 8;
     const fair = new FairAdmission(

@@ -122,6 +122,19 @@ describe('the gate before a claim', () => {
     expect(await store.holds.countDocuments({ _id: second._id.toHexString() })).toBe(0);
   });
 
+  it('limits each owner on its own: one owner at its limit does not hold another back', async () => {
+    const limits = { perOwner: { concurrency: 1 } };
+    const type = 'demo.count';
+    const mk = async (owner: string) =>
+      (await stack.repo.create(testJob({ type, owner }))).job._id.toHexString();
+    const [a1, a2, b1] = [await mk('po-a'), await mk('po-a'), await mk('po-b')];
+    const admit = (jobId: string) =>
+      gate.admit({ jobId, attempt: 1, type, limits, leaseMs: 30_000 });
+    expect(await admit(a1)).toEqual({ kind: 'run', slots: [`owner:${type}:po-a`] });
+    expect(await admit(a2)).toEqual({ kind: 'held', limit: `owner:${type}:po-a` });
+    expect(await admit(b1)).toEqual({ kind: 'run', slots: [`owner:${type}:po-b`] });
+  });
+
   it('defers a job past a rate limit to its turn, attempt unspent', async () => {
     const limits = { rate: { limit: 1, periodMs: 60_000 } };
     const { job: one } = await stack.repo.create(testJob({ type: 'demo.count', owner: 'rate-o' }));
