@@ -12,6 +12,7 @@ const doc = readFileSync(resolve(REPO_ROOT, 'docs/metrics.md'), 'utf8');
 function exporters(file: string): string {
   if (file.startsWith('packages/platform/')) return 'all four';
   if (file === 'packages/jobs/src/job-state.metrics.ts') return 'scheduler';
+  if (file === 'packages/jobs/src/limits/limit-metrics.ts') return 'scheduler';
   if (file.startsWith('packages/jobs/src/worker/')) return 'mailer, processor';
   const service = /^services\/([a-z]+)\//.exec(file)?.[1];
   if (service) return service;
