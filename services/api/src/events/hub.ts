@@ -64,6 +64,8 @@ export class EventHub {
       {
         prefetch: 200,
         tag: 'api-events',
+        // n.b. live updates only (see above): acking each on arrival cost an ack per event
+        noAck: true,
         declare: async (ch) => {
           const { queue } = await ch.assertQueue('', {
             exclusive: true,
