@@ -15,7 +15,7 @@ export interface JobCore {
   readonly topology: Topology;
   /** The job-type catalogue (with the built-in definitions known in code). */
   readonly catalogue: JobTypeCatalogue;
-  /** Writes pending published marks and waits for events in flight (before closing). */
+  /** Writes pending published marks, waits for events in flight and writes their final-event marks (before closing). */
   flush(): Promise<void>;
 }
 
@@ -53,6 +53,7 @@ export function createJobCore(
     async flush() {
       await dispatcher.flush();
       await events.flush();
+      await repo.finalEventMarks.flush();
     },
   };
 }

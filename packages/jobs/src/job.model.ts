@@ -71,6 +71,13 @@ export interface JobDoc {
   history?: HistoryEntry[];
   /** Stamped by a batched transition's write, to read back which writes landed. */
   writeToken?: string;
+  /**
+   * Set by the write that finishes the job (succeeded, failed, cancelled) and unset once the
+   * broker confirmed the job's final lifecycle event: a job still marked after a grace period
+   * lost its event (its writer died or the broker was away), and the scheduler's event sweep
+   * publishes it again from this document. Absent on jobs whose final event went out.
+   */
+  eventPendingAt?: Date | null;
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -127,6 +134,7 @@ const jobSchema = new Schema<JobDoc>(
     reactions: { type: [String], default: undefined },
     history: { type: [Schema.Types.Mixed], default: undefined },
     writeToken: { type: String, default: undefined },
+    eventPendingAt: { type: Date, default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );
@@ -146,6 +154,8 @@ jobSchema.index({ owner: 1, status: 1, _id: -1 });
 jobSchema.index({ owner: 1, type: 1, _id: -1 });
 // Overlap policy: is a job of this schedule still queued or running?
 jobSchema.index({ scheduleId: 1, status: 1 });
+// Event sweep: finished jobs whose final event is unconfirmed, `eventPendingAt < now - grace`.
+jobSchema.index({ eventPendingAt: 1 });
 // Retention purge and digests: finished jobs by finish time.
 jobSchema.index({ finishedAt: 1 });
 

@@ -9,7 +9,7 @@ import type { JobDoc } from './job.model.js';
 let conn: Connection;
 let repo: JobRepository;
 const emitted: JobDoc[] = [];
-const sink: LifecycleSink = { lifecycle: async (j) => void emitted.push(j) };
+const sink: LifecycleSink = { lifecycle: async (j) => emitted.push(j) > 0 };
 
 const job = (over: Partial<NewJob> = {}): NewJob =>
   testJob({ payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true }, ...over });

@@ -11,6 +11,7 @@ import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { JobQueries } from './job.queries.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
+import { FinalEventMarks } from './final-event-marks.js';
 import {
   FINISHED_STATUSES,
   initialStatus,
@@ -56,7 +57,8 @@ export interface ListFilter {
 
 /** Where the lifecycle events of transitions go (JobEvents; nothing in store-only tests). */
 export interface LifecycleSink {
-  lifecycle(job: JobDoc): Promise<void>;
+  /** Resolves true once every event of the job's state is confirmed by the broker. */
+  lifecycle(job: JobDoc): Promise<boolean>;
 }
 
 const oid = (id: string) => new Types.ObjectId(id);
@@ -77,6 +79,8 @@ export class JobRepository {
   readonly queries: JobQueries;
   /** The driver's collection, for the hot paths. */
   private readonly jobs: mongo.Collection<JobDoc>;
+  /** Unsets `eventPendingAt` once a final event is confirmed. */
+  readonly finalEventMarks: FinalEventMarks;
 
   constructor(
     private readonly conn: Connection,
@@ -85,6 +89,7 @@ export class JobRepository {
     this.model = jobModel(conn);
     this.jobs = this.model.collection as unknown as mongo.Collection<JobDoc>;
     this.queries = new JobQueries(this.model);
+    this.finalEventMarks = new FinalEventMarks(this.jobs);
   }
 
   /** Creates the indexes (services call this at start). */
@@ -326,9 +331,31 @@ export class JobRepository {
       .deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) } });
   }
 
+  /**
+   * Publishes final events still owed from the store (see JobDoc.eventPendingAt): the jobs
+   * finished before `olderThan` whose event no confirm has cleared — their writer died between
+   * its write and its publish, or the broker was away. Consumers may see such an event twice
+   * (at-least-once): they de-duplicate by job id and status. Returns how many were confirmed.
+   */
+  async publishPendingFinalEvents(olderThan: Date, limit = 1000): Promise<number> {
+    if (!this.events) return 0;
+    const owed = await this.queries.findFinalEventPending(olderThan, limit);
+    const sent = await Promise.all(owed.map((job) => this.emitConfirmed(job)));
+    await this.finalEventMarks.flush();
+    return sent.filter(Boolean).length;
+  }
+
   private emit(job: JobDoc): void {
-    // n.b. events are best effort (JobEvents counts failures); the document is the truth
-    if (this.events) void this.events.lifecycle(job);
+    // n.b. events other than final ones are best effort (JobEvents counts failures); a final
+    // one stays owed in the document until its confirm, for the event sweep
+    void this.emitConfirmed(job);
+  }
+
+  private async emitConfirmed(job: JobDoc): Promise<boolean> {
+    if (!this.events) return false;
+    const ok = await this.events.lifecycle(job);
+    if (ok && job.eventPendingAt) this.finalEventMarks.confirmed(job);
+    return ok;
   }
 }
 

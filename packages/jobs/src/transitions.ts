@@ -33,6 +33,11 @@ const CANCELLED: JobError = { code: 'CANCELLED', message: 'job was cancelled', r
 /** Statuses from which a job never moves again on its own. */
 export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 
+/** True for the statuses a job never leaves on its own (see FINISHED_STATUSES). */
+export function isFinished(status: JobStatus | undefined): boolean {
+  return (FINISHED_STATUSES as readonly (JobStatus | undefined)[]).includes(status);
+}
+
 /** The status a new job starts in: `scheduled` when `runAt` is in the future. */
 export function initialStatus(runAt: Date, now: Date): 'scheduled' | 'queued' {
   return runAt.getTime() > now.getTime() ? 'scheduled' : 'queued';
@@ -298,8 +303,10 @@ export function transitionWrite<N extends TransitionName>(
 ): { filter: Record<string, unknown>; update: Record<string, unknown> } {
   const t = TRANSITIONS[name] as Transition<TransitionArgs<N>>;
   const update: Record<string, unknown> = t.change(args, now);
-  if (t.emits)
-    update['$push'] = { history: historyEntry(name, update['$set'] as Partial<JobDoc>, now) };
+  const set = update['$set'] as Partial<JobDoc>;
+  if (t.emits) update['$push'] = { history: historyEntry(name, set, now) };
+  // n.b. the final event is owed from this write on, until the broker confirms it (see JobDoc)
+  if (t.emits && isFinished(set.status)) set.eventPendingAt = now;
   return {
     filter: {
       _id: id,
