@@ -17,6 +17,7 @@ import {
   initialStatus,
   TRANSITIONS,
   transitionWrite,
+  applyUpdate,
   type TransitionArgs,
   type TransitionName,
 } from './transitions.js';
@@ -41,9 +42,12 @@ export interface NewJob {
   reactions?: JobReaction[];
 }
 
-/** One transition of a {@link JobRepository.transitionBatch}. */
+/**
+ * One transition of a {@link JobRepository.transitionBatch}; `known` is the job as its writer
+ * last saw it (the claim's answer), from which the job after the write can be derived.
+ */
 export type BatchedTransition = {
-  [N in TransitionName]: { name: N; id: string; args: TransitionArgs<N> };
+  [N in TransitionName]: { name: N; id: string; args: TransitionArgs<N>; known?: JobDoc };
 }[TransitionName];
 
 export interface ListFilter {
@@ -227,29 +231,42 @@ export class JobRepository {
    * conditional write (its filter and fence exactly as {@link transition} builds them), all
    * in one unordered `bulkWrite`, each also stamping a `writeToken` of its own; then one read
    * of the jobs carrying those tokens — exactly the writes that landed, whatever raced them.
-   * Returns, per item, the job after its write or null; publishes the events as
-   * {@link transition} does.
+   * When every write landed, the items that carry the job as their writer knows it (`known`)
+   * are left out of the read: each of those jobs after its write is `known` with the update applied (fields
+   * other writers may have changed meanwhile — `progress`, `cancelRequested`, `leaseUntil` —
+   * are as `known` had them). Returns, per item, the job after its write or null; publishes
+   * the events as {@link transition} does.
    */
   async transitionBatch(items: readonly BatchedTransition[]): Promise<(JobDoc | null)[]> {
     const now = new Date();
     const tokens = items.map(() => randomUUID());
-    const ops = items.flatMap((it, i) => {
-      if (!isJobId(it.id)) return [];
-      const { filter, update } = transitionWrite(it.name, oid(it.id), it.args as never, now);
-      (update['$set'] as Record<string, unknown>)['writeToken'] = tokens[i];
-      return [{ updateOne: { filter, update } }];
+    const writes = items.map((it, i) => {
+      if (!isJobId(it.id)) return null;
+      const w = transitionWrite(it.name, oid(it.id), it.args as never, now);
+      (w.update['$set'] as Record<string, unknown>)['writeToken'] = tokens[i];
+      return w;
     });
+    const ops = writes.flatMap((w) => (w ? [{ updateOne: w }] : []));
     if (ops.length === 0) return items.map(() => null);
-    await this.jobs.bulkWrite(ops, { ordered: false });
-    const docs = await this.jobs
-      .find({
-        _id: { $in: items.filter((it) => isJobId(it.id)).map((it) => oid(it.id)) },
-        writeToken: { $in: tokens },
-      })
-      .toArray();
-    const byToken = new Map(docs.map((d) => [d.writeToken, d]));
+    const res = await this.jobs.bulkWrite(ops, { ordered: false });
+    // n.b. all landed: the jobs known to their writers need no read, only the others do
+    const allLanded = res.modifiedCount === ops.length;
+    const docs: (JobDoc | null)[] = items.map((it, i) =>
+      allLanded && it.known && writes[i] ? applyUpdate(it.known, writes[i].update) : null,
+    );
+    const unread = items.flatMap((it, i) => (writes[i] && !docs[i] ? [i] : []));
+    if (unread.length > 0) {
+      const read = await this.jobs
+        .find({
+          _id: { $in: unread.map((i) => oid(items[i]!.id)) },
+          writeToken: { $in: unread.map((i) => tokens[i]!) },
+        })
+        .toArray();
+      const byToken = new Map(read.map((d) => [d.writeToken, d]));
+      for (const i of unread) docs[i] = byToken.get(tokens[i]) ?? null;
+    }
     return items.map((it, i) => {
-      const doc = byToken.get(tokens[i]) ?? null;
+      const doc = docs[i] ?? null;
       if (doc && TRANSITIONS[it.name].emits) this.emit(doc);
       return doc;
     });

@@ -317,6 +317,24 @@ export function transitionWrite<N extends TransitionName>(
   };
 }
 
+/**
+ * `doc` with a transition's update applied, as the store applies it: `$set` of each field,
+ * `$inc` of numbers, `$push` of one value to an array. For a document whose write is known to
+ * have landed (see JobRepository.transitionBatch).
+ */
+export function applyUpdate(doc: JobDoc, update: Record<string, unknown>): JobDoc {
+  const out: Record<string, unknown> = { ...doc };
+  for (const [op, fields] of Object.entries(update)) {
+    for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+      if (op === '$set') out[k] = v;
+      else if (op === '$inc') out[k] = ((out[k] as number | undefined) ?? 0) + (v as number);
+      else if (op === '$push') out[k] = [...((out[k] as unknown[] | undefined) ?? []), v];
+      else throw new Error(`applyUpdate: ${op} is not supported`);
+    }
+  }
+  return out as unknown as JobDoc;
+}
+
 /** The history entry an emitting transition appends with its own write. */
 export function historyEntry(name: string, set: Partial<JobDoc>, now: Date): HistoryEntry {
   const status = set.status!;
