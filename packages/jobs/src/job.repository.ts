@@ -232,10 +232,10 @@ export class JobRepository {
    * in one unordered `bulkWrite`, each also stamping a `writeToken` of its own; then one read
    * of the jobs carrying those tokens — exactly the writes that landed, whatever raced them.
    * When every write landed, the items that carry the job as their writer knows it (`known`)
-   * are left out of the read: each of those jobs after its write is `known` with the update applied (fields
-   * other writers may have changed meanwhile — `progress`, `cancelRequested`, `leaseUntil` —
-   * are as `known` had them). Returns, per item, the job after its write or null; publishes
-   * the events as {@link transition} does.
+   * are left out of the read: each of those jobs after its write is `known` with the update
+   * applied (fields other writers may have changed meanwhile — `progress`, `cancelRequested`,
+   * `leaseUntil` — are as `known` had them). Returns, per item, the job after its write or
+   * null; publishes the events as {@link transition} does.
    */
   async transitionBatch(items: readonly BatchedTransition[]): Promise<(JobDoc | null)[]> {
     const now = new Date();
