@@ -11,7 +11,8 @@
 // its own with the same concurrency as the Conveyor workers that run demo.count (read from
 // /v1/workers unless --concurrency says), doing the same no-op (report 100%, return a result),
 // on a Redis this script starts (Debian `redis-server`, AOF with `appendfsync everysec`, a
-// temporary directory, stopped afterwards) — or on REDIS_URL when set.
+// temporary directory, stopped afterwards) — or on REDIS_URL when set (REDIS_PID, a pid or a pid
+// file, names its process so its CPU is counted).
 // Both: submit -> a worker runs it -> completed is recorded durably; the figures are from
 // first submit to last completion, latency from each job's creation to its finish time.
 // --repeat R alternates R runs of each side (one fresh owner / queue per run) and adds medians.
@@ -203,7 +204,10 @@ console.log(
 const redis = process.env.REDIS_URL
   ? (() => {
       const u = new URL(process.env.REDIS_URL);
-      return { host: u.hostname, port: Number(u.port || 6379), stop: async () => {} };
+      // n.b. REDIS_PID (a pid or a pid file) lets the CPU of a Redis started elsewhere be counted
+      const pidArg = process.env.REDIS_PID;
+      const pid = pidArg ? (/^\d+$/.test(pidArg) ? Number(pidArg) : pidFromFile(pidArg)) : null;
+      return { host: u.hostname, port: Number(u.port || 6379), pid, stop: async () => {} };
     })()
   : await startRedis(args.redisPort);
 const row = (name, f) =>

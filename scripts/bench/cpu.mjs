@@ -20,6 +20,16 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** Resident memory of `pid` in bytes (VmRSS from /proc), or null when it is gone. */
+export function rssBytes(pid) {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The pid in a pid file, when the file and the process exist. */
 export function pidFromFile(path) {
   if (!existsSync(path)) return null;

@@ -8,10 +8,10 @@
 //   node scripts/bench/jobs.mjs rate 200 10    # demo jobs offered at 200/s for 10 s, one per request
 //
 // Prints throughput, latency percentiles and the peak RSS of every service (sampled from
-// their /metrics while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
+// /proc while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
 import { join } from 'node:path';
 import { conveyorClient, pct, runDemo, timings, watchSucceeded } from './conveyor-demo.mjs';
-import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu } from './cpu.mjs';
+import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu, rssBytes } from './cpu.mjs';
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const METRICS_BASE = Number(process.env.CONVEYOR_DEV_METRICS_PORT ?? 9100);
@@ -33,20 +33,16 @@ const client = await conveyorClient(API);
 const { api } = client;
 
 const peakRss = Object.fromEntries(Object.keys(SERVICES).map((s) => [s, 0]));
+// n.b. RSS from /proc, not the services' /metrics: rendering /metrics four times a second
+// cost the services CPU that the run then counted as theirs
+const rssPids = Object.fromEntries(
+  Object.entries(SERVICES).map(([name, port]) => [name, pidOfMetricsPort(port)]),
+);
 async function sampleRss() {
-  await Promise.all(
-    Object.entries(SERVICES).map(async ([name, port]) => {
-      try {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const m = /^conveyor_process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(
-          text,
-        );
-        if (m) peakRss[name] = Math.max(peakRss[name], Number(m[1]));
-      } catch {
-        // service not running: reported as 0
-      }
-    }),
-  );
+  for (const [name, pid] of Object.entries(rssPids)) {
+    const rss = pid ? rssBytes(pid) : null; // n.b. a service not running is reported as 0
+    if (rss) peakRss[name] = Math.max(peakRss[name], rss);
+  }
 }
 const sampler = setInterval(() => void sampleRss(), 250);
 const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { jobErrorSchema, jobStatusSchema, progressSchema } from './job.js';
-import { prioritySchema } from './priority.js';
+import { JOB_STATUSES, jobErrorSchema, jobStatusSchema, progressSchema } from './job.js';
+import { PRIORITIES, prioritySchema } from './priority.js';
 
 /**
  * A message definition: its `type`, schema `version` and data schema. Publish and consume
@@ -12,6 +12,11 @@ export interface MessageDefinition<T extends string = string, D extends z.ZodTyp
   readonly version: number;
   readonly data: D;
   readonly envelope: z.ZodType<Envelope<z.infer<D>>>;
+  /**
+   * A hand-written check of `data` for the hot consumers of messages only Conveyor's own code
+   * publishes (see {@link checkEnvelope}): what is wrong, or null. Absent: the schema decides.
+   */
+  readonly shape?: (data: Record<string, unknown>) => string | null;
 }
 
 export interface Envelope<D = unknown> {
@@ -31,6 +36,7 @@ export function defineMessage<T extends string, D extends z.ZodType>(
   type: T,
   version: number,
   data: D,
+  shape?: (data: Record<string, unknown>) => string | null,
 ): MessageDefinition<T, D> {
   const envelope = z.object({
     id: z.string().min(1).max(100),
@@ -41,8 +47,55 @@ export function defineMessage<T extends string, D extends z.ZodType>(
     traceparent: z.string().regex(TRACEPARENT).optional(),
     data,
   }) as unknown as z.ZodType<Envelope<z.infer<D>>>;
-  return Object.freeze({ type, version, data, envelope });
+  return Object.freeze({ type, version, data, envelope, ...(shape ? { shape } : {}) });
 }
+
+const isString = (v: unknown, max = 1000): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max;
+
+/**
+ * The cheap check of an envelope on a queue only Conveyor's own producers publish to (work
+ * queues, the events exchange): the envelope's fields and the definition's `shape` of its
+ * data, by hand instead of the full schema (which costs more than the rest of a no-op job's
+ * delivery). A malformed message is still refused, with the reason; a definition without
+ * `shape` is checked by its schema. Returns the envelope, or what is wrong.
+ */
+export function checkEnvelope<T extends string, D extends z.ZodType>(
+  def: MessageDefinition<T, D>,
+  body: unknown,
+): { ok: true; env: Envelope<z.infer<D>> } | { ok: false; reason: string } {
+  if (!def.shape) {
+    const parsed = def.envelope.safeParse(body);
+    return parsed.success
+      ? { ok: true, env: parsed.data }
+      : {
+          ok: false,
+          reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        };
+  }
+  const b = body as Record<string, unknown> | null;
+  if (typeof b !== 'object' || b === null) return { ok: false, reason: 'not an object' };
+  if (b['type'] !== def.type) return { ok: false, reason: `type is not ${def.type}` };
+  if (b['version'] !== def.version) return { ok: false, reason: `version is not ${def.version}` };
+  if (!isString(b['id'], 100)) return { ok: false, reason: 'id: expected a string' };
+  if (!isString(b['correlationId'], 200))
+    return { ok: false, reason: 'correlationId: expected a string' };
+  if (!isString(b['occurredAt'], 40) || Number.isNaN(Date.parse(b['occurredAt'])))
+    return { ok: false, reason: 'occurredAt: expected a date-time' };
+  if (b['traceparent'] !== undefined && !TRACEPARENT.test(String(b['traceparent'])))
+    return { ok: false, reason: 'traceparent: not a W3C traceparent' };
+  const data = b['data'];
+  if (typeof data !== 'object' || data === null)
+    return { ok: false, reason: 'data: expected an object' };
+  const wrong = def.shape(data as Record<string, unknown>);
+  return wrong === null
+    ? { ok: true, env: b as unknown as Envelope<z.infer<D>> }
+    : { ok: false, reason: `data.${wrong}` };
+}
+
+const JOB_ID = /^[a-f0-9]{24}$/;
+const isInt = (v: unknown, min = -Infinity): v is number =>
+  Number.isInteger(v) && (v as number) >= min;
 
 /** A fresh W3C traceparent (random trace and span ids, sampled). */
 export function newTraceparent(traceId?: string): string {
@@ -50,10 +103,14 @@ export function newTraceparent(traceId?: string): string {
   return `00-${traceId ?? hex(32)}-${hex(16)}-01`;
 }
 
-/** Builds an envelope for a definition; `correlationId` defaults to the new message's id. */
+/**
+ * Builds an envelope for a definition; `correlationId` defaults to the new message's id.
+ * `data` is typed by the definition and not parsed again: producers are Conveyor's own code,
+ * typed at compile time, and consumers validate what arrives (see consumeEnvelopes).
+ */
 export function envelope<T extends string, D extends z.ZodType>(
   def: MessageDefinition<T, D>,
-  data: z.input<D>,
+  data: z.infer<D>,
   opts: { correlationId?: string; traceparent?: string; id?: string } = {},
 ): Envelope<z.infer<D>> {
   const id = opts.id ?? randomUUID();
@@ -64,7 +121,7 @@ export function envelope<T extends string, D extends z.ZodType>(
     occurredAt: new Date().toISOString(),
     correlationId: opts.correlationId ?? id,
     traceparent: opts.traceparent ?? newTraceparent(),
-    data: def.data.parse(data) as z.infer<D>,
+    data,
   };
 }
 
@@ -78,7 +135,26 @@ export const jobDispatch = defineMessage(
     attempt: z.int().min(1),
     priority: prioritySchema,
   }),
+  (d) =>
+    typeof d['jobId'] !== 'string' || !JOB_ID.test(d['jobId'])
+      ? 'jobId: expected 24 hex digits'
+      : !isString(d['type'])
+        ? 'type: expected a string'
+        : !isInt(d['attempt'], 1)
+          ? 'attempt: expected an integer >= 1'
+          : !(PRIORITIES as readonly unknown[]).includes(d['priority'])
+            ? `priority: expected one of ${PRIORITIES.join(', ')}`
+            : null,
 );
+
+/** The fields every job event carries (see the shapes of the definitions below). */
+function jobEventShape(d: Record<string, unknown>): string | null {
+  if (!isString(d['jobId'], 100)) return 'jobId: expected a string';
+  if (!isString(d['type'], 300)) return 'type: expected a string';
+  if (typeof d['owner'] !== 'string') return 'owner: expected a string';
+  if (!isInt(d['attempt'])) return 'attempt: expected an integer';
+  return null;
+}
 
 /** Lifecycle event on `conveyor.events`, routing key `job.<status>.<type>`. */
 export const jobLifecycleEvent = defineMessage(
@@ -95,6 +171,13 @@ export const jobLifecycleEvent = defineMessage(
     /** The worker running the attempt (on `running` and the outcome of a run). */
     workerId: z.string().optional(),
   }),
+  (d) =>
+    jobEventShape(d) ??
+    (!(JOB_STATUSES as readonly unknown[]).includes(d['status'])
+      ? 'status: expected a job status'
+      : d['error'] !== undefined && (typeof d['error'] !== 'object' || d['error'] === null)
+        ? 'error: expected an object'
+        : null),
 );
 
 /** Progress event on `conveyor.events`, routing key `job.progress.<type>`. */
@@ -108,6 +191,15 @@ export const jobProgressEvent = defineMessage(
     attempt: z.int(),
     progress: progressSchema,
   }),
+  (d) => {
+    const p = d['progress'] as { percent?: unknown } | null;
+    return (
+      jobEventShape(d) ??
+      (typeof p !== 'object' || p === null || typeof p.percent !== 'number'
+        ? 'progress: expected {percent, message?}'
+        : null)
+    );
+  },
 );
 
 /** Worker heartbeat on `conveyor.events`, routing key `worker.heartbeat.<service>`. */

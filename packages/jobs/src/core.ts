@@ -19,7 +19,7 @@ export interface JobCore {
   readonly catalogue: JobTypeCatalogue;
   /** Fair dispatch of submitted jobs (the API's core); absent: every job is published. */
   readonly fair?: FairAdmission;
-  /** Writes pending published marks and waits for events in flight (before closing). */
+  /** Writes pending published marks, waits for events in flight and writes their final-event marks (before closing). */
   flush(): Promise<void>;
 }
 
@@ -75,6 +75,7 @@ export function createJobCore(
     async flush() {
       await dispatcher.flush();
       await events.flush();
+      await repo.finalEventMarks.flush();
     },
   };
 }

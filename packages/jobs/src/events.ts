@@ -16,7 +16,7 @@ import type { JobDoc } from './job.model.js';
  */
 export class JobEvents {
   failures = 0;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<boolean>>();
 
   constructor(
     private readonly amqp: AmqpClient,
@@ -24,8 +24,11 @@ export class JobEvents {
     private readonly log: Logger,
   ) {}
 
-  /** Publishes `job.<status>.<type>` for the job's current state. */
-  async lifecycle(job: JobDoc): Promise<void> {
+  /**
+   * Publishes `job.<status>.<type>` for the job's current state (and, for a final state, the
+   * reaction keys the job asked for). Resolves true when the broker confirmed every one.
+   */
+  async lifecycle(job: JobDoc): Promise<boolean> {
     const env = envelope(
       jobLifecycleEvent,
       {
@@ -44,10 +47,10 @@ export class JobEvents {
     if (isTerminal(job.status))
       for (const r of job.reactions ?? [])
         sent.push(this.send(jobLifecycleEvent, routingKeys.reaction(r, job.status, job.type), env));
-    await Promise.all(sent);
+    return (await Promise.all(sent)).every(Boolean);
   }
 
-  /** Publishes `job.progress.<type>`. */
+  /** Publishes `job.progress.<type>` (best effort: a later one or the document replaces it). */
   async progress(
     job: Pick<JobDoc, '_id' | 'type' | 'owner' | 'attempts' | 'correlationId' | 'traceparent'>,
     progress: Progress,
@@ -75,7 +78,7 @@ export class JobEvents {
     def: typeof jobLifecycleEvent | typeof jobProgressEvent,
     key: string,
     env: Parameters<typeof publishEnvelope>[4],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const p = this.publish(def, key, env).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
     return p;
@@ -85,7 +88,7 @@ export class JobEvents {
     def: typeof jobLifecycleEvent | typeof jobProgressEvent,
     key: string,
     env: Parameters<typeof publishEnvelope>[4],
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       // n.b. not mandatory: an events exchange with no listener bound is normal.
       await publishEnvelope(
@@ -98,9 +101,11 @@ export class JobEvents {
           mandatory: false,
         },
       );
+      return true;
     } catch (err) {
       this.failures++;
       this.log.debug({ err: (err as Error).message, key }, 'event not published');
+      return false;
     }
   }
 }

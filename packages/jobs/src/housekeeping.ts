@@ -48,6 +48,16 @@ export class JobHousekeeping {
   }
 
   /**
+   * Publishes the final lifecycle events still owed by jobs that finished more than `graceMs`
+   * ago (see JobDoc.eventPendingAt); returns how many the broker confirmed.
+   */
+  async publishPendingFinalEvents(graceMs = 10_000, batch = 1000): Promise<number> {
+    const n = await this.repo.publishPendingFinalEvents(new Date(Date.now() - graceMs), batch);
+    if (n > 0) this.log.info({ published: n }, 'event sweep published owed final events');
+    return n;
+  }
+
+  /**
    * The safety net behind the outbox: a queued job whose dispatch was confirmed more than
    * `staleMs` ago while its service's queues hold no ready message lost its message (dead-
    * lettered after repeated handler failures, a purged queue, broker data loss). Publishes

@@ -78,6 +78,13 @@ export interface JobDoc {
   holdKey?: string | null;
   /** The start a rate limit reserved for this job (it was deferred until then). */
   rateSlotAt?: Date | null;
+  /**
+   * Set by the write that finishes the job (succeeded, failed, cancelled) and unset once the
+   * broker confirmed the job's final lifecycle event: a job still marked after a grace period
+   * lost its event (its writer died or the broker was away), and the scheduler's event sweep
+   * publishes it again from this document. Absent on jobs whose final event went out.
+   */
+  eventPendingAt?: Date | null;
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -136,6 +143,7 @@ const jobSchema = new Schema<JobDoc>(
     writeToken: { type: String, default: undefined },
     holdKey: { type: String, default: undefined },
     rateSlotAt: { type: Date, default: undefined },
+    eventPendingAt: { type: Date, default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );
@@ -155,6 +163,8 @@ jobSchema.index({ owner: 1, status: 1, _id: -1 });
 jobSchema.index({ owner: 1, type: 1, _id: -1 });
 // Overlap policy: is a job of this schedule still queued or running?
 jobSchema.index({ scheduleId: 1, status: 1 });
+// Event sweep: finished jobs whose final event is unconfirmed, `eventPendingAt < now - grace`.
+jobSchema.index({ eventPendingAt: 1 });
 // Retention purge and digests: finished jobs by finish time.
 jobSchema.index({ finishedAt: 1 });
 

@@ -40,6 +40,19 @@ export class JobQueries {
       .exec();
   }
 
+  /** Finished jobs whose final event is still unconfirmed, marked before `olderThan` (oldest first). */
+  findFinalEventPending(olderThan: Date, limit: number): Promise<JobDoc[]> {
+    return this.model
+      .find({
+        eventPendingAt: { $lt: olderThan },
+        status: { $in: ['succeeded', 'failed', 'cancelled'] },
+      })
+      .sort({ eventPendingAt: 1 })
+      .limit(limit)
+      .lean<JobDoc[]>()
+      .exec();
+  }
+
   /** Queued jobs of `types` whose dispatch went out before `before` (a lost message?). */
   findStaleQueued(before: Date, types: string[], limit: number): Promise<JobDoc[]> {
     if (types.length === 0) return Promise.resolve([]);

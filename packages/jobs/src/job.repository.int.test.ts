@@ -9,7 +9,7 @@ import type { JobDoc } from './job.model.js';
 let conn: Connection;
 let repo: JobRepository;
 const emitted: JobDoc[] = [];
-const sink: LifecycleSink = { lifecycle: async (j) => void emitted.push(j) };
+const sink: LifecycleSink = { lifecycle: async (j) => emitted.push(j) > 0 };
 
 const job = (over: Partial<NewJob> = {}): NewJob =>
   testJob({ payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true }, ...over });
@@ -246,5 +246,25 @@ describe('batched transitions', () => {
     expect(outcomes.slice(0, 10).map((d) => d?.status)).toEqual(Array(10).fill('succeeded'));
     expect(outcomes.slice(10)).toEqual(Array(9).fill(null));
     expect(emitted.map((e) => e.status)).toEqual(Array(10).fill('succeeded'));
+
+    // outcomes of jobs their writers know: the same answer whether read back or derived,
+    // and a stale lease among them is still refused (the batch then reads back)
+    const fresh = await repo.createMany([job(), job(), job()]);
+    const held = await Promise.all(fresh.map((f) => claim(f.job._id.toHexString(), 1)));
+    const known = (name: 'moveToSucceeded', w: JobDoc, leaseToken = w.leaseToken!) => ({
+      name,
+      id: w._id.toHexString(),
+      args: { leaseToken, result: { n: 1 } },
+      known: w,
+    });
+    const derived = await repo.transitionBatch([known('moveToSucceeded', held[0]!)]);
+    const storedAfter = await repo.model.findById(held[0]!._id).lean<JobDoc>();
+    expect(derived[0]).toEqual({ ...storedAfter, writeToken: derived[0]!.writeToken });
+    const mixed = await repo.transitionBatch([
+      known('moveToSucceeded', held[1]!),
+      known('moveToSucceeded', held[2]!, 'not-the-lease'),
+    ]);
+    expect(mixed.map((d) => d?.status ?? null)).toEqual(['succeeded', null]);
+    expect((await repo.get(held[2]!._id.toHexString()))!.status).toBe('running');
   });
 });

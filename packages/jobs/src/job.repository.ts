@@ -11,11 +11,13 @@ import { jobModel, type JobDoc, type JobModel } from './job.model.js';
 import { JobQueries } from './job.queries.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
+import { FinalEventMarks } from './final-event-marks.js';
 import {
   FINISHED_STATUSES,
   initialStatus,
   TRANSITIONS,
   transitionWrite,
+  applyUpdate,
   type TransitionArgs,
   type TransitionName,
 } from './transitions.js';
@@ -40,9 +42,12 @@ export interface NewJob {
   reactions?: JobReaction[];
 }
 
-/** One transition of a {@link JobRepository.transitionBatch}. */
+/**
+ * One transition of a {@link JobRepository.transitionBatch}; `known` is the job as its writer
+ * last saw it (the claim's answer), from which the job after the write can be derived.
+ */
 export type BatchedTransition = {
-  [N in TransitionName]: { name: N; id: string; args: TransitionArgs<N> };
+  [N in TransitionName]: { name: N; id: string; args: TransitionArgs<N>; known?: JobDoc };
 }[TransitionName];
 
 export interface ListFilter {
@@ -56,7 +61,8 @@ export interface ListFilter {
 
 /** Where the lifecycle events of transitions go (JobEvents; nothing in store-only tests). */
 export interface LifecycleSink {
-  lifecycle(job: JobDoc): Promise<void>;
+  /** Resolves true once every event of the job's state is confirmed by the broker. */
+  lifecycle(job: JobDoc): Promise<boolean>;
 }
 
 const oid = (id: string) => new Types.ObjectId(id);
@@ -77,6 +83,8 @@ export class JobRepository {
   readonly queries: JobQueries;
   /** The driver's collection, for the hot paths. */
   private readonly jobs: mongo.Collection<JobDoc>;
+  /** Unsets `eventPendingAt` once a final event is confirmed. */
+  readonly finalEventMarks: FinalEventMarks;
 
   constructor(
     private readonly conn: Connection,
@@ -85,6 +93,7 @@ export class JobRepository {
     this.model = jobModel(conn);
     this.jobs = this.model.collection as unknown as mongo.Collection<JobDoc>;
     this.queries = new JobQueries(this.model);
+    this.finalEventMarks = new FinalEventMarks(this.jobs);
   }
 
   /** Creates the indexes (services call this at start). */
@@ -222,29 +231,42 @@ export class JobRepository {
    * conditional write (its filter and fence exactly as {@link transition} builds them), all
    * in one unordered `bulkWrite`, each also stamping a `writeToken` of its own; then one read
    * of the jobs carrying those tokens — exactly the writes that landed, whatever raced them.
-   * Returns, per item, the job after its write or null; publishes the events as
-   * {@link transition} does.
+   * When every write landed, the items that carry the job as their writer knows it (`known`)
+   * are left out of the read: each of those jobs after its write is `known` with the update
+   * applied (fields other writers may have changed meanwhile — `progress`, `cancelRequested`,
+   * `leaseUntil` — are as `known` had them). Returns, per item, the job after its write or
+   * null; publishes the events as {@link transition} does.
    */
   async transitionBatch(items: readonly BatchedTransition[]): Promise<(JobDoc | null)[]> {
     const now = new Date();
     const tokens = items.map(() => randomUUID());
-    const ops = items.flatMap((it, i) => {
-      if (!isJobId(it.id)) return [];
-      const { filter, update } = transitionWrite(it.name, oid(it.id), it.args as never, now);
-      (update['$set'] as Record<string, unknown>)['writeToken'] = tokens[i];
-      return [{ updateOne: { filter, update } }];
+    const writes = items.map((it, i) => {
+      if (!isJobId(it.id)) return null;
+      const w = transitionWrite(it.name, oid(it.id), it.args as never, now);
+      (w.update['$set'] as Record<string, unknown>)['writeToken'] = tokens[i];
+      return w;
     });
+    const ops = writes.flatMap((w) => (w ? [{ updateOne: w }] : []));
     if (ops.length === 0) return items.map(() => null);
-    await this.jobs.bulkWrite(ops, { ordered: false });
-    const docs = await this.jobs
-      .find({
-        _id: { $in: items.filter((it) => isJobId(it.id)).map((it) => oid(it.id)) },
-        writeToken: { $in: tokens },
-      })
-      .toArray();
-    const byToken = new Map(docs.map((d) => [d.writeToken, d]));
+    const res = await this.jobs.bulkWrite(ops, { ordered: false });
+    // n.b. all landed: the jobs known to their writers need no read, only the others do
+    const allLanded = res.modifiedCount === ops.length;
+    const docs: (JobDoc | null)[] = items.map((it, i) =>
+      allLanded && it.known && writes[i] ? applyUpdate(it.known, writes[i].update) : null,
+    );
+    const unread = items.flatMap((it, i) => (writes[i] && !docs[i] ? [i] : []));
+    if (unread.length > 0) {
+      const read = await this.jobs
+        .find({
+          _id: { $in: unread.map((i) => oid(items[i]!.id)) },
+          writeToken: { $in: unread.map((i) => tokens[i]!) },
+        })
+        .toArray();
+      const byToken = new Map(read.map((d) => [d.writeToken, d]));
+      for (const i of unread) docs[i] = byToken.get(tokens[i]) ?? null;
+    }
     return items.map((it, i) => {
-      const doc = byToken.get(tokens[i]) ?? null;
+      const doc = docs[i] ?? null;
       if (doc && TRANSITIONS[it.name].emits) this.emit(doc);
       return doc;
     });
@@ -326,9 +348,31 @@ export class JobRepository {
       .deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) } });
   }
 
+  /**
+   * Publishes final events still owed from the store (see JobDoc.eventPendingAt): the jobs
+   * finished before `olderThan` whose event no confirm has cleared — their writer died between
+   * its write and its publish, or the broker was away. Consumers may see such an event twice
+   * (at-least-once): they de-duplicate by job id and status. Returns how many were confirmed.
+   */
+  async publishPendingFinalEvents(olderThan: Date, limit = 1000): Promise<number> {
+    if (!this.events) return 0;
+    const owed = await this.queries.findFinalEventPending(olderThan, limit);
+    const sent = await Promise.all(owed.map((job) => this.emitConfirmed(job)));
+    await this.finalEventMarks.flush();
+    return sent.filter(Boolean).length;
+  }
+
   private emit(job: JobDoc): void {
-    // n.b. events are best effort (JobEvents counts failures); the document is the truth
-    if (this.events) void this.events.lifecycle(job);
+    // n.b. events other than final ones are best effort (JobEvents counts failures); a final
+    // one stays owed in the document until its confirm, for the event sweep
+    void this.emitConfirmed(job);
+  }
+
+  private async emitConfirmed(job: JobDoc): Promise<boolean> {
+    if (!this.events) return false;
+    const ok = await this.events.lifecycle(job);
+    if (ok && job.eventPendingAt) this.finalEventMarks.confirmed(job);
+    return ok;
   }
 }
 

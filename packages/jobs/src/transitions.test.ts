@@ -13,6 +13,27 @@ describe('the transition table', () => {
     }
   });
 
+  it('marks the final event owed with every write that finishes a job, and only those', () => {
+    const succeeded = transitionWrite('moveToSucceeded', 'j', { leaseToken: 'L', result: 1 }, now);
+    expect((succeeded.update['$set'] as Record<string, unknown>)['eventPendingAt']).toEqual(now);
+    const cancelled = transitionWrite('cancelWaiting', 'j', {}, now);
+    expect((cancelled.update['$set'] as Record<string, unknown>)['eventPendingAt']).toEqual(now);
+    const running = transitionWrite(
+      'moveToRunning',
+      'j',
+      { attempt: 1, workerId: 'w', leaseToken: 'L', leaseMs: 1 },
+      now,
+    );
+    expect(running.update['$set']).not.toHaveProperty('eventPendingAt');
+    const retry = transitionWrite(
+      'moveToRetry',
+      'j',
+      { leaseToken: 'L', error: { code: 'X', message: 'x', retryable: true }, retryAt: now },
+      now,
+    );
+    expect(retry.update['$set']).not.toHaveProperty('eventPendingAt');
+  });
+
   it('builds one conditional write: id, expected state and the fence in the filter', () => {
     const w = transitionWrite(
       'moveToRunning',

@@ -33,6 +33,11 @@ const CANCELLED: JobError = { code: 'CANCELLED', message: 'job was cancelled', r
 /** Statuses from which a job never moves again on its own. */
 export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 
+/** True for the statuses a job never leaves on its own (see FINISHED_STATUSES). */
+export function isFinished(status: JobStatus | undefined): boolean {
+  return (FINISHED_STATUSES as readonly (JobStatus | undefined)[]).includes(status);
+}
+
 /** The status a new job starts in: `scheduled` when `runAt` is in the future. */
 export function initialStatus(runAt: Date, now: Date): 'scheduled' | 'queued' {
   return runAt.getTime() > now.getTime() ? 'scheduled' : 'queued';
@@ -341,8 +346,10 @@ export function transitionWrite<N extends TransitionName>(
 ): { filter: Record<string, unknown>; update: Record<string, unknown> } {
   const t = TRANSITIONS[name] as Transition<TransitionArgs<N>>;
   const update: Record<string, unknown> = t.change(args, now);
-  if (t.emits)
-    update['$push'] = { history: historyEntry(name, update['$set'] as Partial<JobDoc>, now) };
+  const set = update['$set'] as Partial<JobDoc>;
+  if (t.emits) update['$push'] = { history: historyEntry(name, set, now) };
+  // n.b. the final event is owed from this write on, until the broker confirms it (see JobDoc)
+  if (t.emits && isFinished(set.status)) set.eventPendingAt = now;
   return {
     filter: {
       _id: id,
@@ -351,6 +358,24 @@ export function transitionWrite<N extends TransitionName>(
     },
     update,
   };
+}
+
+/**
+ * `doc` with a transition's update applied, as the store applies it: `$set` of each field,
+ * `$inc` of numbers, `$push` of one value to an array. For a document whose write is known to
+ * have landed (see JobRepository.transitionBatch).
+ */
+export function applyUpdate(doc: JobDoc, update: Record<string, unknown>): JobDoc {
+  const out: Record<string, unknown> = { ...doc };
+  for (const [op, fields] of Object.entries(update)) {
+    for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+      if (op === '$set') out[k] = v;
+      else if (op === '$inc') out[k] = ((out[k] as number | undefined) ?? 0) + (v as number);
+      else if (op === '$push') out[k] = [...((out[k] as unknown[] | undefined) ?? []), v];
+      else throw new Error(`applyUpdate: ${op} is not supported`);
+    }
+  }
+  return out as unknown as JobDoc;
 }
 
 /** The history entry an emitting transition appends with its own write. */

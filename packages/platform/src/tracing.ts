@@ -115,8 +115,18 @@ export function initTracing(service: string, env: Env = process.env): () => Prom
   };
 }
 
+// n.b. span and trace ids come from a pool of random bytes refilled 4 KiB at a time: one
+// call into the system's random source per few hundred spans instead of one per id
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 function randomHex(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
+  if (poolAt + bytes > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const hex = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return hex;
 }
 
 /**

@@ -9,6 +9,9 @@ import { isTimeZone } from '@conveyor/contracts';
  * - `SCAN_INTERVAL_MS` (1000): the longest the promoter and cron runner sleep between passes
  *   (the safety scan behind their next-due timers).
  * - `OUTBOX_GRACE_MS` (5000): how old an unconfirmed dispatch must be before the sweeper republishes it.
+ * - `EVENT_GRACE_MS` (10000): how long a finished job's final lifecycle event may stay
+ *   unconfirmed before the sweeper publishes it from the job document (its writer died
+ *   between its write and its publish, or the broker was away).
  * - `REDISPATCH_AFTER_MS` (600000): a queued job whose dispatch went out this long ago while its
  *   service's queues are empty lost its message and is published again; 0 disables.
  * - `REAPER_INTERVAL_MS` (5000): how often expired leases are reaped (also the sweeper's period).
@@ -33,6 +36,7 @@ export function schedulerConfig(source: Env = process.env) {
       METRICS_PORT: env.port.default(9103),
       SCAN_INTERVAL_MS: env.positiveInt.default(1000),
       OUTBOX_GRACE_MS: env.nonNegativeInt.default(5000),
+      EVENT_GRACE_MS: env.nonNegativeInt.default(10_000),
       REDISPATCH_AFTER_MS: env.nonNegativeInt.default(600_000),
       REAPER_INTERVAL_MS: env.positiveInt.default(5000),
       DIGEST_CRON: z.string().trim().min(1).default('0 0 8 * * *'),

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       metrics,
       log,
       graceMs: config.OUTBOX_GRACE_MS,
+      eventGraceMs: config.EVENT_GRACE_MS,
       redispatchAfterMs: config.REDISPATCH_AFTER_MS,
       intervalMs: config.REAPER_INTERVAL_MS,
     }),

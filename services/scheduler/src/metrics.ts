@@ -10,6 +10,7 @@ export interface SchedulerMetrics extends LoopObserver {
   jobsReaped: Counter;
   outboxPublished: Counter;
   redispatched: Counter;
+  finalEventsRepublished: Counter;
   promoted: Counter;
   promotionLag: Histogram;
   /** Held jobs let go: by the fair releaser (`fair`) or the limit sweep (`limit`). */
@@ -63,6 +64,10 @@ export function schedulerMetrics(registry: Registry): SchedulerMetrics {
     outboxPublished: counter(
       'conveyor_scheduler_outbox_published_total',
       'Queued jobs published by the outbox sweeper',
+    ),
+    finalEventsRepublished: counter(
+      'conveyor_scheduler_final_events_republished_total',
+      'Final lifecycle events published by the event sweep (their writer never had them confirmed)',
     ),
     redispatched: counter(
       'conveyor_scheduler_redispatched_total',

@@ -226,14 +226,14 @@ async function record(
       log.warn('lease lost while running; outcome discarded (the job was taken over)');
       return { kind: 'lease-lost' };
     case 'shutdown': {
-      const released = await a.writes.apply('releaseToQueued', job._id.toHexString(), {
+      const released = await a.writes.applyTo('releaseToQueued', job, {
         leaseToken,
         redelivery: ackedEarly ? 'outbox' : 'broker',
       });
       return released ? { kind: 'released' } : leaseLost(log);
     }
     case 'cancel': {
-      const done = await a.writes.apply('moveRunningToCancelled', job._id.toHexString(), {
+      const done = await a.writes.applyTo('moveRunningToCancelled', job, {
         leaseToken,
       });
       return done ? { kind: 'cancelled', job: done } : leaseLost(log);
@@ -248,7 +248,7 @@ async function record(
     const info = classifyError(run.error);
     if (info.deferMs !== undefined) {
       log.info({ code: info.code, deferMs: info.deferMs }, 'attempt deferred; not spent');
-      const done = await a.writes.apply('deferToScheduled', job._id.toHexString(), {
+      const done = await a.writes.applyTo('deferToScheduled', job, {
         leaseToken,
         runAt: new Date(Date.now() + info.deferMs),
       });
@@ -263,7 +263,7 @@ async function record(
       { issues: checked.error.issues.slice(0, 3) },
       'handler result does not match its schema',
     );
-  const done = await a.writes.apply('moveToSucceeded', job._id.toHexString(), {
+  const done = await a.writes.applyTo('moveToSucceeded', job, {
     leaseToken,
     result: checked.success ? checked.data : run.result,
     ...(run.message ? { message: run.message } : {}),
@@ -287,14 +287,14 @@ async function recordFailure(
   const stored = { ...error, message: error.message.slice(0, 2000) };
   if (error.retryable && job.attempts < job.maxAttempts) {
     const delay = retryAfterMs ?? backoffDelay(job.attempts, a.backoff);
-    const done = await a.writes.apply('moveToRetry', job._id.toHexString(), {
+    const done = await a.writes.applyTo('moveToRetry', job, {
       leaseToken,
       error: stored,
       retryAt: new Date(Date.now() + delay),
     });
     return done ? { kind: 'retry', job: done } : leaseLost(a.log);
   }
-  const done = await a.writes.apply('moveToFailed', job._id.toHexString(), {
+  const done = await a.writes.applyTo('moveToFailed', job, {
     leaseToken,
     error: stored,
   });

@@ -38,6 +38,24 @@ export class TransitionBatcher {
     });
   }
 
+  /**
+   * {@link apply} to a job this worker holds (`job`: its document as the claim returned it).
+   * When every write of the batch lands, the jobs after it are derived from these documents
+   * instead of read back (one round trip per batch, not two); see transitionBatch.
+   */
+  applyTo<N extends TransitionName>(
+    name: N,
+    job: JobDoc,
+    args: TransitionArgs<N>,
+  ): Promise<JobDoc | null> {
+    return new Promise((resolve, reject) => {
+      const item = { name, id: job._id.toHexString(), args, known: job } as BatchedTransition;
+      this.pending.push({ item, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else this.schedule();
+    });
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

@@ -9,6 +9,7 @@ import amqp, {
 import type { Logger } from '../logger.js';
 import { sleep } from '../lifecycle.js';
 import { Consumer, type ConsumerOptions, type DeliveryHandler } from './consumer.js';
+import { coalesceWrites, socketOf } from './coalesce.js';
 import { PublishNackError, PublishUnconfirmedError, UnroutableError } from './errors.js';
 
 export interface AmqpClientOptions {
@@ -134,6 +135,8 @@ export class AmqpClient extends EventEmitter {
       timeout: this.opts.connectTimeoutMs ?? 5000,
     });
     try {
+      const socket = socketOf(conn);
+      if (socket) coalesceWrites(socket);
       conn.on('error', (err: Error) =>
         this.opts.log.warn({ err: errInfo(err) }, 'rabbitmq connection error'),
       );

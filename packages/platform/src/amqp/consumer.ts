@@ -14,6 +14,13 @@ export interface ConsumerOptions {
   prefetch: number;
   /** Consumer tag prefix, for the management UI. */
   tag?: string;
+  /**
+   * The broker forgets each message as it sends it (no acks; `prefetch` does not apply and
+   * `ack`/`nack` do nothing). Only for live-update queues whose consumer would ack on
+   * arrival anyway: it saves the broker and the client an ack per message.
+   * @default false
+   */
+  noAck?: boolean;
 }
 
 /** One received message and the means to settle it on the channel it arrived on. */
@@ -96,7 +103,7 @@ export class Consumer {
         if (msg) this.dispatch(ch, msg);
       },
       {
-        noAck: false,
+        noAck: this.options.noAck ?? false,
         ...(this.options.tag
           ? { consumerTag: `${this.options.tag}-${process.pid}-${Date.now()}` }
           : {}),
@@ -134,6 +141,7 @@ export class Consumer {
     const settle = (what: 'ack' | 'nack', requeue = false) => {
       if (settled) return;
       settled = true;
+      if (this.options.noAck) return;
       if (!isLive()) {
         this.onStaleAck();
         this.log.debug(

@@ -1,4 +1,4 @@
-import type { Envelope, MessageDefinition } from '@conveyor/contracts';
+import { checkEnvelope, type Envelope, type MessageDefinition } from '@conveyor/contracts';
 import type { z } from 'zod';
 import type { AmqpClient } from './client.js';
 import type { Consumer, ConsumerOptions, Delivery } from './consumer.js';
@@ -36,13 +36,20 @@ export type InvalidMessageReason = 'not-json' | 'schema';
  * Consumes messages of one definition. The broker delivers bytes, so every body is parsed and
  * validated against the definition's envelope schema; an invalid one is dead-lettered
  * (`nack` without requeue) and reported through `onInvalid`, never handed to `handle`.
+ * With `trusted` (a queue only Conveyor's own producers publish to, such as a work queue),
+ * the envelope gets the definition's cheap hand-written check instead (see checkEnvelope).
  */
 export function consumeEnvelopes<T extends string, D extends z.ZodType>(
   client: AmqpClient,
   def: MessageDefinition<T, D>,
   options: ConsumerOptions,
   handle: (env: Envelope<z.infer<D>>, delivery: Delivery) => Promise<void> | void,
-  hooks: { log: Logger; onInvalid?: (reason: InvalidMessageReason) => void },
+  hooks: {
+    log: Logger;
+    onInvalid?: (reason: InvalidMessageReason) => void;
+    /** Check the envelope by its definition's `shape`, not its full schema. @default false */
+    trusted?: boolean;
+  },
 ): Promise<Consumer> {
   return client.consume(options, async (delivery) => {
     let body: unknown;
@@ -57,13 +64,13 @@ export function consumeEnvelopes<T extends string, D extends z.ZodType>(
       delivery.nack(false);
       return;
     }
-    const parsed = def.envelope.safeParse(body);
-    if (!parsed.success) {
+    const checked = hooks.trusted ? trustedCheck(def, body) : parse(def, body);
+    if (!checked.ok) {
       hooks.log.warn(
         {
           queue: options.queue,
           messageId: delivery.message.properties.messageId,
-          issues: parsed.error.issues.slice(0, 5),
+          issues: checked.issues,
         },
         `dead-lettering an invalid ${def.type} message`,
       );
@@ -71,6 +78,24 @@ export function consumeEnvelopes<T extends string, D extends z.ZodType>(
       delivery.nack(false);
       return;
     }
-    await handle(parsed.data, delivery);
+    await handle(checked.env, delivery);
   });
+}
+
+function parse<T extends string, D extends z.ZodType>(
+  def: MessageDefinition<T, D>,
+  body: unknown,
+): { ok: true; env: Envelope<z.infer<D>> } | { ok: false; issues: unknown } {
+  const parsed = def.envelope.safeParse(body);
+  return parsed.success
+    ? { ok: true, env: parsed.data }
+    : { ok: false, issues: parsed.error.issues.slice(0, 5) };
+}
+
+function trustedCheck<T extends string, D extends z.ZodType>(
+  def: MessageDefinition<T, D>,
+  body: unknown,
+): { ok: true; env: Envelope<z.infer<D>> } | { ok: false; issues: unknown } {
+  const c = checkEnvelope(def, body);
+  return c.ok ? c : { ok: false, issues: [c.reason] };
 }

@@ -1,4 +1,5 @@
 import {
+  checkEnvelope,
   jobLifecycleEvent,
   jobProgressEvent,
   workerHeartbeat,
@@ -64,6 +65,8 @@ export class EventHub {
       {
         prefetch: 200,
         tag: 'api-events',
+        // n.b. live updates only (see above): acking each on arrival cost an ack per event
+        noAck: true,
         declare: async (ch) => {
           const { queue } = await ch.assertQueue('', {
             exclusive: true,
@@ -92,12 +95,13 @@ export class EventHub {
       return;
     }
     const type = (body as { type?: unknown } | null)?.type;
+    // n.b. job events are checked by hand (checkEnvelope): the fields this hub reads and forwards
     if (type === jobLifecycleEvent.type) {
-      const parsed = jobLifecycleEvent.envelope.safeParse(body);
-      if (parsed.success) return this.publish({ kind: 'lifecycle', env: parsed.data });
+      const checked = checkEnvelope(jobLifecycleEvent, body);
+      if (checked.ok) return this.publish({ kind: 'lifecycle', env: checked.env });
     } else if (type === jobProgressEvent.type) {
-      const parsed = jobProgressEvent.envelope.safeParse(body);
-      if (parsed.success) return this.publish({ kind: 'progress', env: parsed.data });
+      const checked = checkEnvelope(jobProgressEvent, body);
+      if (checked.ok) return this.publish({ kind: 'progress', env: checked.env });
     } else if (type === workflowLifecycleEvent.type) {
       const parsed = workflowLifecycleEvent.envelope.safeParse(body);
       if (parsed.success) return this.publishWorkflow({ kind: 'workflow', env: parsed.data });
