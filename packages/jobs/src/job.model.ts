@@ -71,6 +71,12 @@ export interface JobDoc {
   history?: HistoryEntry[];
   /** Stamped by a batched transition's write, to read back which writes landed. */
   writeToken?: string;
+  /**
+   * What a payload search matches, extracted when the job is created (see `searchKeysOf`):
+   * `<path>=<value>` and `~<word>` keys, lower-cased and capped. Absent on jobs stored before
+   * search existed, and when the payload has nothing searchable.
+   */
+  searchKeys?: string[];
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -127,6 +133,7 @@ const jobSchema = new Schema<JobDoc>(
     reactions: { type: [String], default: undefined },
     history: { type: [Schema.Types.Mixed], default: undefined },
     writeToken: { type: String, default: undefined },
+    searchKeys: { type: [String], default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );
@@ -144,6 +151,12 @@ jobSchema.index({ status: 1, publishedAt: 1, queuedAt: 1 });
 jobSchema.index({ owner: 1, _id: -1 });
 jobSchema.index({ owner: 1, status: 1, _id: -1 });
 jobSchema.index({ owner: 1, type: 1, _id: -1 });
+// Payload search (`/v1/jobs/search?field=&value=` or `?text=`): one key of an owner's jobs,
+// newest first, the creation-time range and cursor as a range on _id; type and status are
+// checked on the (few) jobs the key finds. Multikey: one entry per key of a job.
+jobSchema.index({ owner: 1, searchKeys: 1, _id: -1 });
+// The same across owners, for an admin's search without an owner.
+jobSchema.index({ searchKeys: 1, _id: -1 });
 // Overlap policy: is a job of this schedule still queued or running?
 jobSchema.index({ scheduleId: 1, status: 1 });
 // Retention purge and digests: finished jobs by finish time.

@@ -121,6 +121,8 @@ export class JobTypeCatalogue implements JobCatalogueReader {
               lastSeenAt: now,
               seen: { [entry.schemaHash]: now },
             },
+            // n.b. a version that no longer declares search paths goes back to the default
+            ...(entry.search === undefined ? { $unset: { search: '' } } : {}),
           },
           upsert: true,
         },
