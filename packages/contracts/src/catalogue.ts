@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { prioritySchema } from './priority.js';
+import { SEARCH_LIMITS, SEARCH_PATH } from './search.js';
 import { JOB_TYPE_NAME, QUEUE_NAME, type JobTypeDefinition } from './job-type.js';
 import { jobTypeLimitsSchema } from './limits.js';
 
@@ -20,6 +21,11 @@ export const catalogueEntrySchema = z.object({
   resultSchema: z.record(z.string(), z.unknown()),
   /** sha256 (hex) of the canonical JSON of both schemas: equal hashes, equal schemas. */
   schemaHash: z.string().regex(/^[a-f0-9]{64}$/),
+  /**
+   * Payload paths a job of the type can be searched by; absent: every top-level field that
+   * holds a scalar or an array of them. See `searchKeysOf`.
+   */
+  search: z.array(z.string().regex(SEARCH_PATH)).max(SEARCH_LIMITS.paths).optional(),
   /** Example payloads (at most 5). */
   examples: z.array(z.unknown()).max(5).default([]),
   defaults: z.object({
@@ -82,6 +88,7 @@ export function catalogueEntryOf(def: JobTypeDefinition, queue: string): Catalog
     resultSchema,
     schemaHash: schemaHashOf(payloadSchema, resultSchema),
     examples: def.examples.slice(0, 5),
+    ...(def.search !== undefined ? { search: [...def.search] } : {}),
     defaults: { ...def.defaults },
     ...(def.limits ? { limits: def.limits } : {}),
   });

@@ -4,6 +4,7 @@ export * from './email-address.js';
 export * from './job-type.js';
 export * from './limits.js';
 export * from './catalogue.js';
+export * from './search.js';
 export * from './job.js';
 export * from './messages.js';
 export * from './builtin.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Priority } from './priority.js';
 import { jobTypeLimitsSchema, type JobTypeLimits } from './limits.js';
+import { SEARCH_LIMITS, searchPathProblem } from './search.js';
 
 /** Retry backoff of a job type: full jitter between 0 and `min(maxMs, baseMs * 2^(n-1))`. */
 export interface BackoffDefaults {
@@ -77,6 +78,13 @@ export interface JobTypeDefinition<
   readonly ownersOf?: (payload: z.infer<P>) => { field: string; owner: string }[];
   /** The artifact a result names (downloaded by `/result`, deleted with the job). @default none */
   readonly artifactOf?: (result: z.infer<R>) => string | undefined;
+  /**
+   * The payload paths a job of this type can be searched by (`to`, `customer.id`): their
+   * scalar values, and the words of their strings, are stored with the job in an index when
+   * it is created (see `searchKeysOf`). `[]` makes the payload unsearchable.
+   * @default undefined: every top-level field that holds a scalar or an array of scalars
+   */
+  readonly search?: readonly string[];
 }
 
 /** What {@link defineJobType} takes: a definition whose optional parts have defaults. */
@@ -136,6 +144,14 @@ export function defineJobType<
         `${spec.name}: limits.${r.error.issues[0]?.path.join('.') ?? ''} ${r.error.issues[0]?.message ?? ''}`,
       );
   }
+  if (spec.search !== undefined) {
+    if (spec.search.length > SEARCH_LIMITS.paths)
+      throw new Error(`${spec.name}: at most ${SEARCH_LIMITS.paths} search paths`);
+    for (const path of spec.search) {
+      const problem = searchPathProblem(path);
+      if (problem) throw new Error(`${spec.name}: search path ${JSON.stringify(path)} ${problem}`);
+    }
+  }
   const examples = Object.freeze([...(spec.examples ?? [])]);
   for (const [i, example] of examples.entries()) {
     const r = spec.payload.safeParse(example);
@@ -151,6 +167,7 @@ export function defineJobType<
     result: (spec.result ?? z.unknown()) as R,
     queue: spec.queue,
     defaults: Object.freeze(defaults),
+    ...(spec.search !== undefined ? { search: Object.freeze([...spec.search]) } : {}),
   });
 }
 

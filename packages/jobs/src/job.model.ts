@@ -85,6 +85,12 @@ export interface JobDoc {
    * publishes it again from this document. Absent on jobs whose final event went out.
    */
   eventPendingAt?: Date | null;
+  /**
+   * What a payload search matches, extracted when the job is created (see `searchKeysOf`):
+   * `<path>=<value>` and `~<word>` keys, lower-cased and capped. Absent on jobs stored before
+   * search existed, and when the payload has nothing searchable.
+   */
+  searchKeys?: string[];
 }
 
 /** One step of a job's history (see `timelineOf` for what a reader derives from it). */
@@ -144,6 +150,7 @@ const jobSchema = new Schema<JobDoc>(
     holdKey: { type: String, default: undefined },
     rateSlotAt: { type: Date, default: undefined },
     eventPendingAt: { type: Date, default: undefined },
+    searchKeys: { type: [String], default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
 );
@@ -161,6 +168,12 @@ jobSchema.index({ status: 1, publishedAt: 1, queuedAt: 1 });
 jobSchema.index({ owner: 1, _id: -1 });
 jobSchema.index({ owner: 1, status: 1, _id: -1 });
 jobSchema.index({ owner: 1, type: 1, _id: -1 });
+// Payload search (`/v1/jobs/search?field=&value=` or `?text=`): one key of an owner's jobs,
+// newest first, the creation-time range and cursor as a range on _id; type and status are
+// checked on the (few) jobs the key finds. Multikey: one entry per key of a job.
+jobSchema.index({ owner: 1, searchKeys: 1, _id: -1 });
+// The same across owners, for an admin's search without an owner.
+jobSchema.index({ searchKeys: 1, _id: -1 });
 // Overlap policy: is a job of this schedule still queued or running?
 jobSchema.index({ scheduleId: 1, status: 1 });
 // Event sweep: finished jobs whose final event is unconfirmed, `eventPendingAt < now - grace`.

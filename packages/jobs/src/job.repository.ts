@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Types, type Connection, type mongo } from 'mongoose';
 import {
   newTraceparent,
+  searchKeysOf,
   type JobReaction,
   type JobStatus,
   type Priority,
@@ -40,6 +41,11 @@ export interface NewJob {
   traceparent?: string | null;
   /** What reacts to the job's final state (see JobDoc.reactions). @default none */
   reactions?: JobReaction[];
+  /**
+   * The payload paths its type declares searchable (the catalogue entry's `search`).
+   * @default every top-level field holding a scalar or scalars (see `searchKeysOf`)
+   */
+  searchPaths?: readonly string[] | undefined;
 }
 
 /**
@@ -104,6 +110,7 @@ export class JobRepository {
   private newDoc(input: NewJob, now: Date): JobDoc {
     const _id = new Types.ObjectId();
     const status = initialStatus(input.runAt, now);
+    const searchKeys = searchKeysOf(input.payload, input.searchPaths);
     return {
       _id,
       type: input.type,
@@ -139,6 +146,7 @@ export class JobRepository {
       traceparent: input.traceparent ?? newTraceparent(),
       batch: null,
       ...(input.reactions && input.reactions.length > 0 ? { reactions: input.reactions } : {}),
+      ...(searchKeys.length > 0 ? { searchKeys } : {}),
       history: [
         { t: 'create', status, at: now, ...(status === 'scheduled' ? { runAt: input.runAt } : {}) },
       ],

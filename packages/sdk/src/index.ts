@@ -88,6 +88,15 @@ export interface JobTypeOptions<N extends string, P extends z.ZodType, R extends
    * dashboard's submit form starts from the first. @default none
    */
   readonly examples?: readonly z.input<P>[];
+  /**
+   * Payload paths a job of this type can be searched by, dotted for nested fields
+   * (`['to', 'customer.id']`): the scalars found there (each element of an array of scalars)
+   * and the words of the strings among them are indexed with the job when it is created, so
+   * `GET /v1/jobs/search?field=customer.id&value=42` and `?text=…` find it by an index seek.
+   * At most 16 paths of at most 4 levels; `[]` makes the payload unsearchable.
+   * @default every top-level field that holds a scalar or an array of scalars
+   */
+  readonly search?: readonly string[];
 }
 
 /**
@@ -109,5 +118,6 @@ export function defineJobType<
     ...(options.defaults !== undefined ? { defaults: options.defaults } : {}),
     ...(options.examples !== undefined ? { examples: options.examples } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.search !== undefined ? { search: options.search } : {}),
   });
 }

@@ -172,6 +172,8 @@ export interface JobType {
   service: string;
   schemaHash: string;
   examples?: unknown[];
+  /** Payload paths its jobs can be searched by; absent: its top-level scalar fields. */
+  search?: string[];
   lastSeenAt: string | null;
   worker: { live: boolean; message: string; liveSchemaHashes: string[] };
   /** Fleet-wide limits (absent from an older API). */

@@ -80,6 +80,8 @@ export const emailSend = defineJobType({
   ],
   result: emailResultSchema,
   priorityOf: (p) => p.priority,
+  // n.b. bodies are left out: their words would crowd out the addresses and the subject
+  search: ['to', 'cc', 'bcc', 'replyTo', 'subject'],
 });
 
 const url = z.url({ protocol: /^https?$/ }).max(2048);
@@ -158,6 +160,7 @@ export const emailTemplate = defineJobType({
   examples: [{ to: 'ann@example.com', template: 'welcome', data: { name: 'Ann' } }],
   result: emailResultSchema,
   priorityOf: (p) => p.priority,
+  search: ['to', 'template', 'replyTo', 'data.name'],
 });
 
 /** `email.digest` — the periodic summary of one owner's pending and failed jobs. */

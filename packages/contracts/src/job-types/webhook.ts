@@ -92,6 +92,7 @@ export const webhookDeliver = defineJobType({
   defaults: { timeoutMs: 120_000, maxAttempts: 8 },
   payload: webhookDeliverPayload,
   result: webhookDeliverResult,
+  search: ['url'],
 });
 
 /** The body of a completion callback: the job resource when the job reached a final state. */

@@ -121,6 +121,16 @@ export class JobTypeCatalogue implements JobCatalogueReader {
               lastSeenAt: now,
               seen: { [entry.schemaHash]: now },
             },
+            // n.b. a version that no longer declares search paths or limits goes back to the
+            // defaults (every top-level field; no limits)
+            ...(entry.search === undefined || entry.limits === undefined
+              ? {
+                  $unset: {
+                    ...(entry.search === undefined ? { search: '' } : {}),
+                    ...(entry.limits === undefined ? { limits: '' } : {}),
+                  },
+                }
+              : {}),
           },
           upsert: true,
         },

@@ -197,7 +197,8 @@ export class ScheduleFirer {
     }
     const t = s.jobTemplate;
     if (!t) throw new Error(`schedule ${s._id.toHexString()} has neither a job nor a workflow`);
-    const def = (await this.core.catalogue.lookup([t.type]))(t.type)?.entry.defaults;
+    const entry = (await this.core.catalogue.lookup([t.type]))(t.type)?.entry;
+    const def = entry?.defaults;
     // n.b. a job fire is a span, `fire <type>`: the root of a trace of its own for a cron fire,
     // a child of the trigger request for a manual one; the job continues that trace (its
     // publish, consume and run spans descend from it). A fire another replica already
@@ -224,6 +225,7 @@ export class ScheduleFirer {
         idempotencyKey: key,
         scheduleId: s._id.toHexString(),
         traceparent: span.traceparent,
+        searchPaths: entry?.search,
       });
       span.span.setAttributes({
         'conveyor.job_id': job._id.toHexString(),

@@ -340,6 +340,7 @@ export class WorkflowEngine {
         reactions: ['workflow'],
         scheduleId: doc.scheduleId,
         correlationId: doc.correlationId,
+        searchPaths: known.entry.search,
       },
     };
   }

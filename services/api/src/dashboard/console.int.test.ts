@@ -295,6 +295,55 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it('finds jobs by a payload field and value, or by words, within the owner', async () => {
+    const submit = async (who: 'alice' | 'bob', to: string, subject: string) => {
+      const res = await s.call<{ id: string }>(who, '/v1/jobs', {
+        method: 'POST',
+        body: JSON.stringify({
+          type: 'email.send',
+          payload: { to: [to], subject, text: 'Hello' },
+          delayMs: 3_600_000,
+        }),
+      });
+      expect(res.status).toBe(202);
+      return res.body.id;
+    };
+    const carol = await submit('alice', 'Carol@Example.com', 'Invoice 2026-17 overdue');
+    const dan = await submit('alice', 'dan@example.com', 'Quarterly invoice');
+    const bobs = await submit('bob', 'carol@example.com', 'Invoice for Bob');
+    const page = await s.signIn('alice');
+    await s.open(page, '/jobs');
+    const rows = () =>
+      page
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-job-id')));
+    await page.locator('#f-field').fill('to');
+    await page.locator('#f-value').fill('carol@example.com');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await waitFor(async () => JSON.stringify(await rows()) === JSON.stringify([carol]), {
+      timeoutMs: 10_000,
+      what: "only alice's job to carol listed",
+    });
+    expect(await s.scan(page, 'jobs-payload-search')).toEqual([]);
+
+    await page.locator('#f-field').fill('');
+    await page.locator('#f-value').fill('');
+    await page.locator('#f-text').fill('INVOICE');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await waitFor(async () => JSON.stringify(await rows()) === JSON.stringify([dan, carol]), {
+      timeoutMs: 10_000,
+      what: "alice's two invoice jobs listed, newest first",
+    });
+    expect(await rows()).not.toContain(bobs);
+
+    // a path without a value: the API's field error is shown
+    await page.locator('#f-text').fill('');
+    await page.locator('#f-field').fill('to');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText(/value: is required with field/).waitFor();
+    await page.close();
+  });
+
   it('pauses a job type fleet-wide (its job waits, no attempt spent) and resumes it (admin)', async () => {
     const refused = await s.call('bob', '/v1/job-types/demo.count/pause', { method: 'POST' });
     expect(refused.status).toBe(403);

@@ -7,7 +7,8 @@ import type { ApiDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/route-table.js';
 import { problemAnswer } from '../http/schemas.js';
-import { searchFilter } from './search.js';
+import { SEARCH_PATH } from '@conveyor/contracts';
+import { checkPayloadSearch, payloadSearchShape, searchFilter } from './search.js';
 
 /** Jobs one bulk request acts on at most; a wider filter is refused (narrow it). */
 export const BULK_LIMIT = 10_000;
@@ -24,7 +25,10 @@ const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
 const bulkSchema = z.strictObject({
   action: z.enum(['retry', 'cancel']),
-  /** The jobs list's filters: status, type, owner (admins), creation time range, free text. */
+  /**
+   * The jobs list's filters: status, type, owner (admins), creation time range, free text,
+   * payload search.
+   */
   filter: z
     .strictObject({
       status: jobStatusSchema.optional(),
@@ -33,7 +37,9 @@ const bulkSchema = z.strictObject({
       from: isoDate.optional(),
       to: isoDate.optional(),
       q: z.string().trim().min(1).max(200).optional(),
+      ...payloadSearchShape,
     })
+    .superRefine((f, ctx) => checkPayloadSearch(f, ctx))
     .default({}),
   /** Only count the jobs the action would apply to. */
   dryRun: z.boolean().default(false),
@@ -58,7 +64,12 @@ const bulkDocFor = (action: 'retry' | 'cancel') => ({
         from: { type: 'string', format: 'date-time' },
         to: { type: 'string', format: 'date-time' },
         q: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
+        field: { type: 'string', maxLength: 200, pattern: SEARCH_PATH.source },
+        value: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
+        // n.b. and a word of two letters or digits (a 400 says so): no regex dialect says that alike
+        text: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
       },
+      dependentRequired: { field: ['value'], value: ['field'] },
       additionalProperties: false,
     },
     dryRun: { type: 'boolean', default: false },

@@ -1,6 +1,12 @@
 import { Types, type Connection } from 'mongoose';
 import { z } from 'zod';
-import { jobStatusSchema } from '@conveyor/contracts';
+import {
+  fieldSearchKey,
+  jobStatusSchema,
+  SEARCH_LIMITS,
+  SEARCH_PATH,
+  wordSearchKeys,
+} from '@conveyor/contracts';
 import { toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { jobsCollection, newestJobs } from '../dashboard/job-reads.js';
@@ -14,20 +20,77 @@ const isoDate = z.iso
   .transform((s) => new Date(s))
   .or(z.iso.date().transform((s) => new Date(`${s}T00:00:00Z`)));
 
+/** The payload-search part of a search: a field path and value, and/or words. */
+export const payloadSearchShape = {
+  field: z
+    .string()
+    .max(200)
+    .regex(
+      SEARCH_PATH,
+      'must be a payload path: dotted names of letters, digits, _ and -, e.g. customer.id',
+    )
+    .optional()
+    .describe(
+      'A payload path the job type declares searchable (`to`, `customer.id`); needs `value`',
+    ),
+  value: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      `The value at \`field\`: equal ignoring case (its first ${SEARCH_LIMITS.valueChars} characters), or one element of an array there`,
+    ),
+  text: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'Words that all appear in the searchable string fields of the payload (whole words, ignoring case)',
+    ),
+};
+
+type PayloadSearch = {
+  field?: string | undefined;
+  value?: string | undefined;
+  text?: string | undefined;
+};
+
+/** Field errors of a payload search: field and value come together; text needs a word. */
+export function checkPayloadSearch(q: PayloadSearch, ctx: z.RefinementCtx, prefix: string[] = []) {
+  if (q.field !== undefined && q.value === undefined)
+    ctx.addIssue({ code: 'custom', path: [...prefix, 'value'], message: 'is required with field' });
+  if (q.value !== undefined && q.field === undefined)
+    ctx.addIssue({ code: 'custom', path: [...prefix, 'field'], message: 'is required with value' });
+  if (q.text !== undefined && wordSearchKeys(q.text).length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: [...prefix, 'text'],
+      message: `has no word of ${SEARCH_LIMITS.wordMin} to ${SEARCH_LIMITS.wordMax} letters or digits`,
+    });
+}
+
 /**
  * `GET /v1/jobs/search` query: the list's filters plus `owner` (admins only), a creation-time
- * range and free text. Single strings only, like the list: no operator object reaches a query.
+ * range, free text over ids and errors, and a payload search. Single strings only, like the
+ * list: no operator object reaches a query.
  */
-export const searchJobsQuerySchema = z.strictObject({
-  status: jobStatusSchema.optional(),
-  type: z.string().min(1).max(100).optional(),
-  owner: z.string().min(1).max(200).optional(),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
-  q: z.string().trim().min(1).max(200).optional(),
-  limit: queryInt(1, 200, 50),
-  cursor: objectIdCursor('job'),
-});
+export const searchJobsQuerySchema = z
+  .strictObject({
+    status: jobStatusSchema.optional(),
+    type: z.string().min(1).max(100).optional(),
+    owner: z.string().min(1).max(200).optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    q: z.string().trim().min(1).max(200).optional(),
+    ...payloadSearchShape,
+    limit: queryInt(1, 200, 50),
+    cursor: objectIdCursor('job'),
+  })
+  .superRefine((q, ctx) => checkPayloadSearch(q, ctx));
 export type SearchJobsQuery = z.infer<typeof searchJobsQuerySchema>;
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -36,7 +99,9 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * The MongoDB filter of a search. The time range is a range on `_id` (an ObjectId starts with
  * its creation second), so every search walks an `{owner, [status|type,] _id}` index newest
  * first and stops after `limit` matches; free text matches the id exactly, the idempotency key
- * or error code exactly, or the error message case-insensitively.
+ * or error code exactly, or the error message case-insensitively. A payload search (`field` +
+ * `value`, `text`) is an equality on `searchKeys`, served by the `{owner, searchKeys, _id}`
+ * index (`{searchKeys, _id}` for an admin across owners).
  */
 export function searchFilter(
   q: SearchJobsQuery,
@@ -55,6 +120,9 @@ export function searchFilter(
   }
   if (q.from) id['$gte'] = Types.ObjectId.createFromTime(Math.floor(q.from.getTime() / 1000));
   if (Object.keys(id).length > 0) filter['_id'] = id;
+  const keys = payloadSearchKeys(q);
+  if (keys.length === 1) filter['searchKeys'] = keys[0];
+  else if (keys.length > 1) filter['searchKeys'] = { $all: keys };
   if (q.q !== undefined) {
     const text = q.q;
     filter['$or'] = /^[a-f0-9]{24}$/.test(text)
@@ -66,6 +134,18 @@ export function searchFilter(
         ];
   }
   return filter;
+}
+
+/**
+ * The keys a payload search looks up (see `searchKeysOf`): the field key first, then at most
+ * eight words. The store seeks the `{[owner,] searchKeys, _id}` index on the first and
+ * checks the rest on the jobs it finds.
+ */
+export function payloadSearchKeys(q: PayloadSearch): string[] {
+  const keys: string[] = [];
+  if (q.field !== undefined && q.value !== undefined) keys.push(fieldSearchKey(q.field, q.value));
+  if (q.text !== undefined) keys.push(...wordSearchKeys(q.text, 8));
+  return keys;
 }
 
 /**
@@ -85,7 +165,7 @@ export function jobSearchRoutes(deps: ApiDeps): AnyRoute {
     tag: 'dashboard',
     summary: 'Search my jobs (admins: anyone’s), newest first, cursor-paged',
     description:
-      '`owner` is for admins only (ignored for everyone else); `from`/`to` bound the creation time; `q` matches a job id, an idempotency key or error code exactly, or part of the error message.',
+      '`owner` is for admins only (ignored for everyone else); `from`/`to` bound the creation time; `q` matches a job id, an idempotency key or error code exactly, or part of the error message. `field` + `value` find jobs whose payload holds that value at that path, `text` jobs whose payload strings hold all those words: only at the paths the job type declares searchable (`search` in GET /v1/job-types; by default its top-level scalar fields), through an index.',
     auth: 'token',
     query: searchJobsQuerySchema,
     responses: { 200: { description: 'A page of jobs', schema: jobPageSchema } },

@@ -79,6 +79,7 @@ export async function checkSubmission(
       timeoutMs: body.timeoutMs ?? defaults.timeoutMs,
       runAt,
       idempotencyKey: body.idempotencyKey ?? null,
+      searchPaths: known.entry.search,
       ...(body.callbackUrl ? { reactions: ['callback' as const] } : {}),
     },
     callbackUrl: body.callbackUrl ?? null,

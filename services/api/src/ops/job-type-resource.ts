@@ -16,6 +16,12 @@ export const jobTypeResourceSchema = {
     resultSchema: { type: 'object' },
     schemaHash: { type: 'string' },
     examples: { type: 'array', description: 'Example payloads' },
+    search: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Payload paths its jobs can be searched by (GET /v1/jobs/search field/text); absent: every top-level field holding a scalar or scalars',
+    },
     defaults: { type: 'object' },
     registeredAt: { type: 'string', format: 'date-time' },
     registeredBy: { type: 'string', description: 'The worker group that registered the schema' },

@@ -26,6 +26,10 @@ interface Filters {
   from: string;
   to: string;
   q: string;
+  /** Payload search: a path and its value, and/or words. */
+  field: string;
+  value: string;
+  text: string;
 }
 
 interface LifecycleData {
@@ -48,7 +52,28 @@ function initialFilters(query: URLSearchParams): Filters {
     from: '',
     to: '',
     q: '',
+    field: query.get('field') ?? '',
+    value: query.get('value') ?? '',
+    text: query.get('text') ?? '',
   };
+}
+
+/** The applied payload search as query or filter fields (a path without a value: the API's 400 says so). */
+function payloadSearch(f: Filters): { field?: string; value?: string; text?: string } {
+  const field = f.field.trim();
+  const value = f.value.trim();
+  const text = f.text.trim();
+  return {
+    ...(field ? { field } : {}),
+    ...(value ? { value } : {}),
+    ...(text ? { text } : {}),
+  };
+}
+
+/** The searchable payload paths to suggest: the chosen type's, or every type's. */
+function searchPaths(types: JobType[], type: string): string[] {
+  const chosen = types.filter((t) => !type || t.name === type);
+  return [...new Set(chosen.flatMap((t) => t.search ?? []))].sort();
 }
 
 /**
@@ -100,6 +125,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
         from: localToIso(applied.from),
         to: localToIso(applied.to),
         q: applied.q.trim(),
+        ...payloadSearch(applied),
         limit: 25,
         cursor,
       }),
@@ -204,6 +230,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
       from: localToIso(applied.from),
       to: localToIso(applied.to),
       q: applied.q.trim() || undefined,
+      ...payloadSearch(applied),
     };
     return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<
       string,
@@ -290,6 +317,34 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
           <label for="f-q">Search id, error or idempotency key</label>
           <input id="f-q" type="search" {...field('q')} />
         </div>
+        <fieldset class="payload-search">
+          <legend>Payload</legend>
+          <div>
+            <label for="f-field">Field</label>
+            <input
+              id="f-field"
+              type="text"
+              list="f-field-paths"
+              placeholder="e.g. to"
+              autocomplete="off"
+              spellcheck={false}
+              {...field('field')}
+            />
+            <datalist id="f-field-paths">
+              {searchPaths(types, filters.type).map((p) => (
+                <option key={p} value={p} />
+              ))}
+            </datalist>
+          </div>
+          <div>
+            <label for="f-value">equals</label>
+            <input id="f-value" type="text" placeholder="value" {...field('value')} />
+          </div>
+          <div class="grow">
+            <label for="f-text">or has the words</label>
+            <input id="f-text" type="search" placeholder="words in its fields" {...field('text')} />
+          </div>
+        </fieldset>
         <div class="end">
           <button type="submit">Apply filters</button>
         </div>
