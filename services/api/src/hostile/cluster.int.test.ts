@@ -364,11 +364,10 @@ it('loses no job and runs none twice while cluster nodes stop, crash and come ba
   expect(accepted.length).toBeGreaterThan(0);
   expect(succeeded.length).toBe(accepted.length);
   expect(repeated).toEqual([]);
-  // n.b. one `running` event per claim: two would be two runs of one job
-  const twice = accepted.filter((id) => {
-    const c = seen.get(id) ?? {};
-    return (c.running?.size ?? 0) > 1 || (c.succeeded?.size ?? 0) > 1;
-  });
+  // n.b. one `running` event per claim: two would be two runs of one job. A final event may
+  // come twice (at least once: the event sweep republishes one whose confirm was lost with
+  // its node), so `succeeded` is counted, not capped
+  const twice = accepted.filter((id) => (seen.get(id)?.running?.size ?? 0) > 1);
   expect(twice).toEqual([]);
   for (const f of faults) {
     const fig = figures.find((x) => x.label === f.label)!;

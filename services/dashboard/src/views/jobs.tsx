@@ -154,7 +154,15 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
     void api<JobType[]>('/v1/job-types').then(setTypes, () => undefined);
   }, []);
 
+  // The latest load and cursor, for the event stream below (opened once, not per filter).
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const cursorRef = useRef(cursor);
+  cursorRef.current = cursor;
+
   // Live updates: patch rows in place; a job we do not show yet reloads the first page.
+  // n.b. one stream for the page's life: reopening it on every filter change would miss the
+  // events of a job that runs while it reconnects
   useEffect(() => {
     const ctl = new AbortController();
     void follow(
@@ -174,9 +182,9 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
               ? { ...p, items: p.items.map((j) => (j.id === d.jobId ? { ...j, ...patch } : j)) }
               : p,
           );
-          if (!shown.current.has(d.jobId) && cursor === undefined) {
+          if (!shown.current.has(d.jobId) && cursorRef.current === undefined) {
             if (refetchTimer.current) clearTimeout(refetchTimer.current);
-            refetchTimer.current = setTimeout(() => void load(), 400);
+            refetchTimer.current = setTimeout(() => void loadRef.current(), 400);
           }
         } else if (event === 'progress') {
           const d = data as ProgressData;
@@ -196,7 +204,7 @@ export function Jobs({ session, query }: { session: Session; query: URLSearchPar
       ctl.signal,
     );
     return () => ctl.abort();
-  }, [path]);
+  }, []);
 
   function apply(e: Event) {
     e.preventDefault();
