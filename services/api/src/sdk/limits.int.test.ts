@@ -182,8 +182,10 @@ describe('fleet-wide limits of a custom job type, across three worker replicas',
       `limited.slot: ${runs.length} attempts over 3 replicas (one killed), most at once ${overlap}\n`,
     );
     expect(overlap).toBeLessThanOrEqual(2);
-    // the killed attempt ran again elsewhere: its slot was given up with the lease
-    expect(runs.length).toBeGreaterThan(ids.length);
+    // an attempt cut by the kill ran again elsewhere: its slot was given up with the lease
+    const cut = runs.filter((r) => r.end === killed.get(victim!));
+    for (const r of cut)
+      expect(runs.some((x) => x.jobId === r.jobId && x.attempt > r.attempt)).toBe(true);
     await startWorker();
   }, 240_000);
 
@@ -232,9 +234,11 @@ describe('fleet-wide limits of a custom job type, across three worker replicas',
       ids.push((await submit(alice, { type: 'limited.slot', payload: { ms: 150 } })).id);
     await allDone(ids);
     const runs = intervals('limited.slot').slice(before);
-    // every start from a second after the change on found at most one running, itself
+    // every start from a second after the change on found at most one running, itself (a
+    // worker rereads limits once a second; the half second more covers a grant made just
+    // before its reread, whose handler starts a moment later)
     const all = intervals('limited.slot');
-    for (const r of runs.filter((x) => x.t >= changedAt + 1000))
+    for (const r of runs.filter((x) => x.t >= changedAt + 1500))
       expect(all.filter((x) => x.t <= r.t && x.end > r.t).length).toBeLessThanOrEqual(1);
     const types = (await (await api.call('/v1/job-types', alice)).json()) as {
       name: string;
