@@ -9,9 +9,9 @@ import {
 } from '@conveyor/jobs/limits';
 import type { CatalogueRecord } from '@conveyor/jobs/store';
 import { z } from 'zod';
-import { currentUser } from '../auth/middleware.js';
 import type { ApiDeps } from '../deps.js';
-import { notFound, ProblemError } from '../http/problem.js';
+import { notFound } from '../http/problem.js';
+import { requireAdmin } from './pause.js';
 import { route, type AnyRoute } from '../http/route-table.js';
 
 const TYPE_PARAM = '^[a-z][a-z0-9_.-]{0,99}$';
@@ -83,12 +83,6 @@ export async function limitsResource(r: CatalogueRecord, view: LimitView) {
     waiting,
     fairWaiting: view.holds.get(fairHoldKey(r.entry.queue)) ?? 0,
   };
-}
-
-function requireAdmin(ctx: Parameters<typeof currentUser>[0], what: string): string {
-  const user = currentUser(ctx);
-  if (!user.admin) throw new ProblemError(403, 'Forbidden', `${what} is for admins only`);
-  return user.sub;
 }
 
 const weightSchema = z.object({ weight: z.number().min(0.01).max(1000) }).strict();

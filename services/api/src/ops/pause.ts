@@ -13,9 +13,13 @@ import { route, type AnyRoute } from '../http/route-table.js';
 
 const TYPE_PARAM = '^[a-z][a-z0-9_.-]{0,99}$';
 
-function requireAdmin(ctx: Parameters<typeof currentUser>[0]): string {
+/** The signed-in admin's `sub`; a 403 saying `what` is for admins only, for anyone else. */
+export function requireAdmin(
+  ctx: Parameters<typeof currentUser>[0],
+  what = 'pausing job types',
+): string {
   const user = currentUser(ctx);
-  if (!user.admin) throw new ProblemError(403, 'Forbidden', 'pausing job types is for admins only');
+  if (!user.admin) throw new ProblemError(403, 'Forbidden', `${what} is for admins only`);
   return user.sub;
 }
 
