@@ -10,6 +10,7 @@ import {
 import { conditionalFindOneAndUpdate, conditionalUpdateOne } from './conditional-update.js';
 import { incUnderContention } from './counter.js';
 import { gridfsRoundTrip } from './gridfs.js';
+import { indexesKeepResults } from './index-results.js';
 import { requiredIndexesCreated } from './indexes.js';
 import { uniqueIndexRace } from './unique-index.js';
 
@@ -20,6 +21,7 @@ export const STORE_CHECKS: readonly StoreCheck[] = Object.freeze([
   incUnderContention,
   uniqueIndexRace,
   requiredIndexesCreated,
+  indexesKeepResults,
   gridfsRoundTrip,
 ]);
 

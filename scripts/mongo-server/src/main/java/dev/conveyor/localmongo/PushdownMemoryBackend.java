@@ -1,11 +1,16 @@
 package dev.conveyor.localmongo;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.EmptyIndex;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.QueryResult;
@@ -13,15 +18,32 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
+import io.netty.channel.Channel;
 
 /**
- * The in-memory backend with one planner improvement. Upstream uses an index only when a
- * filter's keys are exactly the index's keys, so a conditional update such as
- * {@code {_id, status: "queued", attempts: 0}} scans the whole collection. MongoDB's planner
- * narrows such a filter by the {@code _id} index and applies the rest to the one candidate;
- * this backend does the same for any unique index whose keys all appear in the filter with
- * an equality or {@code $in}. The whole filter is still applied to every candidate, and each
- * collection stays synchronized as upstream, so results and atomicity are unchanged.
+ * The in-memory backend with two planner improvements, so that the filters Conveyor's sweeps
+ * and searches run stay cheap as the jobs collection grows.
+ *
+ * <ul>
+ *   <li><b>Unique indexes narrow compound filters.</b> Upstream uses an index only when a
+ *   filter's keys are exactly the index's keys, so a conditional update such as
+ *   {@code {_id, status: "queued", attempts: 0}} scans the whole collection. MongoDB's planner
+ *   narrows such a filter by the {@code _id} index and applies the rest to the one candidate;
+ *   this backend does the same for any unique index whose keys all appear in the filter with
+ *   an equality or {@code $in}.</li>
+ *   <li><b>Secondary indexes exist.</b> Upstream ignores every non-unique index. Here each
+ *   one keeps a {@link FieldIndex} of its leading key (MongoDB, too, can use an index only by
+ *   a prefix of its keys). A filter with an equality, {@code $in}, range or
+ *   {@code $exists: true} on an indexed field reads only the documents holding a matching
+ *   value; of several such fields the one with the fewest candidates wins. Aggregations
+ *   whose first stage is a {@code $match} are narrowed the same way.</li>
+ * </ul>
+ *
+ * <p>Either way the whole filter is still applied to every candidate, and each collection
+ * stays synchronized as upstream, so results and atomicity are unchanged: an index narrows,
+ * it never decides.
  */
 final class PushdownMemoryBackend extends MemoryBackend {
 
@@ -29,6 +51,9 @@ final class PushdownMemoryBackend extends MemoryBackend {
     public MemoryDatabase openOrCreateDatabase(String databaseName) {
         return new Database(databaseName, getCursorRegistry());
     }
+
+    /** The {@code $match} of the aggregation being run on this thread, for its collection. */
+    private static final ThreadLocal<Document[]> AGGREGATION_MATCH = new ThreadLocal<>();
 
     private static final class Database extends MemoryDatabase {
         Database(String databaseName, CursorRegistry cursorRegistry) {
@@ -39,12 +64,119 @@ final class PushdownMemoryBackend extends MemoryBackend {
         protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
             return new PushdownCollection(this, collectionName, options, cursorRegistry);
         }
+
+        @Override
+        protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName,
+                                                            List<IndexKey> keys, boolean sparse) {
+            if (resolveOrCreateCollection(collectionName) instanceof PushdownCollection collection) {
+                collection.indexField(keys.get(0).getKey());
+            }
+            // n.b. upstream's placeholder keeps the index listed (listIndexes, dropIndex) and
+            // does nothing else; the field index above does the work
+            return new EmptyIndex<>(indexName, keys);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query,
+                                      DatabaseResolver databaseResolver, Oplog oplog) {
+            Document match = command.equalsIgnoreCase("aggregate") ? leadingMatch(query.get("pipeline")) : null;
+            if (match == null) {
+                return super.handleCommand(channel, command, query, databaseResolver, oplog);
+            }
+            String collection = getDatabaseName() + "." + query.get(command);
+            AGGREGATION_MATCH.set(new Document[] {new Document("ns", collection), match});
+            try {
+                return super.handleCommand(channel, command, query, databaseResolver, oplog);
+            } finally {
+                AGGREGATION_MATCH.remove();
+            }
+        }
+
+        /** The first stage's {@code $match} filter when it is a plain one the planner can use. */
+        private static Document leadingMatch(Object pipeline) {
+            if (!(pipeline instanceof List<?> stages) || stages.isEmpty()
+                || !(stages.get(0) instanceof Document first) || !(first.get("$match") instanceof Document match)) {
+                return null;
+            }
+            for (String key : match.keySet()) {
+                if (key.startsWith("$") && !key.equals("$and")) {
+                    return null; // $expr, $or, $text…: the stage itself handles them
+                }
+            }
+            return match;
+        }
     }
 
     private static final class PushdownCollection extends MemoryCollection {
+        /** Below this many documents a scan is as cheap as planning. */
+        private static final int PLAN_THRESHOLD = 64;
+
+        private final Map<String, FieldIndex> fieldIndexes = new LinkedHashMap<>();
+
         PushdownCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                            CursorRegistry cursorRegistry) {
             super(database, collectionName, options, cursorRegistry);
+        }
+
+        /** Starts indexing {@code path} (idempotent), building it from the documents stored now. */
+        synchronized void indexField(String path) {
+            if (fieldIndexes.containsKey(path)) {
+                return;
+            }
+            FieldIndex index = new FieldIndex(path);
+            streamAllDocumentsWithPosition().forEach(stored -> index.add(stored.getDocument(), stored.getPosition()));
+            fieldIndexes.put(path, index);
+        }
+
+        @Override
+        protected Integer addDocumentInternal(Document document) {
+            Integer position = super.addDocumentInternal(document);
+            for (FieldIndex index : fieldIndexes.values()) {
+                index.add(document, position);
+            }
+            return position;
+        }
+
+        @Override
+        protected void removeDocument(Integer position) {
+            Document document = getDocument(position);
+            if (document != null) {
+                for (FieldIndex index : fieldIndexes.values()) {
+                    index.remove(document, position);
+                }
+            }
+            super.removeDocument(position);
+        }
+
+        @Override
+        protected void handleUpdate(Integer position, Document oldDocument, Document newDocument) {
+            super.handleUpdate(position, oldDocument, newDocument);
+            for (FieldIndex index : fieldIndexes.values()) {
+                index.update(oldDocument, newDocument, position);
+            }
+        }
+
+        @Override
+        public Stream<Document> queryAllAsStream() {
+            Document[] hint = AGGREGATION_MATCH.get();
+            if (hint != null && getFullName().equals(hint[0].get("ns"))) {
+                AGGREGATION_MATCH.remove(); // n.b. once: a $lookup back into this collection scans
+                List<Integer> positions = plan(hint[1], null);
+                if (positions != null) {
+                    synchronized (this) {
+                        // the $match stage applies the filter; this only skips what cannot match
+                        List<Document> documents = new ArrayList<>(positions.size());
+                        for (Integer position : positions) {
+                            Document document = getDocument(position);
+                            if (document != null) {
+                                documents.add(document);
+                            }
+                        }
+                        return documents.stream();
+                    }
+                }
+            }
+            return super.queryAllAsStream();
         }
 
         @Override
@@ -59,7 +191,58 @@ final class PushdownMemoryBackend extends MemoryBackend {
                     }
                 }
             }
+            List<Integer> positions = plan(query, orderBy);
+            if (positions != null) {
+                return matchDocuments(query, positions, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+            }
             return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        }
+
+        /**
+         * The positions, ascending, of the only documents that can match {@code query}, by the
+         * field index with the fewest candidates; null to scan (nothing indexed applies, or the
+         * best index would not skip at least half of the collection).
+         */
+        private synchronized List<Integer> plan(Document query, Document orderBy) {
+            if (fieldIndexes.isEmpty() || query.isEmpty() || (orderBy != null && orderBy.containsKey("$natural"))) {
+                return null;
+            }
+            int size = count();
+            if (size < PLAN_THRESHOLD) {
+                return null;
+            }
+            FieldIndex.Candidates best = null;
+            for (Map.Entry<String, Object> condition : conditions(query)) {
+                FieldIndex index = fieldIndexes.get(condition.getKey());
+                if (index == null) {
+                    continue;
+                }
+                FieldIndex.Candidates candidates = index.candidates(condition.getValue());
+                if (candidates != null && (best == null || candidates.estimate() < best.estimate())) {
+                    best = candidates;
+                }
+            }
+            if (best == null || best.estimate() > size / 2) {
+                return null;
+            }
+            return best.positions();
+        }
+
+        /** The filter's field conditions that all must hold: its own and those of a top-level $and. */
+        private static List<Map.Entry<String, Object>> conditions(Document query) {
+            List<Map.Entry<String, Object>> conditions = new ArrayList<>();
+            for (Map.Entry<String, Object> entry : query.entrySet()) {
+                if (entry.getKey().equals("$and") && entry.getValue() instanceof List<?> parts) {
+                    for (Object part : parts) {
+                        if (part instanceof Document sub) {
+                            conditions.addAll(conditions(sub));
+                        }
+                    }
+                } else if (!entry.getKey().startsWith("$")) {
+                    conditions.add(entry);
+                }
+            }
+            return conditions;
         }
 
         /** The part of {@code query} on the index's keys, or null when it cannot narrow by them. */
