@@ -60,7 +60,10 @@ async function processes() {
   const found = {};
   for (const [name, port] of Object.entries(SERVICES)) found[name] = await pidOfMetricsPort(port);
   found.rabbitmq = pidFromFile(join(run, 'rabbitmq.pid'));
-  found.store = pidFromFile(join(run, 'mongo.pid'));
+  // n.b. BENCH_STORE_PID measures a store started by hand (e.g. another build on another port)
+  found.store = process.env.BENCH_STORE_PID
+    ? Number(process.env.BENCH_STORE_PID)
+    : pidFromFile(join(run, 'mongo.pid'));
   return found;
 }
 

@@ -6,7 +6,6 @@ import { JobEvents } from './events.js';
 import { JobRepository } from './job.repository.js';
 import { JobTypeCatalogue } from './catalogue/catalogue.js';
 import { FairAdmission, type FairOptions } from './limits/fair.js';
-import { LimitStore } from './limits/limit-store.js';
 
 /** What the job use cases (submit, cancel, retry) act on: the store, dispatch and events. */
 export interface JobCore {
@@ -54,15 +53,7 @@ export function createJobCore(
   );
   const fair =
     opts.fair && (opts.fair.window ?? 1) > 0
-      ? new FairAdmission(
-          deps.amqp,
-          deps.topology,
-          new LimitStore(deps.mongo),
-          repo,
-          catalogue,
-          deps.log,
-          opts.fair,
-        )
+      ? new FairAdmission(deps.amqp, deps.topology, catalogue, opts.fair)
       : undefined;
   return {
     repo,

@@ -73,9 +73,14 @@ export interface JobDoc {
   writeToken?: string;
   /**
    * Set while the queued job waits in the store instead of the broker: held by a full
-   * concurrency limit (`limit:<id>`) or by fair dispatch (`fair:<queue>`). See job_holds.
+   * concurrency limit (`limit:<id>`, with an entry in job_holds) or by fair dispatch
+   * (`fair:<queue>`, set when the job is created beyond its group's window).
    */
   holdKey?: string | null;
+  /** A fair-held job's turn key: its owner, and its type's `fairKey` value (see fair.ts). */
+  fairKey?: string | null;
+  /** A fair-held job's order within its key: 1 (`normal`) before 0 (`low`), then oldest first. */
+  holdRank?: number | null;
   /** The start a rate limit reserved for this job (it was deferred until then). */
   rateSlotAt?: Date | null;
   /**
@@ -148,6 +153,8 @@ const jobSchema = new Schema<JobDoc>(
     history: { type: [Schema.Types.Mixed], default: undefined },
     writeToken: { type: String, default: undefined },
     holdKey: { type: String, default: undefined },
+    fairKey: { type: String, default: undefined },
+    holdRank: { type: Number, default: undefined },
     rateSlotAt: { type: Date, default: undefined },
     eventPendingAt: { type: Date, default: undefined },
     searchKeys: { type: [String], default: undefined },
@@ -178,6 +185,8 @@ jobSchema.index({ searchKeys: 1, _id: -1 });
 jobSchema.index({ scheduleId: 1, status: 1 });
 // Event sweep: finished jobs whose final event is unconfirmed, `eventPendingAt < now - grace`.
 jobSchema.index({ eventPendingAt: 1 });
+// Fair releaser: a group's held jobs by fair key, `normal` before `low`, oldest first.
+jobSchema.index({ holdKey: 1, fairKey: 1, holdRank: -1, createdAt: 1 });
 // Retention purge and digests: finished jobs by finish time.
 jobSchema.index({ finishedAt: 1 });
 

@@ -46,6 +46,12 @@ export interface NewJob {
    * @default every top-level field holding a scalar or scalars (see `searchKeysOf`)
    */
   searchPaths?: readonly string[] | undefined;
+  /**
+   * Fair dispatch holds the job in the store from its creation (when it is queued at once):
+   * the hold key of its group, its fair key and rank. Set by `FairAdmission.plan`.
+   * @default not held
+   */
+  hold?: { key: string; fairKey: string; rank: number } | undefined;
 }
 
 /**
@@ -147,6 +153,9 @@ export class JobRepository {
       batch: null,
       ...(input.reactions && input.reactions.length > 0 ? { reactions: input.reactions } : {}),
       ...(searchKeys.length > 0 ? { searchKeys } : {}),
+      ...(input.hold && status === 'queued'
+        ? { holdKey: input.hold.key, fairKey: input.hold.fairKey, holdRank: input.hold.rank }
+        : {}),
       history: [
         { t: 'create', status, at: now, ...(status === 'scheduled' ? { runAt: input.runAt } : {}) },
       ],

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Types } from 'mongoose';
 import { laneOf, payloadKeyOf, type Topology } from '@conveyor/contracts';
-import type { AmqpClient, Logger } from '@conveyor/platform';
+import type { AmqpClient } from '@conveyor/platform';
 import type { JobTypeCatalogue } from '../catalogue/catalogue.js';
 import type { JobDispatcher } from '../dispatch.js';
 import type { JobDoc } from '../job.model.js';
-import type { JobRepository } from '../job.repository.js';
-import { fairHoldKey, type HoldDoc, type LimitStore } from './limit-store.js';
-import { dropStaleHolds } from './limit-gate.js';
+import type { JobRepository, NewJob } from '../job.repository.js';
+import { fairHoldKey, type LimitStore } from './limit-store.js';
 
 /**
  * Fair dispatch keeps each worker group's standard lane short — at most about `window`
@@ -44,6 +42,17 @@ export function fairKeyOf(
   return value === undefined ? job.owner : `${job.owner}\u0000${value}`;
 }
 
+/** {@link fairKeyOf} of a payload not yet serialized (a job being created). */
+export function fairKeyOfPayload(
+  owner: string,
+  payload: unknown,
+  path: string | undefined,
+): string {
+  if (!path) return owner;
+  const value = payloadKeyOf(payload, path);
+  return value === undefined ? owner : `${owner}\u0000${value}`;
+}
+
 /** The owner part of a fair key (what weights are set on). */
 export const ownerOfFairKey = (key: string) => key.split('\u0000')[0]!;
 
@@ -64,10 +73,7 @@ export class FairAdmission {
   constructor(
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
-    private readonly store: LimitStore,
-    private readonly repo: JobRepository,
     private readonly catalogue: JobTypeCatalogue,
-    private readonly log: Logger,
     opts: FairOptions = {},
   ) {
     this.window = opts.window ?? DEFAULT_FAIR_WINDOW;
@@ -75,52 +81,36 @@ export class FairAdmission {
   }
 
   /**
-   * Of newly queued jobs, those to publish now; the others are held in the store for the
-   * releaser (their hold entries written first, so a held job is always found).
+   * Decides, before new jobs are stored, which of them wait in the store: those of a group's
+   * standard lane beyond its window get `hold` (stored with the job itself, in the same
+   * insert: holding costs no write of its own). The others are published after the insert.
    */
-  async admit(jobs: JobDoc[]): Promise<JobDoc[]> {
-    if (this.window <= 0 || jobs.length === 0) return jobs;
+  async plan(inputs: NewJob[], now = new Date()): Promise<void> {
+    if (this.window <= 0 || inputs.length === 0) return;
     const types = await this.catalogue.lookup();
-    const publish: JobDoc[] = [];
-    const byQueue = new Map<string, JobDoc[]>();
-    for (const job of jobs) {
-      const queue = types(job.type)?.entry.queue;
-      if (!queue || laneOf(job.priority) !== 'standard') publish.push(job);
-      else byQueue.set(queue, [...(byQueue.get(queue) ?? []), job]);
+    const byQueue = new Map<string, NewJob[]>();
+    for (const input of inputs) {
+      const queue = types(input.type)?.entry.queue;
+      // n.b. only jobs queued at once are dispatched now; a future runAt is the promoter's
+      if (!queue || laneOf(input.priority) !== 'standard' || input.runAt > now) continue;
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), input]);
     }
-    const hold = new Map<string, JobDoc[]>();
     for (const [queue, queued] of byQueue) {
       // n.b. one estimate per group and call, counted on synchronously: no refresh lands
       // halfway through a batch
       const depth = await this.depth(queue);
       const room = Math.max(0, this.window - depth.ready - depth.added);
       depth.added += Math.min(room, queued.length);
-      publish.push(...queued.slice(0, room));
-      if (queued.length > room) hold.set(queue, queued.slice(room));
-    }
-    for (const [queue, held] of hold) {
       const key = fairHoldKey(queue);
-      const docs: HoldDoc[] = held.map((job) => ({
-        _id: job._id.toHexString(),
-        key,
-        fairKey: fairKeyOf(job, types(job.type)?.entry.limits?.fairKey),
-        rank: job.priority === 'low' ? 0 : 1,
-        at: job.createdAt,
-        heldAt: new Date(),
-      }));
-      try {
-        await this.store.holds.insertMany(docs, { ordered: false });
-        await this.repo.model.collection.updateMany(
-          { _id: { $in: held.map((j) => j._id) }, status: 'queued', holdKey: null },
-          { $set: { holdKey: key, publishedAt: null } },
-        );
-      } catch (err) {
-        // n.b. not held: publish them now rather than leave them to the outbox sweeper
-        this.log.warn({ err: (err as Error).message, queue }, 'fair hold not written; publishing');
-        publish.push(...held);
+      for (const input of queued.slice(room)) {
+        const path = types(input.type)?.entry.limits?.fairKey;
+        input.hold = {
+          key,
+          fairKey: fairKeyOfPayload(input.owner, input.payload, path),
+          rank: input.priority === 'low' ? 0 : 1,
+        };
       }
     }
-    return publish;
   }
 
   private async depth(queue: string): Promise<Depth> {
@@ -168,8 +158,8 @@ export type Weights = (owner: string) => number;
 /**
  * The releaser's pass over one group: tops its standard lane up to the window with held
  * jobs, round robin across fair keys from where the last pass stopped, each key's share
- * weighted by its owner's weight; within a key, `normal` before `low`, oldest first. Each
- * job is released by one conditional write, so racing releasers never dispatch one twice.
+ * weighted by its owner's weight; within a key, `normal` before `low`, oldest first. Jobs
+ * are released by one conditional write, so racing releasers never dispatch one twice.
  * Returns how many it dispatched.
  */
 export class FairReleaser {
@@ -177,6 +167,7 @@ export class FairReleaser {
   private readonly cursor = new Map<string, string>();
   /** Jobs held for fair dispatch at the last pass (all groups). */
   waiting = 0;
+  private legacyCleared = false;
 
   constructor(
     private readonly amqp: AmqpClient,
@@ -189,24 +180,23 @@ export class FairReleaser {
 
   /** Held jobs per group and fair key. */
   async backlog(): Promise<Map<string, Map<string, number>>> {
-    const rows = await this.store.holds
-      .aggregate<{ _id: { key: string; fairKey: string }; n: number }>([
-        { $match: { fairKey: { $exists: true } } },
-        { $group: { _id: { key: '$key', fairKey: '$fairKey' }, n: { $sum: 1 } } },
-      ])
-      .toArray();
+    const rows = await fairHoldCounts(this.repo);
     const out = new Map<string, Map<string, number>>();
     for (const r of rows) {
-      if (!r._id.key.startsWith('fair:')) continue;
-      const queue = r._id.key.slice('fair:'.length);
+      const queue = r.holdKey.slice('fair:'.length);
       const keys = out.get(queue) ?? new Map<string, number>();
-      keys.set(r._id.fairKey, r.n);
+      keys.set(r.fairKey, (keys.get(r.fairKey) ?? 0) + r.n);
       out.set(queue, keys);
     }
     return out;
   }
 
   async pass(weights: Weights): Promise<number> {
+    if (!this.legacyCleared) {
+      // n.b. fair holds used to be entries of job_holds; the job itself carries them now
+      await this.store.holds.deleteMany({ key: { $gte: 'fair:', $lt: 'fair;' } });
+      this.legacyCleared = true;
+    }
     let released = 0;
     const backlog = await this.backlog();
     this.waiting = [...backlog.values()].reduce(
@@ -250,43 +240,69 @@ export class FairReleaser {
       share.set(best, share.get(best)! + 1);
       turns.push({ key: best, place: bestPlace });
     }
-    const picked: { id: string; place: number }[] = [];
+    const picked: { job: JobDoc; place: number }[] = [];
     const key = fairHoldKey(queue);
+    const jobs = this.repo.model.collection;
     for (const k of rotated) {
       const n = share.get(k)!;
       if (n === 0) continue;
-      const holds = await this.store.holds
-        .find({ key, fairKey: k })
-        .sort({ rank: -1, at: 1 })
+      const held = (await jobs
+        .find({ holdKey: key, fairKey: k === NO_FAIR_KEY ? null : k, status: 'queued' })
+        .sort({ holdRank: -1, createdAt: 1 })
         .limit(n)
-        .project<{ _id: string }>({ _id: 1 })
-        .toArray();
+        .toArray()) as JobDoc[];
       const places = turns.filter((t) => t.key === k).map((t) => t.place);
-      holds.forEach((h, i) => picked.push({ id: h._id, place: places[i]! }));
+      held.forEach((job, i) => picked.push({ job, place: places[i]! }));
       this.cursor.set(queue, k);
     }
     if (picked.length === 0) return 0;
     // n.b. stable: equal places keep the rotation's order
     picked.sort((a, b) => a.place - b.place);
-    const ids = picked.map((p) => p.id);
     const token = randomUUID();
-    const oids = ids.map((id) => new Types.ObjectId(id));
-    await this.repo.model.collection.updateMany(
-      { _id: { $in: oids }, status: 'queued', holdKey: key },
-      { $set: { holdKey: null, publishedAt: null, writeToken: token } },
+    const now = new Date();
+    const written = await jobs.updateMany(
+      { _id: { $in: picked.map((p) => p.job._id) }, status: 'queued', holdKey: key },
+      {
+        $set: { holdKey: null, publishedAt: null, writeToken: token, updatedAt: now },
+        $unset: { fairKey: '', holdRank: '' },
+      },
     );
-    const found = (await this.repo.model.collection
-      .find({ _id: { $in: oids } })
-      .toArray()) as JobDoc[];
-    const jobs = found.filter((j) => j.writeToken === token);
-    await this.store.holds.deleteMany({ _id: { $in: jobs.map((j) => j._id.toHexString()) }, key });
-    await dropStaleHolds(this.store, key, ids, found);
-    if (jobs.length === 0) return 0;
+    let released: JobDoc[];
+    if (written.modifiedCount === picked.length) {
+      // n.b. all landed (the common case): the jobs as read, with the write applied
+      released = picked.map(({ job }) => {
+        const { fairKey: _fairKey, holdRank: _holdRank, ...rest } = job;
+        return { ...rest, holdKey: null, publishedAt: null, writeToken: token, updatedAt: now };
+      });
+    } else {
+      // n.b. another releaser or a cancel won some: only the jobs this write released, in
+      // the picked order
+      const found = (await jobs
+        .find({ _id: { $in: picked.map((p) => p.job._id) }, writeToken: token })
+        .toArray()) as JobDoc[];
+      const byId = new Map(found.map((j) => [j._id.toHexString(), j]));
+      released = picked.flatMap((p) => byId.get(p.job._id.toHexString()) ?? []);
+    }
+    if (released.length === 0) return 0;
     // n.b. in hold order: the broker keeps it
-    const rank = new Map(ids.map((id, i) => [id, i]));
-    jobs.sort((a, b) => rank.get(a._id.toHexString())! - rank.get(b._id.toHexString())!);
-    const confirmed = await this.dispatcher.publishMany(jobs);
-    await this.dispatcher.markConfirmed(jobs, confirmed);
+    const confirmed = await this.dispatcher.publishMany(released);
+    await this.dispatcher.markConfirmed(released, confirmed);
     return confirmed.size;
   }
+}
+
+/** The fair key of held jobs that have none stored (grouped as one key). */
+const NO_FAIR_KEY = '';
+
+/** Fair-held jobs per group (`fair:<queue>`) and fair key. */
+export async function fairHoldCounts(
+  repo: Pick<JobRepository, 'model'>,
+): Promise<{ holdKey: string; fairKey: string; n: number }[]> {
+  const rows = await repo.model.collection
+    .aggregate<{ _id: { h: string; f?: string | null }; n: number }>([
+      { $match: { holdKey: { $gte: 'fair:', $lt: 'fair;' }, status: 'queued' } },
+      { $group: { _id: { h: '$holdKey', f: '$fairKey' }, n: { $sum: 1 } } },
+    ])
+    .toArray();
+  return rows.map((r) => ({ holdKey: r._id.h, fairKey: r._id.f ?? NO_FAIR_KEY, n: r.n }));
 }

@@ -249,12 +249,27 @@ export class LimitStore {
       );
   }
 
-  /** Waiting (held) jobs per hold key. */
+  /**
+   * Waiting (held) jobs per hold key: limit holds from job_holds, fair holds from the jobs
+   * themselves (a fair-held job carries its hold; see `FairAdmission.plan`).
+   */
   async holdCounts(): Promise<Map<string, number>> {
-    const rows = await this.holds
-      .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$key', n: { $sum: 1 } } }])
-      .toArray();
-    return new Map(rows.map((r) => [r._id, r.n]));
+    const [limitRows, fairRows] = await Promise.all([
+      this.holds
+        .aggregate<{ _id: string; n: number }>([
+          { $match: { key: { $gte: 'limit:', $lt: 'limit;' } } },
+          { $group: { _id: '$key', n: { $sum: 1 } } },
+        ])
+        .toArray(),
+      this.conn
+        .collection(COLLECTIONS.jobs)
+        .aggregate<{ _id: string; n: number }>([
+          { $match: { holdKey: { $gte: 'fair:', $lt: 'fair;' }, status: 'queued' } },
+          { $group: { _id: '$holdKey', n: { $sum: 1 } } },
+        ])
+        .toArray(),
+    ]);
+    return new Map([...limitRows, ...fairRows].map((r) => [r._id, r.n]));
   }
 }
 

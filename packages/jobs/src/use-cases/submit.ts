@@ -18,10 +18,13 @@ export interface Submitted {
  */
 export async function submitJobs(core: JobCore, inputs: NewJob[]): Promise<Submitted[]> {
   if (inputs.length === 0) return [];
+  // n.b. fair dispatch holds a backlog in the store (marked in the insert itself); the
+  // scheduler's releaser publishes it
+  if (core.fair) await core.fair.plan(inputs);
   const results = await core.repo.createMany(inputs);
-  const created = results.filter((r) => r.created && r.job.status === 'queued').map((r) => r.job);
-  // n.b. fair dispatch holds a backlog in the store; the scheduler's releaser publishes it
-  const queued = core.fair ? await core.fair.admit(created) : created;
+  const queued = results
+    .filter((r) => r.created && r.job.status === 'queued' && !r.job.holdKey)
+    .map((r) => r.job);
   if (queued.length === 1) await core.dispatcher.dispatch(queued[0]!);
   else if (queued.length > 1) await core.dispatcher.dispatchMany(queued);
   return results;
