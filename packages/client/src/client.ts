@@ -14,7 +14,13 @@ import {
   type PayloadOutput,
   type ResultOutput,
 } from './job-type.js';
-import { wireForm, type BatchItem, type ListJobsFilter, type SubmitOptions } from './requests.js';
+import {
+  wireForm,
+  type BatchItem,
+  type ListJobsFilter,
+  type PayloadSearch,
+  type SubmitOptions,
+} from './requests.js';
 import type { Job, JobTypeInfo, Page } from './resources.js';
 import { enc, Schedules, type CallOptions } from './schedules.js';
 import { Transport } from './transport.js';
@@ -46,6 +52,18 @@ export interface ConveyorClientOptions {
 export type JobRef<R = unknown> = string | Job<R, unknown>;
 
 const idOf = (job: JobRef<unknown>) => (typeof job === 'string' ? job : job.id);
+
+/** Every job of the pages `page` answers, from `cursor` on (each page asked for as iterated). */
+async function* everyJob(
+  cursor: string | undefined,
+  page: (cursor: string | undefined) => Promise<Page<Job>>,
+): AsyncGenerator<Job, void, undefined> {
+  do {
+    const next = await page(cursor);
+    yield* next.items;
+    cursor = next.nextCursor ?? undefined;
+  } while (cursor);
+}
 
 /**
  * A typed client of the Conveyor HTTP API. Every method throws a {@link ConveyorApiError}
@@ -134,26 +152,81 @@ export class ConveyorClient {
     opts?: CallOptions,
   ): AsyncGenerator<Job<ResultOutput<T>, PayloadOutput<T>>, void, undefined>;
   list(filter?: ListJobsFilter, opts?: CallOptions): AsyncGenerator<Job, void, undefined>;
-  async *list(
+  list(filter: ListJobsFilter = {}, opts: CallOptions = {}): AsyncGenerator<Job, void, undefined> {
+    return everyJob(filter.cursor, (cursor) => this.jobsPage({ ...filter, cursor }, {}, opts));
+  }
+
+  /** One page of {@link list}; pass its `nextCursor` as `cursor` for the next. */
+  listPage<T extends JobTypeLike>(
+    filter: ListJobsFilter & { type: T },
+    opts?: CallOptions,
+  ): Promise<Page<Job<ResultOutput<T>, PayloadOutput<T>>>>;
+  listPage(filter?: ListJobsFilter, opts?: CallOptions): Promise<Page<Job>>;
+  listPage(filter: ListJobsFilter = {}, opts: CallOptions = {}): Promise<Page<Job>> {
+    return this.jobsPage(filter, {}, opts);
+  }
+
+  /**
+   * The caller's jobs (admins: everyone's) whose payload holds what `query` looks for (a
+   * value at a path, words, or both), newest first, fetched page by page as iterated;
+   * `filter` narrows them as in {@link list}. Jobs created before their type declared the
+   * path, or before search existed and not backfilled, are not found.
+   * @example
+   * for await (const job of client.search({ field: 'to', value: 'ann@example.com' }, { status: 'failed' }))
+   *   console.log(job.id);
+   * @throws ValidationError naming `field`, `value` or `text` for a malformed search
+   */
+  search<T extends JobTypeLike>(
+    query: PayloadSearch,
+    filter: ListJobsFilter & { type: T },
+    opts?: CallOptions,
+  ): AsyncGenerator<Job<ResultOutput<T>, PayloadOutput<T>>, void, undefined>;
+  search(
+    query: PayloadSearch,
+    filter?: ListJobsFilter,
+    opts?: CallOptions,
+  ): AsyncGenerator<Job, void, undefined>;
+  search(
+    query: PayloadSearch,
     filter: ListJobsFilter = {},
     opts: CallOptions = {},
   ): AsyncGenerator<Job, void, undefined> {
-    let cursor = filter.cursor;
-    do {
-      const page = await this.listPage({ ...filter, ...(cursor ? { cursor } : {}) }, opts);
-      yield* page.items;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+    return everyJob(filter.cursor, (cursor) => this.jobsPage({ ...filter, cursor }, query, opts));
   }
 
-  /** One page of {@link list}. */
-  listPage(filter: ListJobsFilter = {}, opts: CallOptions = {}): Promise<Page<Job>> {
+  /**
+   * One page of {@link search}; pass its `nextCursor` as `cursor` for the next.
+   * @throws ValidationError naming `field`, `value` or `text` for a malformed search
+   */
+  searchPage<T extends JobTypeLike>(
+    query: PayloadSearch,
+    filter: ListJobsFilter & { type: T },
+    opts?: CallOptions,
+  ): Promise<Page<Job<ResultOutput<T>, PayloadOutput<T>>>>;
+  searchPage(query: PayloadSearch, filter?: ListJobsFilter, opts?: CallOptions): Promise<Page<Job>>;
+  searchPage(
+    query: PayloadSearch,
+    filter: ListJobsFilter = {},
+    opts: CallOptions = {},
+  ): Promise<Page<Job>> {
+    return this.jobsPage(filter, query, opts);
+  }
+
+  /** `GET /v1/jobs`: one page of the list, narrowed by a payload search when one is given. */
+  private jobsPage(
+    filter: ListJobsFilter,
+    query: Partial<PayloadSearch>,
+    opts: CallOptions,
+  ): Promise<Page<Job>> {
     return this.http.json({
       method: 'GET',
       path: '/v1/jobs',
       query: {
         status: filter.status,
         type: filter.type === undefined ? undefined : jobTypeName(filter.type),
+        field: query.field,
+        value: query.value,
+        text: query.text,
         limit: filter.pageSize,
         cursor: filter.cursor,
       },

@@ -53,6 +53,7 @@ export {
   type ListJobsFilter,
   type ListSchedulesFilter,
   type ListWorkflowsFilter,
+  type PayloadSearch,
   type ScheduleJobTemplate,
   type StepInput,
   type SubmitOptions,

@@ -46,7 +46,7 @@ export function batchItem<T extends JobTypeLike>(
   return { ...opts, type, payload };
 }
 
-/** Filter of {@link ConveyorClient.list}. */
+/** Filter of {@link ConveyorClient.list} and {@link ConveyorClient.search}. */
 export interface ListJobsFilter {
   /** @default any */
   status?: JobStatus;
@@ -57,6 +57,36 @@ export interface ListJobsFilter {
   /** Start after this cursor (from a page's `nextCursor`). @default the newest job */
   cursor?: string;
 }
+
+/**
+ * What {@link ConveyorClient.search} looks for in job payloads: `field` and `value`, `text`,
+ * or all three (then both must hold). Only the paths each job type declares searchable are
+ * looked at (`search` of its definition; by default its top-level fields holding a scalar or
+ * an array of them), and only in jobs stored with search keys.
+ */
+export type PayloadSearch =
+  | {
+      /** A searchable payload path, dotted for nested fields (`to`, `customer.id`). */
+      field: string;
+      /**
+       * The value at `field`: equal ignoring case (on its first 64 characters), or equal to
+       * one element of an array there.
+       */
+      value: string;
+      /** Words that must also all appear in the searchable strings. @default none */
+      text?: string;
+    }
+  | {
+      /**
+       * Words that all appear in the searchable strings of the payload (whole words of two
+       * or more letters or digits, ignoring case).
+       */
+      text: string;
+      /** Give `field` with `value` only. @default none */
+      field?: undefined;
+      /** Give `value` with `field` only. @default none */
+      value?: undefined;
+    };
 
 /** The job a schedule submits at each fire time. */
 export interface ScheduleJobTemplate<T extends JobTypeRef = JobTypeRef> {

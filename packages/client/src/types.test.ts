@@ -71,6 +71,41 @@ describe('typing by a job type definition', () => {
     expect([thumbnail.name, untyped.name]).toEqual(['acme.thumbnail', 'acme.ping']);
   });
 
+  it('types a payload search: field with value, or text; pages typed by a definition', () => {
+    const client = new ConveyorClient({ baseUrl: 'http://127.0.0.1:1', token: 't' });
+    const byField = () => client.search({ field: 'url', value: 'https://example.com/a.png' });
+    const byWords = () => client.searchPage({ text: 'invoice overdue' }, { status: 'failed' });
+    const both = () => client.searchPage({ field: 'to', value: 'ann@example.com', text: 'x' });
+    // @ts-expect-error a field needs its value
+    const noValue = () => client.search({ field: 'to' });
+    // @ts-expect-error a value needs its field
+    const noField = () => client.searchPage({ value: 'ann@example.com', text: 'x' });
+    // @ts-expect-error a search looks for something
+    const nothing = () => client.search({});
+    const typed = async () => {
+      const page = await client.searchPage({ text: 'a' }, { type: resize, pageSize: 10 });
+      const width: number | undefined = page.items[0]?.payload.width;
+      const listed = await client.listPage({ type: resize });
+      const bytes: number | undefined = listed.items[0]?.result?.bytes;
+      for await (const job of client.search({ text: 'a' }, { type: resize })) return job.result?.at;
+      return [width, bytes, page.nextCursor];
+    };
+    // n.b. the README's example, as written there
+    const readme = async (conveyor: ConveyorClient) => {
+      const toAnn = { field: 'to', value: 'ann@example.com' } as const;
+      for await (const job of conveyor.search(toAnn, { type: 'email.send', status: 'failed' }))
+        console.log(job.id, job.error?.message);
+      const page = await conveyor.searchPage({ text: 'invoice overdue' }, { pageSize: 20 });
+      if (page.nextCursor)
+        await conveyor.searchPage({ text: 'invoice overdue' }, { cursor: page.nextCursor });
+    };
+    expect(
+      [byField, byWords, both, noValue, noField, nothing, typed, readme].every(
+        (f) => typeof f === 'function',
+      ),
+    ).toBe(true);
+  });
+
   it('refuses options with neither or both of token and getToken', () => {
     expect(() => new ConveyorClient({ baseUrl: 'http://x' })).toThrow(TypeError);
     expect(

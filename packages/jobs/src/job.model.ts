@@ -93,7 +93,8 @@ export interface JobDoc {
   /**
    * What a payload search matches, extracted when the job is created (see `searchKeysOf`):
    * `<path>=<value>` and `~<word>` keys, lower-cased and capped. Absent on jobs stored before
-   * search existed, and when the payload has nothing searchable.
+   * search existed (until `backfillSearchKeys` fills them), and when the payload has nothing
+   * searchable.
    */
   searchKeys?: string[];
 }

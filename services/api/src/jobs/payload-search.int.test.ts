@@ -152,6 +152,79 @@ describe('GET /v1/jobs/search by payload', () => {
   });
 });
 
+describe('GET /v1/jobs with a payload search', () => {
+  /** The ids `GET /v1/jobs` answers; the same query of `GET /v1/jobs/search` must agree. */
+  async function list(token: string, query: string) {
+    const res = await api.call(`/v1/jobs?${query}`, token);
+    const body = (await res.json()) as {
+      items?: JobResource[];
+      nextCursor?: string | null;
+      errors?: { field: string; message: string }[];
+    };
+    const listed = {
+      status: res.status,
+      ids: (body.items ?? []).map((j) => j.id),
+      errors: body.errors,
+    };
+    expect([query, listed]).toEqual([query, await search(token, query)]);
+    return { ...listed, nextCursor: body.nextCursor };
+  }
+
+  it('finds what the search finds, by field and value, words, and with the list’s filters', async () => {
+    expect((await list(alice, 'field=to&value=CAROL@example.com')).ids).toEqual([ids['carol']]);
+    expect((await list(alice, 'field=customer.id&value=c-42')).ids).toEqual([ids['acme']]);
+    expect((await list(alice, 'field=note&value=rush%20order')).ids).toEqual([]);
+    expect((await list(alice, 'text=globex%20CORPORATION')).ids).toEqual([ids['acme']]);
+    expect((await list(alice, 'text=invoice%20welcome')).ids).toEqual([]);
+    expect((await list(alice, 'field=to&value=erin@example.com&text=welcome')).ids).toEqual([
+      ids['erin'],
+    ]);
+    expect((await list(alice, 'text=example&type=email.send&status=queued')).ids).toHaveLength(2);
+    expect((await list(alice, 'text=example&type=demo.count')).ids).toEqual([]);
+  });
+
+  it('pages a search with the cursor it answers, newest first', async () => {
+    const first = await list(alice, 'text=example&limit=1');
+    expect(first.ids).toEqual([ids['erin']]);
+    expect(first.nextCursor).toBe(ids['erin']);
+    const second = await list(alice, `text=example&limit=1&cursor=${first.nextCursor}`);
+    expect(second.ids).toEqual([ids['carol']]);
+  });
+
+  it('never shows another owner’s jobs; an admin finds every owner’s', async () => {
+    expect((await list(bob, 'field=to&value=carol@example.com')).ids).toEqual([ids['bobCarol']]);
+    expect((await list(admin, 'field=to&value=carol@example.com')).ids).toEqual([
+      ids['bobCarol'],
+      ids['carol'],
+    ]);
+  });
+
+  it('refuses a malformed search with the same field errors', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['field=to', 'value', /required with field/],
+      ['value=x', 'field', /required with value/],
+      ['field=a..b&value=x', 'field', /payload path/],
+      ['text=%21%21%20-', 'text', /no word/],
+      ['field[%24ne]=x&value=y', 'field', /./],
+    ];
+    for (const [query, field, message] of cases) {
+      const r = await list(alice, query);
+      expect([query, r.status]).toEqual([query, 400]);
+      expect(r.errors?.find((e) => e.field === field)?.message).toMatch(message);
+    }
+    // n.b. the search's own parameters stay its own: the list takes no owner or time range
+    expect((await api.call('/v1/jobs?owner=bob', admin)).status).toBe(400);
+  });
+
+  it('documents the parameters in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${api.baseUrl}/openapi.json`)).json()) as {
+      paths: Record<string, { get: { parameters: { name: string }[] } }>;
+    };
+    const names = (path: string) => doc.paths[path]!.get.parameters.map((p) => p.name);
+    expect(names('/v1/jobs')).toEqual(expect.arrayContaining(['field', 'value', 'text']));
+  });
+});
+
 describe('POST /v1/jobs/bulk with a payload search', () => {
   it('counts and cancels exactly the jobs the search finds', async () => {
     const bulk = async (body: unknown) => {

@@ -17,6 +17,7 @@ import { route, schemaRef, type AnyRoute } from '../http/route-table.js';
 import { ID_PATTERN, jobPageSchema, problemAnswer } from '../http/schemas.js';
 import { checkSubmission } from './submission.js';
 import { listJobsQuerySchema } from './list-query.js';
+import { jobPage, searchFilter } from './search.js';
 import { sendJobResult } from './result.js';
 import { jobAttemptRoutes } from './attempts.js';
 import { jobPositionRoutes } from './position.js';
@@ -136,24 +137,15 @@ export function jobRoutes(deps: ApiDeps, limiter: SubmissionLimiter): AnyRoute[]
     method: 'get',
     path: '/v1/jobs',
     tag: 'jobs',
-    summary: 'List my jobs (admins: everyone’s), newest first',
+    summary: 'List my jobs (admins: everyone’s), newest first, cursor-paged',
+    description:
+      '`field` + `value` keep the jobs whose payload holds that value at that path, `text` those whose payload strings hold all those words, exactly as in GET /v1/jobs/search: only at the paths the job type declares searchable (`search` in GET /v1/job-types), through an index.',
     auth: 'token',
     query: listJobsQuerySchema,
     responses: { 200: { description: 'A page of jobs', schema: jobPageSchema } },
     handler: async (ctx, { query: q }) => {
-      const user = currentUser(ctx);
-      const docs = await repo.list({
-        owner: ownerScope(user),
-        status: q.status,
-        type: q.type,
-        before: q.cursor,
-        limit: q.limit,
-      });
-      const last = docs.at(-1);
-      ctx.body = {
-        items: docs.map(toJobResource),
-        nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
-      };
+      const scope = ownerScope(currentUser(ctx));
+      ctx.body = await jobPage(deps.runtime.mongo, searchFilter(q, scope), q.limit);
     },
   });
 

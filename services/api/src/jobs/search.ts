@@ -6,9 +6,11 @@ import {
   SEARCH_LIMITS,
   SEARCH_PATH,
   wordSearchKeys,
+  type JobResource,
 } from '@conveyor/contracts';
 import { toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
+import { ownerScope } from '../auth/user.js';
 import { jobsCollection, newestJobs } from '../dashboard/job-reads.js';
 import type { ApiDeps } from '../deps.js';
 import { route, type AnyRoute } from '../http/route-table.js';
@@ -157,6 +159,20 @@ export async function ensureSearchIndexes(conn: Connection): Promise<void> {
   await jobsCollection(conn).createIndex({ status: 1, _id: -1 });
 }
 
+/** One page of the jobs `filter` (see {@link searchFilter}) matches, newest first. */
+export async function jobPage(
+  conn: Connection,
+  filter: Record<string, unknown>,
+  limit: number,
+): Promise<{ items: JobResource[]; nextCursor: string | null }> {
+  const docs = await newestJobs(conn, filter, limit);
+  const last = docs.at(-1);
+  return {
+    items: docs.map(toJobResource),
+    nextCursor: docs.length === limit && last ? last._id.toHexString() : null,
+  };
+}
+
 /** `GET /v1/jobs/search`: filtered, cursor-paged job list for the dashboard, newest first. */
 export function jobSearchRoutes(deps: ApiDeps): AnyRoute {
   return route({
@@ -170,17 +186,8 @@ export function jobSearchRoutes(deps: ApiDeps): AnyRoute {
     query: searchJobsQuerySchema,
     responses: { 200: { description: 'A page of jobs', schema: jobPageSchema } },
     handler: async (ctx, { query: q }) => {
-      const user = currentUser(ctx);
-      const docs = await newestJobs(
-        deps.runtime.mongo,
-        searchFilter(q, user.admin ? undefined : user.sub),
-        q.limit,
-      );
-      const last = docs.at(-1);
-      ctx.body = {
-        items: docs.map(toJobResource),
-        nextCursor: docs.length === q.limit && last ? last._id.toHexString() : null,
-      };
+      const scope = ownerScope(currentUser(ctx));
+      ctx.body = await jobPage(deps.runtime.mongo, searchFilter(q, scope), q.limit);
     },
   });
 }
