@@ -42,7 +42,8 @@ function makeDoc(next: () => number, id: number): Doc {
   else if (roll < 0.92) doc.status = null;
   if (next() < 0.7) doc.tags = TAGS.filter(() => next() < 0.3);
   if (next() < 0.5) doc.due = new Date(BASE + Math.floor(next() * 1_000) * 1_000);
-  if (next() < 0.8) doc.attempts = next() < 0.5 ? Math.floor(next() * 4) : Math.floor(next() * 4) + 0.0;
+  if (next() < 0.8)
+    doc.attempts = next() < 0.5 ? Math.floor(next() * 4) : Math.floor(next() * 4) + 0.0;
   if (next() < 0.5) doc.meta = { k: pick(next, TAGS) };
   return doc;
 }
@@ -87,8 +88,12 @@ async function compare(
   ]);
   if (JSON.stringify(a) !== JSON.stringify(b))
     return `find ${JSON.stringify(filter)}: ${a.length} documents with indexes, ${b.length} without`;
-  const [ca, cb] = await Promise.all([indexed.countDocuments(filter), plain.countDocuments(filter)]);
-  if (ca !== cb) return `countDocuments ${JSON.stringify(filter)}: ${ca} with indexes, ${cb} without`;
+  const [ca, cb] = await Promise.all([
+    indexed.countDocuments(filter),
+    plain.countDocuments(filter),
+  ]);
+  if (ca !== cb)
+    return `countDocuments ${JSON.stringify(filter)}: ${ca} with indexes, ${cb} without`;
   return null;
 }
 
@@ -110,7 +115,10 @@ async function write(
     await coll.updateMany({ tags: tag, owner: 'bob' }, { $pull: { tags: tag } });
     await coll.updateMany({ 'meta.k': tag }, { $set: { 'meta.k': 'z' }, $push: { tags: tag } });
     await coll.updateMany({ due: { $lt: cut } }, { $unset: { due: '' }, $inc: { attempts: 1 } });
-    await coll.findOneAndUpdate({ status: 'queued', owner: 'carol' }, { $set: { status: 'running' } });
+    await coll.findOneAndUpdate(
+      { status: 'queued', owner: 'carol' },
+      { $set: { status: 'running' } },
+    );
     const { _id: _ignored, ...rest } = replacement;
     await coll.replaceOne({ _id: replaceId }, rest);
     await coll.deleteMany({ owner: 'alice', status: 'cancelled', tags: tag });
