@@ -53,7 +53,7 @@ export function createJobCore(
   );
   const fair =
     opts.fair && (opts.fair.window ?? 1) > 0
-      ? new FairAdmission(deps.amqp, deps.topology, catalogue, opts.fair)
+      ? new FairAdmission(deps.amqp, deps.topology, repo, catalogue, opts.fair)
       : undefined;
   return {
     repo,

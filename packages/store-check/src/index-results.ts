@@ -16,7 +16,7 @@ interface Doc {
   owner: string;
   tags?: string[];
   due?: Date;
-  attempts?: number;
+  attempts?: number | string;
   meta?: { k: string };
 }
 
@@ -42,8 +42,11 @@ function makeDoc(next: () => number, id: number): Doc {
   else if (roll < 0.92) doc.status = null;
   if (next() < 0.7) doc.tags = TAGS.filter(() => next() < 0.3);
   if (next() < 0.5) doc.due = new Date(BASE + Math.floor(next() * 1_000) * 1_000);
-  if (next() < 0.8)
-    doc.attempts = next() < 0.5 ? Math.floor(next() * 4) : Math.floor(next() * 4) + 0.0;
+  const kind = next();
+  // n.b. ints, doubles and a few strings: a number range must skip the strings
+  if (kind < 0.6) doc.attempts = Math.floor(next() * 4);
+  else if (kind < 0.75) doc.attempts = Math.floor(next() * 4) + 0.5;
+  else if (kind < 0.8) doc.attempts = String(Math.floor(next() * 4));
   if (next() < 0.5) doc.meta = { k: pick(next, TAGS) };
   return doc;
 }
@@ -69,6 +72,11 @@ function probes(next: () => number): mongo.Filter<Doc>[] {
     { due: { $lt: at } },
     { due: { $gte: at }, status },
     { due: { $exists: false } },
+    { due: { $gte: at, $lt: new Date(at.getTime() + 200_000) } },
+    { due: { $gt: new Date(at.getTime() + 200_000), $lte: at } },
+    { attempts: { $gte: 1, $lte: 2.5 } },
+    { attempts: { $lt: 1 } },
+    { tags: { $all: [tag, pick(next, TAGS)] } },
     { attempts: Math.floor(next() * 4) },
     { attempts: { $gt: 1 } },
     { 'meta.k': tag },
@@ -114,7 +122,10 @@ async function write(
     await coll.updateMany({ status }, { $set: { status: pick(random(replaceId), STATUSES) } });
     await coll.updateMany({ tags: tag, owner: 'bob' }, { $pull: { tags: tag } });
     await coll.updateMany({ 'meta.k': tag }, { $set: { 'meta.k': 'z' }, $push: { tags: tag } });
-    await coll.updateMany({ due: { $lt: cut } }, { $unset: { due: '' }, $inc: { attempts: 1 } });
+    await coll.updateMany({ due: { $lt: cut }, attempts: { $not: { $type: 'string' } } }, {
+      $inc: { attempts: 1 },
+    } as unknown as mongo.UpdateFilter<Doc>);
+    await coll.updateMany({ due: { $lt: cut } }, { $unset: { due: '' } });
     await coll.findOneAndUpdate(
       { status: 'queued', owner: 'carol' },
       { $set: { status: 'running' } },

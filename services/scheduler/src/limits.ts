@@ -53,6 +53,7 @@ export async function startHeldJobLoops(deps: {
       core.repo,
       core.dispatcher,
       deps.fairWindow,
+      core.catalogue,
     );
     loops.push(
       startLoop(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
 import { laneOf, payloadKeyOf, type Topology } from '@conveyor/contracts';
 import type { AmqpClient } from '@conveyor/platform';
 import type { JobTypeCatalogue } from '../catalogue/catalogue.js';
@@ -60,11 +61,27 @@ interface Depth {
   ready: number;
   /** Published by this process since `ready` was read. */
   added: number;
+  /**
+   * The fair key that took the lane past the window while no job was held: while it is the
+   * only one submitting, its burst goes straight to the broker (an owner alone pays nothing).
+   */
+  overKey: string | null;
+  /** Jobs of this group wait held in the store: new ones queue up behind them. */
+  holding: boolean;
   at: number;
   refreshing: Promise<void> | null;
 }
 
-/** The submit side of fair dispatch (the API): which new jobs go to the broker now. */
+/**
+ * The submit side of fair dispatch (the API): which new jobs go to the broker now.
+ *
+ * A group's standard lane takes new jobs while it holds fewer than the window. Past the
+ * window, the owner (fair key) that filled it keeps publishing — alone, nobody waits behind
+ * it, so fairness costs it nothing. The first job of any other key is held in the store
+ * instead, and from then on every new job of the group is held until the backlog is gone: the
+ * scheduler's releaser drains the lane's surplus into the store and hands the whole backlog
+ * back round robin, so the newcomer waits behind about a window, not behind the burst.
+ */
 export class FairAdmission {
   readonly window: number;
   private readonly refreshMs: number;
@@ -73,6 +90,7 @@ export class FairAdmission {
   constructor(
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
+    private readonly repo: Pick<JobRepository, 'model'>,
     private readonly catalogue: JobTypeCatalogue,
     opts: FairOptions = {},
   ) {
@@ -81,9 +99,9 @@ export class FairAdmission {
   }
 
   /**
-   * Decides, before new jobs are stored, which of them wait in the store: those of a group's
-   * standard lane beyond its window get `hold` (stored with the job itself, in the same
-   * insert: holding costs no write of its own). The others are published after the insert.
+   * Decides, before new jobs are stored, which of them wait in the store: those that get
+   * `hold` are stored held (in the same insert: holding costs no write of its own); the
+   * others are published after the insert.
    */
   async plan(inputs: NewJob[], now = new Date()): Promise<void> {
     if (this.window <= 0 || inputs.length === 0) return;
@@ -99,16 +117,30 @@ export class FairAdmission {
       // n.b. one estimate per group and call, counted on synchronously: no refresh lands
       // halfway through a batch
       const depth = await this.depth(queue);
-      const room = Math.max(0, this.window - depth.ready - depth.added);
-      depth.added += Math.min(room, queued.length);
+      // n.b. only a lane this process saw below the window can be claimed by one key: one
+      // that is deep already may hold another key's burst
+      const claimable = depth.ready + depth.added <= this.window;
       const key = fairHoldKey(queue);
-      for (const input of queued.slice(room)) {
-        const path = types(input.type)?.entry.limits?.fairKey;
-        input.hold = {
-          key,
-          fairKey: fairKeyOfPayload(input.owner, input.payload, path),
-          rank: input.priority === 'low' ? 0 : 1,
-        };
+      for (const input of queued) {
+        const fairKey = fairKeyOfPayload(
+          input.owner,
+          input.payload,
+          types(input.type)?.entry.limits?.fairKey,
+        );
+        if (!depth.holding) {
+          if (depth.ready + depth.added < this.window) {
+            depth.added++;
+            continue;
+          }
+          if (depth.overKey === null && claimable) depth.overKey = fairKey;
+          if (depth.overKey === fairKey) {
+            depth.added++;
+            continue;
+          }
+        }
+        // n.b. competition (or a backlog already held): wait in the store, in turn
+        depth.holding = true;
+        input.hold = { key, fairKey, rank: input.priority === 'low' ? 0 : 1 };
       }
     }
   }
@@ -116,7 +148,7 @@ export class FairAdmission {
   private async depth(queue: string): Promise<Depth> {
     let d = this.depths.get(queue);
     if (!d) {
-      d = { ready: 0, added: 0, at: 0, refreshing: null };
+      d = { ready: 0, added: 0, overKey: null, holding: false, at: 0, refreshing: null };
       this.depths.set(queue, d);
       await this.refresh(queue, d);
     } else if (Date.now() - d.at > this.refreshMs && !d.refreshing) void this.refresh(queue, d);
@@ -127,10 +159,18 @@ export class FairAdmission {
     // n.b. what this process admitted before the read is in the broker's count (or about to
     // be: a publish in flight is missed for one period, the window is soft)
     const before = d.added;
-    d.refreshing = readyMessages(this.amqp, this.topo, queue)
-      .then((ready) => {
+    d.refreshing = Promise.all([
+      readyMessages(this.amqp, this.topo, queue),
+      this.repo.model.collection.findOne(
+        { holdKey: fairHoldKey(queue), status: 'queued' },
+        { projection: { _id: 1 } },
+      ),
+    ])
+      .then(([ready, held]) => {
         d.ready = ready;
         d.added -= before;
+        d.holding = held !== null;
+        if (ready <= this.window) d.overKey = null;
       })
       .catch(() => undefined) // n.b. unknown depth: keep the estimate; the publish decides
       .finally(() => {
@@ -169,6 +209,9 @@ export class FairReleaser {
   waiting = 0;
   private legacyCleared = false;
 
+  /** Dispatches moved from lanes into the store since start (all groups). */
+  drained = 0;
+
   constructor(
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
@@ -176,6 +219,7 @@ export class FairReleaser {
     private readonly repo: JobRepository,
     private readonly dispatcher: JobDispatcher,
     private readonly window: number,
+    private readonly catalogue: JobTypeCatalogue,
   ) {}
 
   /** Held jobs per group and fair key. */
@@ -197,19 +241,130 @@ export class FairReleaser {
       await this.store.holds.deleteMany({ key: { $gte: 'fair:', $lt: 'fair;' } });
       this.legacyCleared = true;
     }
-    let released = 0;
-    const backlog = await this.backlog();
+    let backlog = await this.backlog();
+    const readyOf = new Map<string, number>();
+    let drained = 0;
+    for (const queue of backlog.keys()) {
+      let ready = await readyMessages(this.amqp, this.topo, queue).catch(() => this.window);
+      // n.b. jobs wait held while the lane is well past the window: a burst went straight to
+      // the broker before a competitor came; take its surplus back so turns can be taken
+      if (ready > this.window * DRAIN_PAST) {
+        const moved = await this.drain(queue, Math.min(ready, DRAIN_BATCH));
+        drained += moved;
+        ready = Math.max(0, ready - moved);
+      }
+      readyOf.set(queue, ready);
+    }
+    this.drained += drained;
+    if (drained > 0) backlog = await this.backlog();
     this.waiting = [...backlog.values()].reduce(
       (s, keys) => s + [...keys.values()].reduce((a, b) => a + b, 0),
       0,
     );
+    let released = 0;
     for (const [queue, keys] of backlog) {
-      const ready = await readyMessages(this.amqp, this.topo, queue).catch(() => this.window);
-      const room = this.window - ready;
+      const room = this.window - (readyOf.get(queue) ?? this.window);
       if (room <= 0) continue;
       released += await this.release(queue, keys, room, weights);
     }
     return released;
+  }
+
+  /**
+   * Moves up to `max` ready dispatches of a group's standard lane into the store as fair
+   * holds (each message acked only after its job's hold is written; a job no longer queued
+   * was a stale dispatch, dropped as a worker would). Returns how many jobs it held.
+   */
+  private async drain(queue: string, max: number): Promise<number> {
+    const lane = this.topo.queues.work(queue, 'standard');
+    const key = fairHoldKey(queue);
+    const types = await this.catalogue.lookup();
+    return this.amqp.withChannel(async (ch) => {
+      type Delivery = Parameters<typeof ch.ack>[0];
+      await ch.prefetch(Math.min(max, 500));
+      const taken: Delivery[] = [];
+      const late: Delivery[] = [];
+      let collecting = true;
+      let tag = '';
+      await new Promise<void>((resolve, reject) => {
+        let idle: NodeJS.Timeout | undefined;
+        const done = () => {
+          clearTimeout(idle);
+          collecting = false;
+          resolve();
+        };
+        // n.b. an empty lane delivers nothing: stop after a short quiet spell
+        const arm = () => {
+          clearTimeout(idle);
+          idle = setTimeout(done, DRAIN_QUIET_MS);
+        };
+        ch.consume(
+          lane,
+          (msg) => {
+            if (!msg) return done();
+            if (!collecting) return void late.push(msg);
+            taken.push(msg);
+            if (taken.length >= max) done();
+            else arm();
+          },
+          { noAck: false },
+        ).then(({ consumerTag }) => {
+          tag = consumerTag;
+          arm();
+        }, reject);
+      });
+      const { held, foreign } = await this.holdDrained(key, taken, types);
+      // n.b. acked while still consuming: a quorum queue may hand a cancelled consumer's
+      // unacked messages back. What came after the count goes back to the lane.
+      const giveBack = new Set(foreign);
+      for (const msg of taken) if (!giveBack.has(msg)) ch.ack(msg);
+      await ch.cancel(tag);
+      for (const msg of [...foreign, ...late]) ch.nack(msg, false, true);
+      return held;
+    });
+  }
+
+  /**
+   * Writes the fair holds of drained dispatches. Returns how many jobs it held, and the
+   * messages that are no dispatch (not ours to judge: they go back for a worker to refuse).
+   */
+  private async holdDrained<M extends { content: Buffer }>(
+    key: string,
+    taken: M[],
+    types: Awaited<ReturnType<JobTypeCatalogue['lookup']>>,
+  ): Promise<{ held: number; foreign: M[] }> {
+    const foreign: M[] = [];
+    const ids = new Set<string>();
+    for (const msg of taken) {
+      const id = dispatchJobId(msg.content);
+      if (id === null) foreign.push(msg);
+      else ids.add(id);
+    }
+    const jobs = this.repo.model.collection;
+    const found = (await jobs
+      .find(
+        { _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) } },
+        { projection: { owner: 1, payload: 1, priority: 1, type: 1 } },
+      )
+      .toArray()) as Pick<JobDoc, '_id' | 'owner' | 'payload' | 'priority' | 'type'>[];
+    const groups = new Map<string, { fairKey: string; rank: number; ids: Types.ObjectId[] }>();
+    for (const job of found) {
+      const fairKey = fairKeyOf(job, types(job.type)?.entry.limits?.fairKey);
+      const rank = job.priority === 'low' ? 0 : 1;
+      const group = groups.get(`${rank}:${fairKey}`) ?? { fairKey, rank, ids: [] };
+      group.ids.push(job._id);
+      groups.set(`${rank}:${fairKey}`, group);
+    }
+    let held = 0;
+    // n.b. a job no longer queued and unheld had a stale dispatch: dropped, as a worker would
+    for (const g of groups.values()) {
+      const r = await jobs.updateMany(
+        { _id: { $in: g.ids }, status: 'queued', holdKey: null },
+        { $set: { holdKey: key, fairKey: g.fairKey, holdRank: g.rank, publishedAt: null } },
+      );
+      held += r.modifiedCount;
+    }
+    return { held, foreign };
   }
 
   private async release(
@@ -288,6 +443,23 @@ export class FairReleaser {
     const confirmed = await this.dispatcher.publishMany(released);
     await this.dispatcher.markConfirmed(released, confirmed);
     return confirmed.size;
+  }
+}
+
+/** A lane is drained when it holds more than this many windows while jobs wait held. */
+const DRAIN_PAST = 1.5;
+/** Dispatches one pass moves into the store at most (the next pass takes more). */
+const DRAIN_BATCH = 2000;
+/** A drain stops when the lane delivered nothing for this long (it is empty). */
+const DRAIN_QUIET_MS = 50;
+
+/** The job id of a dispatch message, or null when it is not one. */
+function dispatchJobId(content: Buffer): string | null {
+  try {
+    const id = (JSON.parse(content.toString()) as { data?: { jobId?: unknown } }).data?.jobId;
+    return typeof id === 'string' && /^[a-f0-9]{24}$/.test(id) ? id : null;
+  } catch {
+    return null;
   }
 }
 

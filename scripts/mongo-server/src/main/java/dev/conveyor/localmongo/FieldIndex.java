@@ -63,6 +63,12 @@ final class FieldIndex {
     private final String path;
     /** value → Integer (one position), int[] (a few, sorted, first slot is the size) or BitSet. */
     private final Map<Object, Object> positionsByValue = new HashMap<>();
+    /** The date keys in order, for ranges (a date range matches dates only). */
+    private final java.util.NavigableSet<java.time.Instant> dateKeys = new java.util.TreeSet<>();
+    /** The number keys that are doubles, in order, for ranges. */
+    private final java.util.NavigableSet<Double> numberKeys = new java.util.TreeSet<>();
+    /** Longs too big for a double (kept as they are): every number range includes them. */
+    private final Set<Long> bigLongKeys = new java.util.HashSet<>();
 
     FieldIndex(String path) {
         this.path = path;
@@ -74,22 +80,52 @@ final class FieldIndex {
 
     void add(Document document, int position) {
         for (Object key : keysOf(document)) {
-            positionsByValue.merge(key, position, (existing, ignored) -> withPosition(existing, position));
+            addKey(key, position);
+        }
+    }
+
+    private void addKey(Object key, int position) {
+        Object existing = positionsByValue.get(key);
+        if (existing == null) {
+            positionsByValue.put(key, position);
+            if (key instanceof java.time.Instant instant) {
+                dateKeys.add(instant);
+            } else if (key instanceof Double number) {
+                numberKeys.add(number);
+            } else if (key instanceof Long big) {
+                bigLongKeys.add(big);
+            }
+        } else {
+            Object grown = withPosition(existing, position);
+            if (grown != existing) {
+                positionsByValue.put(key, grown);
+            }
+        }
+    }
+
+    private void removeKey(Object key, int position) {
+        Object existing = positionsByValue.get(key);
+        if (existing == null) {
+            return;
+        }
+        Object remaining = withoutPosition(existing, position);
+        if (remaining == null) {
+            positionsByValue.remove(key);
+            if (key instanceof java.time.Instant instant) {
+                dateKeys.remove(instant);
+            } else if (key instanceof Double number) {
+                numberKeys.remove(number);
+            } else if (key instanceof Long big) {
+                bigLongKeys.remove(big);
+            }
+        } else if (remaining != existing) {
+            positionsByValue.put(key, remaining);
         }
     }
 
     void remove(Document document, int position) {
         for (Object key : keysOf(document)) {
-            Object existing = positionsByValue.get(key);
-            if (existing == null) {
-                continue;
-            }
-            Object remaining = withoutPosition(existing, position);
-            if (remaining == null) {
-                positionsByValue.remove(key);
-            } else if (remaining != existing) {
-                positionsByValue.put(key, remaining);
-            }
+            removeKey(key, position);
         }
     }
 
@@ -102,20 +138,12 @@ final class FieldIndex {
         }
         for (Object key : oldKeys) {
             if (!newKeys.contains(key)) {
-                Object existing = positionsByValue.get(key);
-                if (existing != null) {
-                    Object remaining = withoutPosition(existing, position);
-                    if (remaining == null) {
-                        positionsByValue.remove(key);
-                    } else if (remaining != existing) {
-                        positionsByValue.put(key, remaining);
-                    }
-                }
+                removeKey(key, position);
             }
         }
         for (Object key : newKeys) {
             if (!oldKeys.contains(key)) {
-                positionsByValue.merge(key, position, (existing, ignored) -> withPosition(existing, position));
+                addKey(key, position);
             }
         }
     }
@@ -144,6 +172,17 @@ final class FieldIndex {
                 }
                 return union;
             }
+            if (operators.get("$all") instanceof Collection<?> values && !values.isEmpty()) {
+                // n.b. every value must be there: the rarest one's documents are a superset
+                Candidates rarest = null;
+                for (Object value : values) {
+                    Candidates one = equalTo(value);
+                    if (one != null && (rarest == null || one.estimate() < rarest.estimate())) {
+                        rarest = one;
+                    }
+                }
+                return rarest;
+            }
             boolean range = false;
             for (String operator : List.of("$gt", "$gte", "$lt", "$lte")) {
                 if (operators.containsKey(operator)) {
@@ -154,7 +193,8 @@ final class FieldIndex {
                 }
             }
             if (range) {
-                return everyKeyExcept(MISSING, NULL);
+                Candidates sorted = sortedRange(operators);
+                return sorted != null ? sorted : everyKeyExcept(MISSING, NULL);
             }
             if (Boolean.TRUE.equals(operators.get("$exists"))) {
                 return everyKeyExcept(MISSING, null);
@@ -162,6 +202,74 @@ final class FieldIndex {
             return null;
         }
         return equalTo(condition);
+    }
+
+    /**
+     * A range over dates or numbers read from the ordered keys: MongoDB compares within a type
+     * only, so {@code {$gte: <date>}} can match dates alone. Null when the bounds are of
+     * other or mixed types (the caller then takes every present key).
+     */
+    private Candidates sortedRange(Document operators) {
+        Object low = null;
+        Object high = null;
+        boolean lowInclusive = true;
+        boolean highInclusive = true;
+        for (Map.Entry<String, Object> entry : operators.entrySet()) {
+            switch (entry.getKey()) {
+                case "$gt", "$gte" -> {
+                    low = normalize(entry.getValue());
+                    lowInclusive = entry.getKey().equals("$gte");
+                }
+                case "$lt", "$lte" -> {
+                    high = normalize(entry.getValue());
+                    highInclusive = entry.getKey().equals("$lte");
+                }
+                default -> {
+                    // n.b. other operators only narrow further; the matcher applies them
+                }
+            }
+        }
+        Object probe = low != null ? low : high;
+        if (probe instanceof java.time.Instant) {
+            if ((low != null && !(low instanceof java.time.Instant))
+                || (high != null && !(high instanceof java.time.Instant))) {
+                return null;
+            }
+            Candidates result = new Candidates();
+            for (java.time.Instant key : slice(dateKeys, (java.time.Instant) low, lowInclusive,
+                (java.time.Instant) high, highInclusive)) {
+                result.add(positionsByValue.get(key));
+            }
+            return result;
+        }
+        if (probe instanceof Double) {
+            if ((low != null && !(low instanceof Double)) || (high != null && !(high instanceof Double))) {
+                return null;
+            }
+            Candidates result = new Candidates();
+            for (Double key : slice(numberKeys, (Double) low, lowInclusive, (Double) high, highInclusive)) {
+                result.add(positionsByValue.get(key));
+            }
+            for (Long key : bigLongKeys) {
+                result.add(positionsByValue.get(key));
+            }
+            return result;
+        }
+        return null;
+    }
+
+    private static <T> java.util.NavigableSet<T> slice(java.util.NavigableSet<T> keys, T low, boolean lowInclusive,
+                                                       T high, boolean highInclusive) {
+        if (low != null && high != null) {
+            if (((Comparable<T>) low).compareTo(high) > 0) {
+                return java.util.Collections.emptyNavigableSet();
+            }
+            return keys.subSet(low, lowInclusive, high, highInclusive);
+        }
+        if (low != null) {
+            return keys.tailSet(low, lowInclusive);
+        }
+        return keys.headSet(high, highInclusive);
     }
 
     private Candidates equalTo(Object value) {

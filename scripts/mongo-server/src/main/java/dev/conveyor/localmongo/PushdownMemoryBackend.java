@@ -98,11 +98,8 @@ final class PushdownMemoryBackend extends MemoryBackend {
                 || !(stages.get(0) instanceof Document first) || !(first.get("$match") instanceof Document match)) {
                 return null;
             }
-            for (String key : match.keySet()) {
-                if (key.startsWith("$") && !key.equals("$and")) {
-                    return null; // $expr, $or, $text…: the stage itself handles them
-                }
-            }
+            // n.b. the planner narrows by field conditions and $and only, and ignores $or,
+            // $expr and the like (the stage still applies the whole filter)
             return match;
         }
     }
