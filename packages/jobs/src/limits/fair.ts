@@ -66,6 +66,8 @@ interface Depth {
    * only one submitting, its burst goes straight to the broker (an owner alone pays nothing).
    */
   overKey: string | null;
+  /** The fair key of the last job this process published to the lane. */
+  lastKey: string | null;
   /** Jobs of this group wait held in the store: new ones queue up behind them. */
   holding: boolean;
   at: number;
@@ -117,9 +119,6 @@ export class FairAdmission {
       // n.b. one estimate per group and call, counted on synchronously: no refresh lands
       // halfway through a batch
       const depth = await this.depth(queue);
-      // n.b. only a lane this process saw below the window can be claimed by one key: one
-      // that is deep already may hold another key's burst
-      const claimable = depth.ready + depth.added <= this.window;
       const key = fairHoldKey(queue);
       for (const input of queued) {
         const fairKey = fairKeyOfPayload(
@@ -130,9 +129,13 @@ export class FairAdmission {
         if (!depth.holding) {
           if (depth.ready + depth.added < this.window) {
             depth.added++;
+            depth.lastKey = fairKey;
             continue;
           }
-          if (depth.overKey === null && claimable) depth.overKey = fairKey;
+          // n.b. past the window, the lane belongs to the key that filled it while that key
+          // is the only one this process sees submitting; a process that never published
+          // to the lane cannot tell whose burst fills it, so it holds
+          if (depth.overKey === null && depth.lastKey === fairKey) depth.overKey = fairKey;
           if (depth.overKey === fairKey) {
             depth.added++;
             continue;
@@ -148,10 +151,23 @@ export class FairAdmission {
   private async depth(queue: string): Promise<Depth> {
     let d = this.depths.get(queue);
     if (!d) {
-      d = { ready: 0, added: 0, overKey: null, holding: false, at: 0, refreshing: null };
+      d = {
+        ready: 0,
+        added: 0,
+        overKey: null,
+        lastKey: null,
+        holding: false,
+        at: 0,
+        refreshing: null,
+      };
       this.depths.set(queue, d);
       await this.refresh(queue, d);
-    } else if (Date.now() - d.at > this.refreshMs && !d.refreshing) void this.refresh(queue, d);
+    } else if (Date.now() - d.at > this.refreshMs) {
+      if (!d.refreshing) void this.refresh(queue, d);
+      // n.b. after a quiet spell the estimate says nothing of the lane now (a new burst
+      // would be judged by the last one's depth and owner): wait for the read
+      if (Date.now() - d.at > this.refreshMs * 4) await d.refreshing;
+    }
     return d;
   }
 
