@@ -132,9 +132,9 @@ func checkOverlay(t *testing.T, objects []Object) {
 			}
 			queues[trigger.Metadata["queueName"]] = true
 		}
-		for _, q := range []string{"conveyor." + worker, "conveyor." + worker + ".priority"} {
+		for _, q := range []string{"conveyor." + worker, "conveyor." + worker + ".priority", "conveyor." + worker + ".fair"} {
 			if !queues[q] {
-				t.Errorf("ScaledObject %s: no trigger on queue %s (both priority lanes must count)", so.Name, q)
+				t.Errorf("ScaledObject %s: no trigger on queue %s (every lane must count)", so.Name, q)
 			}
 		}
 	}

@@ -7,8 +7,12 @@
  */
 export const DEFAULT_PREFIX = 'conveyor';
 
-/** Lanes of a worker group: jobs of priority `high`/`urgent` travel in the priority lane. */
-export const LANES = ['standard', 'priority'] as const;
+/**
+ * Lanes of a worker group: jobs of priority `high`/`urgent` travel in the priority lane; the
+ * fair lane carries the jobs fair dispatch held and hands back in turns across owners, so
+ * they need not queue behind a burst already in the standard lane (workers consume all three).
+ */
+export const LANES = ['standard', 'priority', 'fair'] as const;
 export type Lane = (typeof LANES)[number];
 
 export interface Topology {
@@ -18,6 +22,8 @@ export interface Topology {
     readonly jobs: string;
     /** topic; routing key = job type; priority-lane dispatches (high / urgent). */
     readonly jobsPriority: string;
+    /** topic; routing key = job type; fair-lane dispatches (held jobs released in turns). */
+    readonly jobsFair: string;
     /** topic; `job.<status>.<type>`, `job.progress.<type>`, `worker.heartbeat.<service>`. */
     readonly events: string;
     /** fanout; cancel broadcasts to every worker. */
@@ -27,8 +33,8 @@ export interface Topology {
   };
   readonly queues: {
     /**
-     * The work queue of a worker group's lane: `<prefix>.<queue>` and
-     * `<prefix>.<queue>.priority`. A group's queues are bound to exactly the job types its
+     * The work queue of a worker group's lane: `<prefix>.<queue>`,
+     * `<prefix>.<queue>.priority` and `<prefix>.<queue>.fair`. A group's queues are bound to exactly the job types its
      * handlers define.
      */
     work(queue: string, lane: Lane): string;
@@ -55,13 +61,14 @@ export function topology(prefix: string = DEFAULT_PREFIX): Topology {
     exchanges: Object.freeze({
       jobs: `${prefix}.jobs`,
       jobsPriority: `${prefix}.jobs.priority`,
+      jobsFair: `${prefix}.jobs.fair`,
       events: `${prefix}.events`,
       control: `${prefix}.control`,
       dlx: `${prefix}.dlx`,
     }),
     queues: Object.freeze({
       work: (queue: string, lane: Lane) =>
-        lane === 'standard' ? `${prefix}.${queue}` : `${prefix}.${queue}.priority`,
+        lane === 'standard' ? `${prefix}.${queue}` : `${prefix}.${queue}.${lane}`,
       dead: `${prefix}.dead`,
       callbacks: `${prefix}.callbacks`,
       timeline: `${prefix}.timeline`,
@@ -87,3 +94,12 @@ export const routingKeys = Object.freeze({
   jobProgress: (type: string) => `job.progress.${type}`,
   heartbeat: (service: string) => `worker.heartbeat.${service}`,
 });
+
+/** The exchange a lane's dispatches are published to (bound to its work queues by job type). */
+export function laneExchange(topo: Topology, lane: Lane): string {
+  return lane === 'priority'
+    ? topo.exchanges.jobsPriority
+    : lane === 'fair'
+      ? topo.exchanges.jobsFair
+      : topo.exchanges.jobs;
+}

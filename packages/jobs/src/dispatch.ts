@@ -2,8 +2,10 @@ import {
   envelope,
   jobDispatch,
   LANES,
+  laneExchange,
   laneOf,
   priorityRank,
+  type Lane,
   type Topology,
 } from '@conveyor/contracts';
 import {
@@ -88,7 +90,7 @@ export class JobDispatcher {
     this.markTimer.unref();
   }
 
-  private async publish(job: JobDoc): Promise<boolean> {
+  private async publish(job: JobDoc, lane: Lane = laneOf(job.priority)): Promise<boolean> {
     const attempt = job.attempts + 1;
     const span = startSpan(`publish ${job.type}`, {
       parent: job.traceparent,
@@ -100,9 +102,7 @@ export class JobDispatcher {
       { jobId: job._id.toHexString(), type: job.type, attempt, priority: job.priority },
       { correlationId: job.correlationId, traceparent: span.traceparent },
     );
-    const lane = laneOf(job.priority);
-    const exchange =
-      lane === 'priority' ? this.topo.exchanges.jobsPriority : this.topo.exchanges.jobs;
+    const exchange = laneExchange(this.topo, lane);
     try {
       await publishEnvelope(this.amqp, jobDispatch, exchange, job.type, env, {
         priority: priorityRank(job.priority),
@@ -144,15 +144,16 @@ export class JobDispatcher {
 
   /**
    * Publishes the dispatches of many jobs with up to `concurrency` confirms in flight; returns
-   * the ids (hex) of the confirmed ones. Writes nothing.
+   * the ids (hex) of the confirmed ones. Writes nothing. `lane` sends them all to one lane
+   * (fair dispatch's releases); by default each goes to its priority's lane.
    */
-  async publishMany(jobs: JobDoc[], concurrency = 200): Promise<Set<string>> {
+  async publishMany(jobs: JobDoc[], concurrency = 200, lane?: Lane): Promise<Set<string>> {
     let next = 0;
     const confirmed = new Set<string>();
     const lanes = Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
       while (next < jobs.length) {
         const job = jobs[next++]!;
-        if (await this.publish(job)) confirmed.add(job._id.toHexString());
+        if (await this.publish(job, lane)) confirmed.add(job._id.toHexString());
       }
     });
     await Promise.all(lanes);

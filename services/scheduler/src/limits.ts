@@ -53,7 +53,6 @@ export async function startHeldJobLoops(deps: {
       core.repo,
       core.dispatcher,
       deps.fairWindow,
-      core.catalogue,
     );
     loops.push(
       startLoop(
@@ -63,8 +62,11 @@ export async function startHeldJobLoops(deps: {
           const weights = await settings.weights();
           const n = await releaser.pass((owner) => weights.get(owner) ?? 1);
           deps.metrics.limitReleased.inc({ reason: 'fair' }, n);
-          // n.b. idle (no backlog) the pass is one small read; check again in a second
-          return n > 0 || releaser.waiting > 0 ? deps.fairReleaseMs : 1000;
+          // n.b. idle (no backlog) the pass is one small indexed read: a newcomer's held job is
+          // seen within a quarter second
+          return n > 0 || releaser.waiting > 0
+            ? deps.fairReleaseMs
+            : Math.max(deps.fairReleaseMs, 250);
         },
         deps.metrics,
       ),

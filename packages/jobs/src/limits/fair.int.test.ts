@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Lane } from '@conveyor/contracts';
 import { startJobStack, testJob, type JobStack } from '../testing/job-stack.js';
 import { cancelJob } from '../use-cases/cancel.js';
 import { submitJobs } from '../use-cases/submit.js';
@@ -18,12 +19,12 @@ afterAll(async () => stack?.teardown());
 const held = (filter: Record<string, unknown>) =>
   stack.repo.model.collection.countDocuments({ ...filter, holdKey: { $regex: '^fair:' } });
 
-/** Takes up to `n` dispatches off the processor lane (as workers would), in order: job ids. */
-async function take(n: number): Promise<string[]> {
+/** Takes up to `n` dispatches off a processor lane (as workers would), in order: job ids. */
+async function take(n: number, lane: Lane = 'fair'): Promise<string[]> {
   const ids: string[] = [];
   await stack.amqp.withChannel(async (ch) => {
     for (let i = 0; i < n; i++) {
-      const msg = await ch.get(stack.topo.queues.work('processor', 'standard'), { noAck: true });
+      const msg = await ch.get(stack.topo.queues.work('processor', lane), { noAck: true });
       if (!msg) break;
       ids.push((JSON.parse(msg.content.toString()) as { data: { jobId: string } }).data.jobId);
     }
@@ -40,24 +41,22 @@ const admission = (window: number) =>
 
 /** A scheduler's releaser for a lane window of `window`. */
 const releaser = (window: number) =>
-  new FairReleaser(
-    stack.amqp,
-    stack.topo,
-    store,
-    stack.repo,
-    stack.dispatcher,
-    window,
-    stack.core.catalogue,
-  );
+  new FairReleaser(stack.amqp, stack.topo, store, stack.repo, stack.dispatcher, window);
+
+/** Empties the processor's lanes (what workers would have taken). */
+async function clear(): Promise<void> {
+  await take(1000, 'standard');
+  await take(1000, 'fair');
+}
 
 const idsOf = (submitted: { job: { _id: { toHexString(): string } } }[]) =>
   submitted.map((r) => r.job._id.toHexString());
 
 describe('fair dispatch', () => {
-  it("sends an owner's burst alone straight to the broker, and puts a newcomer's job ahead of it", async () => {
+  it("sends an owner's burst alone straight to the broker, and a newcomer's job to the fair lane", async () => {
     const window = 10;
     const core = { ...stack.core, fair: admission(window) };
-    await take(1000);
+    await clear();
     const a = await submitJobs(
       core,
       Array.from({ length: 60 }, () => testJob({ owner: 'owner-a' })),
@@ -67,25 +66,29 @@ describe('fair dispatch', () => {
     expect(await held({})).toBe(0);
     const [b] = await submitJobs(core, [testJob({ owner: 'owner-b' })]);
     expect(await held({ fairKey: 'owner-b' })).toBe(1);
+    // A's later jobs wait their turn too, now that B waits
+    const a2 = await submitJobs(core, [
+      testJob({ owner: 'owner-a' }),
+      testJob({ owner: 'owner-a' }),
+    ]);
+    expect(await held({ fairKey: 'owner-a' })).toBe(2);
 
-    const seen: string[] = await take(5); // workers take some of what the lane holds
     const r = releaser(window);
-    // the releaser drains A's surplus into the store, then takes turns: B among the first two
-    expect(await r.pass(() => 1)).toBe(window);
-    expect(r.drained).toBe(55);
-    const next = await take(window);
-    expect(next.slice(0, 2)).toContain(b!.job._id.toHexString());
-    seen.push(...next);
-    while ((await r.pass(() => 1)) > 0) seen.push(...(await take(window)));
-    seen.push(...(await take(window)));
-    expect(seen.sort()).toEqual([...idsOf(a), b!.job._id.toHexString()].sort());
+    // the held jobs go to the fair lane, which workers take from alongside the standard
+    // lane: B's job is not behind A's 60, and keys take turns (B's is among the first two)
+    expect(await r.pass(() => 1)).toBe(3);
+    const fair = await take(window, 'fair');
+    expect(fair.slice(0, 2)).toContain(b!.job._id.toHexString());
+    expect(fair.sort()).toEqual([b!.job._id.toHexString(), ...idsOf(a2)].sort());
+    const standard = await take(1000, 'standard');
+    expect(standard).toEqual(idsOf(a));
     expect(await held({ status: 'queued' })).toBe(0);
   });
 
   it("releases an owner's normal jobs before its low ones, oldest first", async () => {
     const window = 2;
     const core = { ...stack.core, fair: admission(window) };
-    await take(1000);
+    await clear();
     // q fills the lane past the window; p's jobs then wait held, in turn
     await submitJobs(core, [
       testJob({ owner: 'q' }),
@@ -95,7 +98,7 @@ describe('fair dispatch', () => {
     const low = await submitJobs(core, [testJob({ owner: 'p', priority: 'low' })]);
     const normal = await submitJobs(core, [testJob({ owner: 'p' }), testJob({ owner: 'p' })]);
     expect(await held({ fairKey: 'p' })).toBe(3);
-    await take(1000);
+    await clear();
     const r = releaser(window);
     await r.pass(() => 1);
     expect(await take(window)).toEqual(idsOf(normal));
@@ -106,7 +109,7 @@ describe('fair dispatch', () => {
   it('weights an owner: weight 3 gets three turns to one', async () => {
     const window = 8;
     const core = { ...stack.core, fair: admission(window) };
-    await take(1000);
+    await clear();
     await submitJobs(
       core,
       Array.from({ length: window + 1 }, () => testJob({ owner: 'filler' })),
@@ -120,7 +123,6 @@ describe('fair dispatch', () => {
       Array.from({ length: 40 }, () => testJob({ owner: 'w1' })),
     );
     expect(await held({ status: 'queued' })).toBe(80);
-    await take(1000);
     await releaser(window).pass((owner) => (owner === 'w3' ? 3 : 1));
     const ids = await take(window);
     expect(ids.filter((id) => idsOf(heavy).includes(id))).toHaveLength(6);
@@ -133,7 +135,7 @@ describe('fair dispatch', () => {
   it('dispatches each held job once with two releasers racing, and never a cancelled one', async () => {
     const window = 6;
     const core = { ...stack.core, fair: admission(window) };
-    await take(1000);
+    await clear();
     await submitJobs(
       core,
       Array.from({ length: window + 1 }, () => testJob({ owner: 'race-filler' })),
@@ -145,7 +147,7 @@ describe('fair dispatch', () => {
     expect(await held({ status: 'queued' })).toBe(40);
     const cancelled = burst[5]!.job;
     expect((await cancelJob(stack.core, cancelled._id.toHexString())).kind).toBe('cancelled');
-    const seen = await take(1000);
+    const seen: string[] = [];
     const releasers = [releaser(window), releaser(window)];
     for (let round = 0; round < 40 && (await held({ status: 'queued' })) > 0; round++) {
       await Promise.all(releasers.map((r) => r.pass(() => 1)));

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Types } from 'mongoose';
-import { laneOf, payloadKeyOf, type Topology } from '@conveyor/contracts';
+import { laneOf, payloadKeyOf, type Lane, type Topology } from '@conveyor/contracts';
 import type { AmqpClient } from '@conveyor/platform';
 import type { JobTypeCatalogue } from '../catalogue/catalogue.js';
 import type { JobDispatcher } from '../dispatch.js';
@@ -78,11 +77,12 @@ interface Depth {
  * The submit side of fair dispatch (the API): which new jobs go to the broker now.
  *
  * A group's standard lane takes new jobs while it holds fewer than the window. Past the
- * window, the owner (fair key) that filled it keeps publishing — alone, nobody waits behind
+ * window, the owner (fair key) that filled it keeps publishing: alone, nobody waits behind
  * it, so fairness costs it nothing. The first job of any other key is held in the store
- * instead, and from then on every new job of the group is held until the backlog is gone: the
- * scheduler's releaser drains the lane's surplus into the store and hands the whole backlog
- * back round robin, so the newcomer waits behind about a window, not behind the burst.
+ * instead, and from then on every new job of the group is held until that backlog is gone.
+ * The scheduler's releaser hands held jobs to the group's fair lane in turns across keys;
+ * workers consume the fair lane alongside the standard one, so a newcomer's job does not
+ * queue behind a burst already in the broker.
  */
 export class FairAdmission {
   readonly window: number;
@@ -197,14 +197,15 @@ export class FairAdmission {
   }
 }
 
-/** Ready messages in a group's standard lane. */
+/** Ready messages in a group's lane (by default its standard lane). */
 export async function readyMessages(
   amqp: AmqpClient,
   topo: Topology,
   queue: string,
+  lane: Lane = 'standard',
 ): Promise<number> {
   return amqp.withChannel(
-    async (ch) => (await ch.checkQueue(topo.queues.work(queue, 'standard'))).messageCount,
+    async (ch) => (await ch.checkQueue(topo.queues.work(queue, lane))).messageCount,
   );
 }
 
@@ -212,8 +213,7 @@ export async function readyMessages(
 export type Weights = (owner: string) => number;
 
 /**
- * The releaser's pass over one group: tops its standard lane up to the window with held
- * jobs, round robin across fair keys from where the last pass stopped, each key's share
+ * The releaser's pass over one group: tops its fair lane up to the window with held jobs, round robin across fair keys from where the last pass stopped, each key's share
  * weighted by its owner's weight; within a key, `normal` before `low`, oldest first. Jobs
  * are released by one conditional write, so racing releasers never dispatch one twice.
  * Returns how many it dispatched.
@@ -225,9 +225,6 @@ export class FairReleaser {
   waiting = 0;
   private legacyCleared = false;
 
-  /** Dispatches moved from lanes into the store since start (all groups). */
-  drained = 0;
-
   constructor(
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
@@ -235,7 +232,6 @@ export class FairReleaser {
     private readonly repo: JobRepository,
     private readonly dispatcher: JobDispatcher,
     private readonly window: number,
-    private readonly catalogue: JobTypeCatalogue,
   ) {}
 
   /** Held jobs per group and fair key. */
@@ -257,130 +253,21 @@ export class FairReleaser {
       await this.store.holds.deleteMany({ key: { $gte: 'fair:', $lt: 'fair;' } });
       this.legacyCleared = true;
     }
-    let backlog = await this.backlog();
-    const readyOf = new Map<string, number>();
-    let drained = 0;
-    for (const queue of backlog.keys()) {
-      let ready = await readyMessages(this.amqp, this.topo, queue).catch(() => this.window);
-      // n.b. jobs wait held while the lane is well past the window: a burst went straight to
-      // the broker before a competitor came; take its surplus back so turns can be taken
-      if (ready > this.window * DRAIN_PAST) {
-        const moved = await this.drain(queue, Math.min(ready, DRAIN_BATCH));
-        drained += moved;
-        ready = Math.max(0, ready - moved);
-      }
-      readyOf.set(queue, ready);
-    }
-    this.drained += drained;
-    if (drained > 0) backlog = await this.backlog();
+    const backlog = await this.backlog();
     this.waiting = [...backlog.values()].reduce(
       (s, keys) => s + [...keys.values()].reduce((a, b) => a + b, 0),
       0,
     );
     let released = 0;
     for (const [queue, keys] of backlog) {
-      const room = this.window - (readyOf.get(queue) ?? this.window);
+      const ready = await readyMessages(this.amqp, this.topo, queue, 'fair').catch(
+        () => this.window,
+      );
+      const room = this.window - ready;
       if (room <= 0) continue;
       released += await this.release(queue, keys, room, weights);
     }
     return released;
-  }
-
-  /**
-   * Moves up to `max` ready dispatches of a group's standard lane into the store as fair
-   * holds (each message acked only after its job's hold is written; a job no longer queued
-   * was a stale dispatch, dropped as a worker would). Returns how many jobs it held.
-   */
-  private async drain(queue: string, max: number): Promise<number> {
-    const lane = this.topo.queues.work(queue, 'standard');
-    const key = fairHoldKey(queue);
-    const types = await this.catalogue.lookup();
-    return this.amqp.withChannel(async (ch) => {
-      type Delivery = Parameters<typeof ch.ack>[0];
-      await ch.prefetch(Math.min(max, 500));
-      const taken: Delivery[] = [];
-      const late: Delivery[] = [];
-      let collecting = true;
-      let tag = '';
-      await new Promise<void>((resolve, reject) => {
-        let idle: NodeJS.Timeout | undefined;
-        const done = () => {
-          clearTimeout(idle);
-          collecting = false;
-          resolve();
-        };
-        // n.b. an empty lane delivers nothing: stop after a short quiet spell
-        const arm = () => {
-          clearTimeout(idle);
-          idle = setTimeout(done, DRAIN_QUIET_MS);
-        };
-        ch.consume(
-          lane,
-          (msg) => {
-            if (!msg) return done();
-            if (!collecting) return void late.push(msg);
-            taken.push(msg);
-            if (taken.length >= max) done();
-            else arm();
-          },
-          { noAck: false },
-        ).then(({ consumerTag }) => {
-          tag = consumerTag;
-          arm();
-        }, reject);
-      });
-      const { held, foreign } = await this.holdDrained(key, taken, types);
-      // n.b. acked while still consuming: a quorum queue may hand a cancelled consumer's
-      // unacked messages back. What came after the count goes back to the lane.
-      const giveBack = new Set(foreign);
-      for (const msg of taken) if (!giveBack.has(msg)) ch.ack(msg);
-      await ch.cancel(tag);
-      for (const msg of [...foreign, ...late]) ch.nack(msg, false, true);
-      return held;
-    });
-  }
-
-  /**
-   * Writes the fair holds of drained dispatches. Returns how many jobs it held, and the
-   * messages that are no dispatch (not ours to judge: they go back for a worker to refuse).
-   */
-  private async holdDrained<M extends { content: Buffer }>(
-    key: string,
-    taken: M[],
-    types: Awaited<ReturnType<JobTypeCatalogue['lookup']>>,
-  ): Promise<{ held: number; foreign: M[] }> {
-    const foreign: M[] = [];
-    const ids = new Set<string>();
-    for (const msg of taken) {
-      const id = dispatchJobId(msg.content);
-      if (id === null) foreign.push(msg);
-      else ids.add(id);
-    }
-    const jobs = this.repo.model.collection;
-    const found = (await jobs
-      .find(
-        { _id: { $in: [...ids].map((id) => new Types.ObjectId(id)) } },
-        { projection: { owner: 1, payload: 1, priority: 1, type: 1 } },
-      )
-      .toArray()) as Pick<JobDoc, '_id' | 'owner' | 'payload' | 'priority' | 'type'>[];
-    const groups = new Map<string, { fairKey: string; rank: number; ids: Types.ObjectId[] }>();
-    for (const job of found) {
-      const fairKey = fairKeyOf(job, types(job.type)?.entry.limits?.fairKey);
-      const rank = job.priority === 'low' ? 0 : 1;
-      const group = groups.get(`${rank}:${fairKey}`) ?? { fairKey, rank, ids: [] };
-      group.ids.push(job._id);
-      groups.set(`${rank}:${fairKey}`, group);
-    }
-    let held = 0;
-    // n.b. a job no longer queued and unheld had a stale dispatch: dropped, as a worker would
-    for (const g of groups.values()) {
-      const r = await jobs.updateMany(
-        { _id: { $in: g.ids }, status: 'queued', holdKey: null },
-        { $set: { holdKey: key, fairKey: g.fairKey, holdRank: g.rank, publishedAt: null } },
-      );
-      held += r.modifiedCount;
-    }
-    return { held, foreign };
   }
 
   private async release(
@@ -455,27 +342,11 @@ export class FairReleaser {
       released = picked.flatMap((p) => byId.get(p.job._id.toHexString()) ?? []);
     }
     if (released.length === 0) return 0;
-    // n.b. in hold order: the broker keeps it
-    const confirmed = await this.dispatcher.publishMany(released);
+    // n.b. in hold order (the broker keeps it), to the fair lane: not behind the standard
+    // lane's backlog
+    const confirmed = await this.dispatcher.publishMany(released, 200, 'fair');
     await this.dispatcher.markConfirmed(released, confirmed);
     return confirmed.size;
-  }
-}
-
-/** A lane is drained when it holds more than this many windows while jobs wait held. */
-const DRAIN_PAST = 1.5;
-/** Dispatches one pass moves into the store at most (the next pass takes more). */
-const DRAIN_BATCH = 2000;
-/** A drain stops when the lane delivered nothing for this long (it is empty). */
-const DRAIN_QUIET_MS = 50;
-
-/** The job id of a dispatch message, or null when it is not one. */
-function dispatchJobId(content: Buffer): string | null {
-  try {
-    const id = (JSON.parse(content.toString()) as { data?: { jobId?: unknown } }).data?.jobId;
-    return typeof id === 'string' && /^[a-f0-9]{24}$/.test(id) ? id : null;
-  } catch {
-    return null;
   }
 }
 

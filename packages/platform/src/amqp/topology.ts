@@ -1,5 +1,5 @@
 import type { Channel } from 'amqplib';
-import { LANES, type Topology } from '@conveyor/contracts';
+import { LANES, laneExchange, type Topology } from '@conveyor/contracts';
 
 /** Options of the declared work queues. */
 export interface TopologyOptions {
@@ -19,6 +19,7 @@ export async function declareTopology(ch: Channel, topo: Topology): Promise<void
   const { exchanges, queues } = topo;
   await ch.assertExchange(exchanges.jobs, 'topic', { durable: true });
   await ch.assertExchange(exchanges.jobsPriority, 'topic', { durable: true });
+  await ch.assertExchange(exchanges.jobsFair, 'topic', { durable: true });
   await ch.assertExchange(exchanges.events, 'topic', { durable: true });
   await ch.assertExchange(exchanges.control, 'fanout', { durable: true });
   await ch.assertExchange(exchanges.dlx, 'fanout', { durable: true });
@@ -28,7 +29,7 @@ export async function declareTopology(ch: Channel, topo: Topology): Promise<void
 }
 
 /**
- * Declares a worker group's two work queues (standard and priority lane) and binds each to
+ * Declares a worker group's work queues (standard, priority and fair lane) and binds each to
  * exactly `types` on its lane's exchange. Work queues are quorum queues (replicated; delivery
  * limit; at-least-once dead-lettering, which needs `overflow: reject-publish`). Bindings are
  * only ever added: a type dropped from a group keeps its binding until unbound by hand.
@@ -43,8 +44,7 @@ export async function declareWorkQueues(
   for (const lane of LANES) {
     const name = topo.queues.work(queue, lane);
     await ch.assertQueue(name, { durable: true, arguments: workQueueArguments(topo, opts) });
-    const exchange = lane === 'standard' ? topo.exchanges.jobs : topo.exchanges.jobsPriority;
-    for (const type of types) await ch.bindQueue(name, exchange, type);
+    for (const type of types) await ch.bindQueue(name, laneExchange(topo, lane), type);
   }
 }
 
