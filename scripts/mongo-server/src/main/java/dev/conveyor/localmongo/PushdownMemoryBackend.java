@@ -2,8 +2,6 @@ package dev.conveyor.localmongo;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.PriorityQueue;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,8 +107,6 @@ final class PushdownMemoryBackend extends MemoryBackend {
     private static final class PushdownCollection extends MemoryCollection {
         /** Below this many documents a scan is as cheap as planning. */
         private static final int PLAN_THRESHOLD = 64;
-        /** Sorted pages up to this deep keep a bounded heap instead of sorting every match. */
-        private static final int TOP_K_MAX = 10_000;
 
         private final Map<String, FieldIndex> fieldIndexes = new LinkedHashMap<>();
 
@@ -198,46 +194,6 @@ final class PushdownMemoryBackend extends MemoryBackend {
             }
             return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
-
-        /**
-         * A sorted page ({@code skip + limit} small) of the candidates keeps only the best
-         * {@code skip + limit} matches while it reads them, instead of sorting every match:
-         * the first page of 400,000 matches costs one pass, not a sort of all of them. Ties
-         * keep the order of a scan (by position), as upstream's stable sort does.
-         */
-        @Override
-        protected QueryResult matchDocuments(Document query, Iterable<Integer> positions, Document orderBy,
-                                             int numberToSkip, int limit, int batchSize, Document fieldSelector) {
-            long wanted = (long) numberToSkip + limit;
-            Comparator<Document> order = orderBy == null || orderBy.isEmpty() || limit <= 0
-                || orderBy.containsKey("$natural") || wanted > TOP_K_MAX ? null : deriveComparator(orderBy);
-            if (order == null) {
-                return super.matchDocuments(query, positions, orderBy, numberToSkip, limit, batchSize, fieldSelector);
-            }
-            Comparator<Ranked> worstFirst = Comparator.<Ranked, Document>comparing(Ranked::document, order)
-                .thenComparingInt(Ranked::position)
-                .reversed();
-            PriorityQueue<Ranked> best = new PriorityQueue<>((int) wanted + 1, worstFirst);
-            for (Integer position : positions) {
-                Document document = getDocument(position);
-                if (document == null || !documentMatchesQuery(document, query)) {
-                    continue;
-                }
-                best.add(new Ranked(document, position));
-                if (best.size() > wanted) {
-                    best.poll();
-                }
-            }
-            List<Ranked> kept = new ArrayList<>(best);
-            kept.sort(worstFirst.reversed());
-            // n.b. upstream's own path does the rest (filter, stable sort, skip, limit, projection)
-            // on the few documents kept
-            return matchDocumentsFromStream(kept.stream().map(Ranked::document), query, orderBy, numberToSkip,
-                limit, batchSize, fieldSelector);
-        }
-
-        /** A matching document and its position (the scan order that breaks ties). */
-        private record Ranked(Document document, int position) {}
 
         /**
          * The positions, ascending, of the only documents that can match {@code query}, by the
