@@ -8,16 +8,18 @@ import type { JobRepository, NewJob } from '../job.repository.js';
 import { fairHoldKey, type LimitStore } from './limit-store.js';
 
 /**
- * Fair dispatch keeps each worker group's standard lane short — at most about `window`
- * messages ready — and the rest of the backlog in the store, where it can be ordered: a
- * releaser hands it to the broker round robin across owners (and a type's `fairKey` values),
- * weighted, so one owner's burst never puts a second owner's job behind all of it. While a
- * group's lane is shorter than the window, jobs go straight to the broker and pay nothing.
+ * Fair dispatch: an owner alone sends its jobs straight to the broker, however many. Once a
+ * group's standard lane holds about `window` ready messages and another owner (or a type's
+ * `fairKey` value) submits, new jobs wait in the store, where they can be ordered: a releaser
+ * hands them to the group's fair lane round robin across keys, weighted, and workers take
+ * that lane alongside the standard one — so one owner's burst never puts a second owner's job
+ * behind all of it.
  */
 export interface FairOptions {
   /**
-   * Ready messages a group's standard lane may hold before new jobs wait in the store;
-   * 0 turns fair dispatch off. @default 200
+   * Ready messages a group's standard lane may hold before another key's jobs wait in the
+   * store (and the fair lane's depth the releaser keeps); 0 turns fair dispatch off.
+   * @default 200
    */
   window?: number;
   /** How often the lane's depth is read back from the broker, in ms. @default 250 */
