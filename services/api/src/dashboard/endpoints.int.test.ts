@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LANES } from '@conveyor/contracts';
 import { startTestApi, type TestApi } from '../testing/test-api.js';
 
 let api: TestApi;
@@ -141,7 +142,8 @@ describe('dashboard read endpoints', () => {
     };
     expect(Object.values(body.counts).reduce((a, b) => a + b, 0)).toBe(own.items.length);
     expect(body.lastHour.series).toHaveLength(60);
-    expect(body.lanes).toHaveLength(4);
+    // two worker groups (processor, mailer), each with its standard, priority and fair lanes
+    expect(body.lanes).toHaveLength(2 * LANES.length);
 
     expect((await api.call('/v1/dead-letters', alice)).status).toBe(403);
     const dl = await api.call('/v1/dead-letters', admin);
