@@ -5,7 +5,7 @@ import type { JobTypeCatalogue } from '../catalogue/catalogue.js';
 import type { JobDispatcher } from '../dispatch.js';
 import type { JobDoc } from '../job.model.js';
 import type { JobRepository, NewJob } from '../job.repository.js';
-import { fairHoldKey, type LimitStore } from './limit-store.js';
+import { fairHoldCounts, fairHoldKey, NO_FAIR_KEY, type LimitStore } from './limit-store.js';
 
 /**
  * Fair dispatch: an owner alone sends its jobs straight to the broker, however many. Once a
@@ -28,28 +28,11 @@ export interface FairOptions {
 
 export const DEFAULT_FAIR_WINDOW = 200;
 
-/** The fair-share key of a job: its owner, and the type's `fairKey` value when it has one. */
-export function fairKeyOf(
-  job: Pick<JobDoc, 'owner' | 'payload'>,
-  path: string | undefined,
-): string {
-  if (!path) return job.owner;
-  let payload: unknown;
-  try {
-    payload = JSON.parse(job.payload);
-  } catch {
-    return job.owner;
-  }
-  const value = payloadKeyOf(payload, path);
-  return value === undefined ? job.owner : `${job.owner}\u0000${value}`;
-}
-
-/** {@link fairKeyOf} of a payload not yet serialized (a job being created). */
-export function fairKeyOfPayload(
-  owner: string,
-  payload: unknown,
-  path: string | undefined,
-): string {
+/**
+ * The fair-share key of a job being created: its owner, and the type's `fairKey` value (a
+ * payload path) when it has one.
+ */
+export function fairKeyOf(owner: string, payload: unknown, path: string | undefined): string {
   if (!path) return owner;
   const value = payloadKeyOf(payload, path);
   return value === undefined ? owner : `${owner}\u0000${value}`;
@@ -123,7 +106,7 @@ export class FairAdmission {
       const depth = await this.depth(queue);
       const key = fairHoldKey(queue);
       for (const input of queued) {
-        const fairKey = fairKeyOfPayload(
+        const fairKey = fairKeyOf(
           input.owner,
           input.payload,
           types(input.type)?.entry.limits?.fairKey,
@@ -238,7 +221,7 @@ export class FairReleaser {
 
   /** Held jobs per group and fair key. */
   async backlog(): Promise<Map<string, Map<string, number>>> {
-    const rows = await fairHoldCounts(this.repo);
+    const rows = await fairHoldCounts(this.repo.model.collection);
     const out = new Map<string, Map<string, number>>();
     for (const r of rows) {
       const queue = r.holdKey.slice('fair:'.length);
@@ -350,20 +333,4 @@ export class FairReleaser {
     await this.dispatcher.markConfirmed(released, confirmed);
     return confirmed.size;
   }
-}
-
-/** The fair key of held jobs that have none stored (grouped as one key). */
-const NO_FAIR_KEY = '';
-
-/** Fair-held jobs per group (`fair:<queue>`) and fair key. */
-export async function fairHoldCounts(
-  repo: Pick<JobRepository, 'model'>,
-): Promise<{ holdKey: string; fairKey: string; n: number }[]> {
-  const rows = await repo.model.collection
-    .aggregate<{ _id: { h: string; f?: string | null }; n: number }>([
-      { $match: { holdKey: { $gte: 'fair:', $lt: 'fair;' }, status: 'queued' } },
-      { $group: { _id: { h: '$holdKey', f: '$fairKey' }, n: { $sum: 1 } } },
-    ])
-    .toArray();
-  return rows.map((r) => ({ holdKey: r._id.h, fairKey: r._id.f ?? NO_FAIR_KEY, n: r.n }));
 }

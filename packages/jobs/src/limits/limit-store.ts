@@ -261,18 +261,30 @@ export class LimitStore {
           { $group: { _id: '$key', n: { $sum: 1 } } },
         ])
         .toArray(),
-      this.conn
-        .collection(COLLECTIONS.jobs)
-        .aggregate<{ _id: string; n: number }>([
-          { $match: { holdKey: { $gte: 'fair:', $lt: 'fair;' }, status: 'queued' } },
-          { $group: { _id: '$holdKey', n: { $sum: 1 } } },
-        ])
-        .toArray(),
+      fairHoldCounts(this.conn.collection(COLLECTIONS.jobs)),
     ]);
-    return new Map([...limitRows, ...fairRows].map((r) => [r._id, r.n]));
+    const counts = new Map(limitRows.map((r) => [r._id, r.n]));
+    for (const r of fairRows) counts.set(r.holdKey, (counts.get(r.holdKey) ?? 0) + r.n);
+    return counts;
   }
 }
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The fair key of held jobs that have none stored (grouped as one key). */
+export const NO_FAIR_KEY = '';
+
+/** Fair-held jobs (`holdKey: fair:<queue>`, still queued) per group and fair key. */
+export async function fairHoldCounts(
+  jobs: mongo.Collection,
+): Promise<{ holdKey: string; fairKey: string; n: number }[]> {
+  const rows = await jobs
+    .aggregate<{ _id: { h: string; f?: string | null }; n: number }>([
+      { $match: { holdKey: { $gte: 'fair:', $lt: 'fair;' }, status: 'queued' } },
+      { $group: { _id: { h: '$holdKey', f: '$fairKey' }, n: { $sum: 1 } } },
+    ])
+    .toArray();
+  return rows.map((r) => ({ holdKey: r._id.h, fairKey: r._id.f ?? NO_FAIR_KEY, n: r.n }));
 }

@@ -28,34 +28,24 @@ import de.bwaldvogel.mongo.bson.ObjectId;
 final class FieldIndex {
 
     /** The key of documents without the field. */
-    private static final Object MISSING = new Object() {
-        @Override
-        public String toString() {
-            return "<missing>";
-        }
-    };
+    private static final Object MISSING = sentinel("<missing>");
     /** The key of an explicit null (or a null array element). */
-    private static final Object NULL = new Object() {
-        @Override
-        public String toString() {
-            return "<null>";
-        }
-    };
+    private static final Object NULL = sentinel("<null>");
     /** The key of an empty array: it matches neither a value nor null, but it exists. */
-    private static final Object EMPTY_ARRAY = new Object() {
-        @Override
-        public String toString() {
-            return "<[]>";
-        }
-    };
+    private static final Object EMPTY_ARRAY = sentinel("<[]>");
 
     /** The key of documents and arrays: never narrowed by equality, but present. */
-    private static final Object OTHER = new Object() {
-        @Override
-        public String toString() {
-            return "<document or array>";
-        }
-    };
+    private static final Object OTHER = sentinel("<document or array>");
+
+    /** A key no document value can equal (compared by identity), named for debugging. */
+    private static Object sentinel(String name) {
+        return new Object() {
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
 
     /** Sets of up to this many positions stay a sorted int array; bigger ones become a bitset. */
     private static final int SMALL_SET = 32;
