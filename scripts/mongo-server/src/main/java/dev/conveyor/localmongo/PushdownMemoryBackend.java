@@ -1,5 +1,7 @@
 package dev.conveyor.localmongo;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -8,11 +10,15 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.AbstractMongoCollection;
+import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.EmptyIndex;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.QueryMatcher;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
@@ -39,6 +45,13 @@ import io.netty.channel.Channel;
  *   {@code $exists: true} on an indexed field reads only the documents holding a matching
  *   value; of several such fields the one with the fewest candidates wins. Aggregations
  *   whose first stage is a {@code $match} are narrowed the same way.</li>
+ *   <li><b>Updates cost one copy of the document, not five.</b> Upstream's update deep-clones
+ *   the stored document, builds the updated one (a second deep clone), BSON-encodes both to
+ *   track the collection's data size, and compares the two normalized, value by value, to
+ *   count it modified. Here the updated document is built once, compared once, the old one
+ *   kept as a shallow copy (the update never touches the stored values; it builds new ones)
+ *   and the data size is not tracked ({@code collStats} reports 0; nothing in Conveyor reads
+ *   it). {@code findAndModify} and upserts take upstream's path unchanged.</li>
  * </ul>
  *
  * <p>Either way the whole filter is still applied to every candidate, and each collection
@@ -110,9 +123,107 @@ final class PushdownMemoryBackend extends MemoryBackend {
 
         private final Map<String, FieldIndex> fieldIndexes = new LinkedHashMap<>();
 
+        /** Upstream's private builder of an updated document (a deep copy with the update applied). */
+        private static final Method CALCULATE_UPDATE = updateBuilder();
+
+        private final QueryMatcher matcher = new DefaultQueryMatcher();
+
         PushdownCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                            CursorRegistry cursorRegistry) {
             super(database, collectionName, options, cursorRegistry);
+        }
+
+        private static Method updateBuilder() {
+            try {
+                Method m = AbstractMongoCollection.class.getDeclaredMethod("calculateUpdateDocument",
+                    Document.class, Document.class, ArrayFilters.class, Integer.class, boolean.class);
+                m.setAccessible(true);
+                return m;
+            } catch (NoSuchMethodException e) {
+                throw new IllegalStateException("mongo-java-server changed: no calculateUpdateDocument", e);
+            }
+        }
+
+        @Override
+        protected boolean tracksDataSize() {
+            return false;
+        }
+
+        @Override
+        public synchronized Document updateDocuments(Document selector, Document updateQuery,
+                                                     ArrayFilters arrayFilters, boolean isMulti,
+                                                     boolean isUpsert, Oplog oplog) {
+            if (isUpsert) {
+                return super.updateDocuments(selector, updateQuery, arrayFilters, isMulti, true, oplog);
+            }
+            if (isMulti) {
+                for (String key : updateQuery.keySet()) {
+                    if (!key.startsWith("$")) {
+                        // n.b. upstream's path raises the error MongoDB gives
+                        return super.updateDocuments(selector, updateQuery, arrayFilters, true, false, oplog);
+                    }
+                }
+            }
+            int matched = 0;
+            List<Object> updatedIds = new ArrayList<>();
+            for (Document document : queryDocuments(selector, null, 0, 0, 0, null)) {
+                Integer matchPos = matcher.matchPosition(document, selector);
+                if (updateOne(document, updateQuery, arrayFilters, matchPos)) {
+                    updatedIds.add(document.get(getIdField()));
+                }
+                matched++;
+                if (!isMulti) {
+                    break;
+                }
+            }
+            oplog.handleUpdate(getFullName(), selector, updateQuery, updatedIds);
+            Document result = new Document();
+            result.put("n", Integer.valueOf(matched));
+            result.put("nModified", Integer.valueOf(updatedIds.size()));
+            return result;
+        }
+
+        /** Applies the update to the stored {@code document} in place; answers whether it changed. */
+        private boolean updateOne(Document document, Document updateQuery, ArrayFilters arrayFilters,
+                                  Integer matchPos) {
+            Document updated;
+            try {
+                updated = (Document) CALCULATE_UPDATE.invoke(this, document, updateQuery, arrayFilters, matchPos, false);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+            if (updated.equals(document)) {
+                return false;
+            }
+            Document old = new Document(document);
+            for (Index<Integer> index : getIndexes()) {
+                index.checkUpdate(old, updated, this);
+            }
+            Integer position = positionOf(old);
+            for (Index<Integer> index : getIndexes()) {
+                index.updateInPlace(old, updated, position, this);
+            }
+            document.keySet().retainAll(updated.keySet());
+            for (String key : updated.keySet()) {
+                document.put(key, updated.get(key));
+            }
+            handleUpdate(position, old, document);
+            return true;
+        }
+
+        private Integer positionOf(Document document) {
+            for (Index<Integer> index : getIndexes()) {
+                Integer position = index.getPosition(document);
+                if (position != null) {
+                    return position;
+                }
+            }
+            return findDocumentPosition(document);
         }
 
         /** Starts indexing {@code path} (idempotent), building it from the documents stored now. */
