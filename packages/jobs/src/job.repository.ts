@@ -59,7 +59,14 @@ export interface NewJob {
  * last saw it (the claim's answer), from which the job after the write can be derived.
  */
 export type BatchedTransition = {
-  [N in TransitionName]: { name: N; id: string; args: TransitionArgs<N>; known?: JobDoc };
+  [N in TransitionName]: {
+    name: N;
+    id: string;
+    args: TransitionArgs<N>;
+    known?: JobDoc;
+    /** Publish no event for this write: its writer publishes it (or decides it is moot). */
+    quiet?: boolean;
+  };
 }[TransitionName];
 
 export interface ListFilter {
@@ -226,12 +233,13 @@ export class JobRepository {
    * Applies one transition of the table to one job as a single conditional write. Returns
    * the job after the change, or null when the job is not in a state the transition accepts
    * (another writer moved it, a stale message, a lost lease). Publishes the lifecycle event
-   * when the transition emits one.
+   * when the transition emits one, unless `quiet` (the writer publishes it itself).
    */
   async transition<N extends TransitionName>(
     name: N,
     id: Types.ObjectId | string,
     args: TransitionArgs<N>,
+    { quiet = false }: { quiet?: boolean } = {},
   ): Promise<JobDoc | null> {
     if (typeof id === 'string' && !isJobId(id)) return null;
     const _id = typeof id === 'string' ? oid(id) : id;
@@ -239,7 +247,7 @@ export class JobRepository {
     // n.b. the driver's collection, not the mongoose model: the filter and update are built
     // from typed values already, and mongoose's casting costs more than the round trip
     const doc = await this.jobs.findOneAndUpdate(filter, update, { returnDocument: 'after' });
-    if (doc && TRANSITIONS[name].emits) this.emit(doc);
+    if (doc && TRANSITIONS[name].emits && !quiet) this.emit(doc);
     return doc;
   }
 
@@ -252,7 +260,7 @@ export class JobRepository {
    * are left out of the read: each of those jobs after its write is `known` with the update
    * applied (fields other writers may have changed meanwhile — `progress`, `cancelRequested`,
    * `leaseUntil` — are as `known` had them). Returns, per item, the job after its write or
-   * null; publishes the events as {@link transition} does.
+   * null; publishes the events as {@link transition} does (items marked `quiet` excepted).
    */
   async transitionBatch(items: readonly BatchedTransition[]): Promise<(JobDoc | null)[]> {
     const now = new Date();
@@ -284,7 +292,7 @@ export class JobRepository {
     }
     return items.map((it, i) => {
       const doc = docs[i] ?? null;
-      if (doc && TRANSITIONS[it.name].emits) this.emit(doc);
+      if (doc && TRANSITIONS[it.name].emits && !it.quiet) this.emit(doc);
       return doc;
     });
   }

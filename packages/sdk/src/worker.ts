@@ -134,7 +134,9 @@ export interface WorkerOptions {
    * The environment to read settings from: `RABBITMQ_URL` and `MONGO_URL` (required),
    * `CONVEYOR_PREFIX` (`conveyor`), `CONCURRENCY` (8), `LEASE_MS` (30000), `RETRY_BASE_MS`
    * (1000), `RETRY_MAX_MS` (600000), `METRICS_PORT`, `METRICS_HOST` (`0.0.0.0`),
-   * `SHUTDOWN_GRACE_MS` (30000), `LOG_LEVEL` (`info`), `AMQP_CONSUMER_TIMEOUT_MS` (1800000).
+   * `SHUTDOWN_GRACE_MS` (30000), `LOG_LEVEL` (`info`), `AMQP_CONSUMER_TIMEOUT_MS` (1800000),
+   * `RUNNING_EVENT_DELAY_MS` (100; the `job.running` event waits this long after the claim
+   * and is skipped when the handler ended sooner).
    * @default process.env
    */
   readonly env?: Env;

@@ -28,6 +28,11 @@ export interface AttemptInput {
   leaseMs: number;
   backoff: BackoffOptions;
   progressIntervalMs: number;
+  /**
+   * How long after its claim an attempt publishes `job.running.<type>`: one that has ended
+   * by then publishes none, its final event says all (0: at the claim). See WorkerOptions.
+   */
+  runningEventDelayMs: number;
   correlationId: string;
   /** The consume span's trace context: the handler's span is its child. */
   traceparent: string;
@@ -88,17 +93,40 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
 }
 
 async function claimAndRun(a: AttemptInput, slots: string[]): Promise<AttemptOutcome> {
-  const job = await a.writes.apply('moveToRunning', a.jobId, {
-    attempt: a.attempt,
-    workerId: a.workerId,
-    leaseToken: randomUUID(),
-    leaseMs: a.leaseMs,
-  });
+  const job = await a.writes.apply(
+    'moveToRunning',
+    a.jobId,
+    { attempt: a.attempt, workerId: a.workerId, leaseToken: randomUUID(), leaseMs: a.leaseMs },
+    { quiet: true },
+  );
   const traceId = traceIdOf(a.traceparent);
   if (!job) {
     a.log.debug({ jobId: a.jobId, traceId }, 'claim refused: duplicate, stale or cancelled');
     return { kind: 'rejected' };
   }
+  // n.b. published from here rather than by the claim's write: an attempt whose handler ends
+  // within the delay publishes no `running` event (its final event follows at once); the
+  // timer stops before the outcome is written, so a `running` event always precedes it
+  const announce = () => void a.events.lifecycle(job);
+  const timer =
+    a.runningEventDelayMs > 0 ? setTimeout(announce, a.runningEventDelayMs) : announce();
+  const handlerDone = () => {
+    if (timer) clearTimeout(timer);
+  };
+  try {
+    return await runClaimed(a, job, slots, handlerDone);
+  } finally {
+    handlerDone();
+  }
+}
+
+async function runClaimed(
+  a: AttemptInput,
+  job: JobDoc,
+  slots: string[],
+  handlerDone: () => void,
+): Promise<AttemptOutcome> {
+  const traceId = traceIdOf(a.traceparent);
   const ackedEarly = a.onClaimed(job);
   const log = a.log.child({ jobId: a.jobId, traceId, type: job.type, attempt: a.attempt });
   a = { ...a, log };
@@ -107,9 +135,11 @@ async function claimAndRun(a: AttemptInput, slots: string[]): Promise<AttemptOut
     const message = parsed.error.issues
       .map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`)
       .join('; ');
+    handlerDone();
     return recordFailure(a, job, { code: 'INVALID_PAYLOAD', message, retryable: false });
   }
   const run = await runHandler(a, job, parsed.data, log, slots);
+  handlerDone();
   return record(a, job, run, ackedEarly, log);
 }
 

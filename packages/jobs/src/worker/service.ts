@@ -20,6 +20,8 @@ import { Worker } from './worker.js';
  * - `RETRY_BASE_MS` (1000) / `RETRY_MAX_MS` (600000): full-jitter backoff between attempts.
  * - `AMQP_CONSUMER_TIMEOUT_MS` (1800000): the broker's consumer timeout (jobs whose timeout
  *   is longer than 80% of it are acked after the claim and guarded by their lease).
+ * - `RUNNING_EVENT_DELAY_MS` (100): an attempt publishes `job.running.<type>` this long after
+ *   its claim, and not at all if it has ended by then (0: at the claim, for every attempt).
  */
 export const workerConfigShape = {
   ...baseConfigShape,
@@ -28,6 +30,7 @@ export const workerConfigShape = {
   RETRY_BASE_MS: env.nonNegativeInt.default(1000),
   RETRY_MAX_MS: env.positiveInt.default(600_000),
   AMQP_CONSUMER_TIMEOUT_MS: env.positiveInt.default(1_800_000),
+  RUNNING_EVENT_DELAY_MS: env.nonNegativeInt.max(60_000).default(100),
 };
 type WorkerConfigShape = typeof workerConfigShape;
 export type WorkerConfig = Readonly<z.infer<z.ZodObject<WorkerConfigShape>>> & {
@@ -88,6 +91,7 @@ export async function startWorkerService(opts: {
     leaseMs: config.LEASE_MS,
     backoff: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
     consumerTimeoutMs: config.AMQP_CONSUMER_TIMEOUT_MS,
+    runningEventDelayMs: config.RUNNING_EVENT_DELAY_MS,
   });
   await worker.start();
   rt.lifecycle.onClose('stop intake', () => worker.stopIntake());

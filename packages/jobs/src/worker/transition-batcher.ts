@@ -25,14 +25,19 @@ export class TransitionBatcher {
     private readonly maxBatch = 200,
   ) {}
 
-  /** Applies a transition (see the transition table): the job after it, or null when refused. */
+  /**
+   * Applies a transition (see the transition table): the job after it, or null when refused.
+   * `quiet`: publish no event for it; the caller publishes it (or finds it moot).
+   */
   apply<N extends TransitionName>(
     name: N,
     id: string,
     args: TransitionArgs<N>,
+    { quiet = false }: { quiet?: boolean } = {},
   ): Promise<JobDoc | null> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ item: { name, id, args } as BatchedTransition, resolve, reject });
+      const item = { name, id, args, ...(quiet ? { quiet } : {}) } as BatchedTransition;
+      this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
       else this.schedule();
     });
@@ -72,7 +77,9 @@ export class TransitionBatcher {
     const fail = (err: unknown) => batch.forEach((p) => p.reject(err));
     if (batch.length === 1) {
       const { item } = batch[0]!;
-      this.repo.transition(item.name, item.id, item.args as never).then((d) => settle([d]), fail);
+      this.repo
+        .transition(item.name, item.id, item.args as never, { quiet: item.quiet ?? false })
+        .then((d) => settle([d]), fail);
       return;
     }
     this.repo.transitionBatch(batch.map((p) => p.item)).then(settle, fail);

@@ -77,6 +77,13 @@ export interface WorkerOptions {
   consumerTimeoutMs?: number;
   /** Minimum ms between progress writes of one job (default 500). */
   progressIntervalMs?: number;
+  /**
+   * How long after its claim an attempt publishes its `job.running.<type>` event, in ms
+   * (default 100; 0: at the claim). An attempt that has ended by then publishes none: its
+   * final event (`succeeded`, `failed`, ...) follows within the same moment and says more.
+   * The job's document records the start either way (`startedAt`, its history).
+   */
+  runningEventDelayMs?: number;
 }
 
 interface Pending {
@@ -300,6 +307,7 @@ export class Worker {
         leaseMs: this.o.leaseMs ?? 30_000,
         backoff: { ...this.o.backoff, ...handler.type.defaults.backoff },
         progressIntervalMs: this.o.progressIntervalMs ?? 500,
+        runningEventDelayMs: this.o.runningEventDelayMs ?? 100,
         correlationId: env.correlationId,
         traceparent: span.traceparent,
         services: this.o.services,
