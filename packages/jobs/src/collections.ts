@@ -19,6 +19,8 @@ export const COLLECTIONS = Object.freeze({
   attemptLogs: 'job_attempt_logs',
   /** Job types an admin paused fleet-wide, keyed by type name. */
   pausedTypes: 'paused_types',
+  /** Queues (worker groups) an admin paused fleet-wide, keyed by queue name. */
+  pausedQueues: 'paused_queues',
   /** Operators' overrides of job types' limits, keyed by type name. */
   limitOverrides: 'job_type_limits',
   /** The jobs running under each concurrency limit, keyed by limit id. */

@@ -16,7 +16,7 @@ import { jobRoutes } from './jobs/routes.js';
 import { DOCS_PAGE } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/document.js';
 import { opsRoutes, probeRoutes } from './ops/routes.js';
-import { pauseRoutes } from './ops/pause.js';
+import { pauseRoutes, queuePauseRoutes } from './ops/pause.js';
 import { limitRoutes } from './ops/limits.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { uploadRoutes } from './uploads/routes.js';
@@ -80,6 +80,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Koa {
     ...artifactRoutes(deps),
     ...opsRoutes(deps),
     ...pauseRoutes(deps),
+    ...queuePauseRoutes(deps),
     ...limitRoutes(deps),
     ...scheduleRoutes({
       repo: deps.schedules,

@@ -2,6 +2,7 @@
 export * from '../attempt-log.js';
 export * from '../collections.js';
 export * from '../paused-types.js';
+export * from '../paused-queues.js';
 export * from '../duplicate-keys.js';
 export * from '../files.js';
 export * from '../job.model.js';

@@ -8,7 +8,7 @@ import type { JobEvents } from '../events.js';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { classifyError, JobTimeoutError } from '../errors.js';
 import { captureAttemptLog } from '../attempt-log.js';
-import { isTypePaused } from '../paused-types.js';
+import { pauseOf } from '../paused-types.js';
 import type { LimitGate, LimitSettings } from '../limits/limit-gate.js';
 import type { AttemptAbort, AttemptOutcome } from './outcome.js';
 import { ProgressReporter } from './progress.js';
@@ -19,6 +19,8 @@ export interface AttemptInput {
   jobId: string;
   attempt: number;
   handler: HandlerRegistration;
+  /** The worker group (queue) the handler's type is bound to: a paused queue holds the job. */
+  queue: string;
   /** Aborted by a cancel broadcast, the timeout, a lost lease or shutdown. */
   abort: AttemptAbort;
   workerId: string;
@@ -58,8 +60,16 @@ type HandlerRun = { ok: true; result: unknown; message?: string } | { ok: false;
  * ended; the worker settles the delivery from that, in one place. A store error is thrown.
  */
 export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
-  // n.b. a paused type's job stays queued, its attempt unspent; resuming dispatches it again
-  if (await isTypePaused(a.repo.model.db, a.handler.type.name)) return { kind: 'rejected' };
+  // n.b. a job of a paused type or queue stays queued, its attempt unspent; resuming
+  // dispatches it again
+  const paused = await pauseOf(a.repo.model.db, a.handler.type.name, a.queue);
+  if (paused) {
+    a.log.debug(
+      { jobId: a.jobId, type: a.handler.type.name, queue: a.queue, paused },
+      'job left queued: paused',
+    );
+    return { kind: 'rejected' };
+  }
   // n.b. a type without limits (the definition's or an operator's) pays one cached lookup
   let slots: string[] = [];
   const limits = a.limits

@@ -299,6 +299,7 @@ export class Worker {
         jobId,
         attempt,
         handler,
+        queue: this.entries.get(type)?.queue ?? this.o.name,
         abort,
         workerId: this.id,
         repo: this.o.repo,

@@ -25,8 +25,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  // n.b. the processor may reach this test's own receiver on loopback
-  s = await startDashboardStack({ WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' });
+  // n.b. the processor may reach this test's own receiver on loopback; at debug it logs each
+  // job it leaves queued for a pause
+  s = await startDashboardStack({ WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32', LOG_LEVEL: 'debug' });
 }, 120_000);
 
 afterAll(async () => {
@@ -434,6 +435,65 @@ describe('the console in Chromium', () => {
       await alice.close();
     } finally {
       await s.call('admin', '/v1/job-types/demo.count/limits', { method: 'DELETE' });
+      await admin.close();
+    }
+  });
+
+  it('pauses a queue from the Queues page (its job waits, no attempt spent) and resumes it (admin)', async () => {
+    const refused = await s.call('bob', '/v1/queues/processor/pause', { method: 'POST' });
+    expect(refused.status).toBe(403);
+    // owners see each queue's state, not the buttons
+    const bob = await s.signIn('bob');
+    await s.open(bob, '/queues');
+    await bob.locator('tr[data-queue-pause="processor"]').getByText('active').waitFor();
+    expect(await bob.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
+    await bob.close();
+
+    const admin = await s.signIn('admin');
+    await s.open(admin, '/queues');
+    const row = admin.locator('tr[data-queue-pause="processor"]');
+    await row.getByText('active').waitFor();
+    await admin.getByRole('button', { name: 'Pause processor' }).click();
+    await admin.getByText('Paused queue processor: its jobs wait until it is resumed.').waitFor();
+    try {
+      await row.getByText('paused', { exact: true }).waitFor();
+      // n.b. a worker rereads the pauses at most a second later
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const submitted = await s.call<{ id: string }>('alice', '/v1/jobs', {
+        method: 'POST',
+        body: JSON.stringify({ type: 'demo.count', payload: { to: 1 } }),
+      });
+      expect(submitted.status).toBe(202);
+      const id = submitted.body.id;
+      // the processor was handed the job and left it queued
+      await waitFor(
+        () =>
+          s.processor.lines.some((l) => l.includes('"job left queued: paused"') && l.includes(id)),
+        { timeoutMs: 30_000, what: `the processor leaving ${id} queued for the pause` },
+      );
+      const held = await s.call<{ status: string; attempts: number }>('alice', `/v1/jobs/${id}`);
+      expect([held.body.status, held.body.attempts]).toEqual(['queued', 0]);
+
+      await waitFor(async () => Number(await row.getByTestId('waiting').innerText()) >= 1, {
+        timeoutMs: 10_000,
+        what: 'the waiting count',
+      });
+      expect(await row.locator('td').nth(3).innerText()).toBe('ops');
+      expect(await s.scan(admin, 'queues-paused')).toEqual([]);
+      await admin.getByRole('button', { name: 'Resume processor' }).click();
+      await admin
+        .getByText(/^Resumed queue processor; \d+ waiting jobs dispatched again\.$/)
+        .waitFor();
+      await row.getByText('active').waitFor();
+      await waitFor(
+        async () =>
+          (await s.call<{ status: string }>('alice', `/v1/jobs/${id}`)).body.status === 'succeeded',
+        { timeoutMs: 30_000, what: 'the held job to run after the resume' },
+      );
+      const done = await s.call<{ attempts: number }>('alice', `/v1/jobs/${id}`);
+      expect(done.body.attempts).toBe(1);
+    } finally {
+      await s.call('admin', '/v1/queues/processor/pause', { method: 'DELETE' });
       await admin.close();
     }
   });

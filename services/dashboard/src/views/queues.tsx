@@ -5,6 +5,7 @@ import { Notice } from '../components/notice';
 import { ago, count, dateTime, rate } from '../format';
 import { useNow, usePoll } from '../hooks';
 import type { Session } from '../session';
+import { QueuePauses } from './paused-queues';
 
 /** Workers heart-beat every 5 s: one silent for 12 s is shown gone (the API drops it at 30 s). */
 export const GONE_AFTER_MS = 12_000;
@@ -104,7 +105,10 @@ function DeadLetters() {
   );
 }
 
-/** Queues (depth, ready / unacked, rates, consumers), dead letters (admins), workers from heartbeats. */
+/**
+ * Queues (depth, ready / unacked, rates, consumers), worker groups with their pause (admins
+ * pause and resume), dead letters (admins), workers from heartbeats.
+ */
 export function Queues({ session }: { session: Session }) {
   const queues = usePoll(() => api<{ items: QueueStats[] }>('/v1/stats/queues'), 3000);
   const workers = usePoll(() => api<{ items: Worker[] }>('/v1/workers'), 2000);
@@ -168,6 +172,7 @@ export function Queues({ session }: { session: Session }) {
           </tbody>
         </table>
       </section>
+      <QueuePauses session={session} />
       <JobTypesCard />
       {session.admin && <DeadLetters />}
       <section class="card" aria-labelledby="workers-title">
