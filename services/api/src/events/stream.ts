@@ -5,6 +5,13 @@ import type { EventHub, JobStreamEvent, StreamFilter } from './hub.js';
 /** Heartbeat comments keep proxies from closing an idle stream. */
 export const SSE_HEARTBEAT_MS = 15_000;
 
+/**
+ * Events written within this many ms go out as one write: a busy stream (thousands of job
+ * events a second) costs a write every 20 ms instead of one per event, and a watcher sees an
+ * event at most this much later.
+ */
+export const SSE_COALESCE_MS = 20;
+
 /** One open server-sent-events response. */
 export interface EventStream {
   /** Writes one event (`event:` name, JSON `data:`, optional `id:`). */
@@ -29,10 +36,23 @@ export async function openEventStream(
 ): Promise<void> {
   const body = new PassThrough();
   let ended = false;
+  let pending: string[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    if (pending.length === 0) return;
+    body.write(pending.join(''));
+    pending = [];
+  };
+  const send = (text: string) => {
+    pending.push(text);
+    flushTimer ??= setTimeout(flush, SSE_COALESCE_MS);
+  };
   const stream: EventStream = {
     write(event, data, id) {
       if (ended) return;
-      body.write(
+      send(
         `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
       );
     },
@@ -41,6 +61,8 @@ export async function openEventStream(
       ended = true;
       clearInterval(heartbeat);
       unsubscribe();
+      // n.b. what was written before the end goes out first (a job's stream ends on its final event)
+      flush();
       body.end();
     },
   };
@@ -50,7 +72,7 @@ export async function openEventStream(
     () => stream.end(),
   );
   const heartbeat = setInterval(() => {
-    if (!ended) body.write(': heartbeat\n\n');
+    if (!ended) send(': heartbeat\n\n');
   }, SSE_HEARTBEAT_MS);
   heartbeat.unref();
   ctx.req.on('close', () => stream.end());
