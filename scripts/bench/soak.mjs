@@ -50,7 +50,10 @@ for (const [i, name] of SERVICES.entries()) {
   if (pid) pids[name] = pid;
 }
 pids.rabbitmq = pidFromFile(join(run, 'rabbitmq.pid'));
-pids.store = pidFromFile(join(run, 'mongo.pid'));
+// n.b. BENCH_STORE_PID measures a store started by hand (another build or flags, another port)
+pids.store = process.env.BENCH_STORE_PID
+  ? Number(process.env.BENCH_STORE_PID)
+  : pidFromFile(join(run, 'mongo.pid'));
 const rss = () =>
   Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid ? rssBytes(pid) : null]));
 const mib = (b) => (b === null ? '-' : `${(b / 1048576).toFixed(0)} MiB`);
