@@ -111,14 +111,20 @@ export function newTraceparent(traceId?: string): string {
 export function envelope<T extends string, D extends z.ZodType>(
   def: MessageDefinition<T, D>,
   data: z.infer<D>,
-  opts: { correlationId?: string; traceparent?: string; id?: string } = {},
+  opts: {
+    correlationId?: string;
+    traceparent?: string;
+    id?: string;
+    /** When what the message reports happened, if not now (ISO 8601). @default now */
+    occurredAt?: string;
+  } = {},
 ): Envelope<z.infer<D>> {
   const id = opts.id ?? randomUUID();
   return {
     id,
     type: def.type,
     version: def.version,
-    occurredAt: new Date().toISOString(),
+    occurredAt: opts.occurredAt ?? new Date().toISOString(),
     correlationId: opts.correlationId ?? id,
     traceparent: opts.traceparent ?? newTraceparent(),
     data,

@@ -41,7 +41,15 @@ export class JobEvents {
         ...(job.status === 'scheduled' ? { runAt: job.runAt.toISOString() } : {}),
         ...(job.workerId ? { workerId: job.workerId } : {}),
       },
-      { correlationId: job.correlationId, ...traceOf(job) },
+      {
+        correlationId: job.correlationId,
+        ...traceOf(job),
+        // n.b. a `running` event may be published a moment after the claim (see the worker's
+        // runningEventDelayMs): it still says when the attempt started
+        ...(job.status === 'running' && job.startedAt
+          ? { occurredAt: job.startedAt.toISOString() }
+          : {}),
+      },
     );
     const sent = [this.send(jobLifecycleEvent, routingKeys.jobStatus(job.status, job.type), env)];
     if (isTerminal(job.status))

@@ -15,6 +15,8 @@ let tap: Consumer;
 const procs = new Set<ServiceProcess>();
 /** jobId -> the statuses of its workers' lifecycle events, in the order they arrived. */
 const seen = new Map<string, string[]>();
+/** jobId -> the `occurredAt` of its `running` event. */
+const runningAt = new Map<string, string>();
 
 const demo = (payload: Record<string, unknown>): NewJob => ({
   type: 'demo.count',
@@ -33,6 +35,12 @@ async function processor(delayMs: string): Promise<ServiceProcess> {
 }
 
 async function run(payload: Record<string, unknown>): Promise<string[]> {
+  return (await runJob(payload)).statuses;
+}
+
+async function runJob(
+  payload: Record<string, unknown>,
+): Promise<{ id: string; statuses: string[] }> {
   const { job } = await stack.repo.create(demo(payload));
   await stack.dispatcher.dispatch(job);
   const id = job._id.toHexString();
@@ -40,7 +48,7 @@ async function run(payload: Record<string, unknown>): Promise<string[]> {
     timeoutMs: 20_000,
     what: `the succeeded event of ${id}`,
   });
-  return seen.get(id)!;
+  return { id, statuses: seen.get(id)! };
 }
 
 async function stopAll(): Promise<void> {
@@ -61,9 +69,11 @@ beforeAll(async () => {
       },
     },
     (delivery) => {
-      const { data } = JSON.parse(delivery.message.content.toString('utf8')) as {
+      const { data, occurredAt } = JSON.parse(delivery.message.content.toString('utf8')) as {
         data: { jobId: string; status?: string };
+        occurredAt: string;
       };
+      if (data.status === 'running') runningAt.set(data.jobId, occurredAt);
       // n.b. `queued` comes from this test's own submit, not from the worker
       if (data.status && data.status !== 'queued')
         seen.set(data.jobId, [...(seen.get(data.jobId) ?? []), data.status]);
@@ -89,8 +99,11 @@ describe('the running event', () => {
 
   it('is published, before the final event, for an attempt that outlives the delay', async () => {
     await processor('200');
-    const statuses = await run({ to: 1, delayMs: 1500 });
+    const { id, statuses } = await runJob({ to: 1, delayMs: 1500 });
     expect(statuses).toEqual(['running', 'succeeded']);
+    // n.b. published 200 ms after the claim, it still says when the attempt started
+    const job = await stack.repo.get(id);
+    expect(runningAt.get(id)).toBe(job!.startedAt!.toISOString());
   });
 
   it('is published at the claim for every attempt with a delay of 0', async () => {
