@@ -267,4 +267,19 @@ describe('batched transitions', () => {
     expect(mixed.map((d) => d?.status ?? null)).toEqual(['succeeded', null]);
     expect((await repo.get(held[2]!._id.toHexString()))!.status).toBe('running');
   });
+
+  it('answer a batch of claims that all landed with each job exactly as stored', async () => {
+    // n.b. each answer comes from the batch's read by write token: it is the stored document
+    const made = await repo.createMany(Array.from({ length: 12 }, () => job()));
+    const ids = made.map((m) => m.job._id.toHexString());
+    const claimed = await repo.transitionBatch(
+      ids.map((id) => ({ name: 'moveToRunning', id, args: args(1, 'D') })),
+    );
+    const stored = await repo.model.find({ _id: { $in: ids } }).lean<JobDoc[]>();
+    const byId = new Map(stored.map((d) => [d._id.toHexString(), d]));
+    for (const [i, doc] of claimed.entries()) {
+      expect(doc).toEqual(byId.get(ids[i]!));
+      expect(doc).toMatchObject({ status: 'running', attempts: 1, workerId: 'D' });
+    }
+  });
 });
