@@ -432,7 +432,10 @@ start_mongo() {
   ensure_port_free "$MONGO_PORT" "local MongoDB" CONVEYOR_MONGO_PORT
   log "mongo: starting on $HOST:$MONGO_PORT (in memory, heap up to $MONGO_HEAP)"
   # n.b. the jar name stays on the command line so pid_of can recognise the process.
-  spawn mongo "$LOGS/mongo.log" java -Xss1m -Xms256m "-Xmx$MONGO_HEAP" -XX:+UseParallelGC \
+  # G1 with a 20 ms pause goal: the store keeps every job in its heap, and the parallel
+  # collector's young collections copied hundreds of MB of recently written jobs in one
+  # 100-200 ms pause, which became the p99 of job starts (G1 costs about 0.05 ms more CPU per job).
+  spawn mongo "$LOGS/mongo.log" java -Xss1m -Xms256m "-Xmx$MONGO_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$MONGO_DIST/*:$MONGO_DIST/conveyor-local-mongo-1.0.0.jar" \
     dev.conveyor.localmongo.Main --host "$HOST" --port "$MONGO_PORT"

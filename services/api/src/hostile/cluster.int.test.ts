@@ -37,6 +37,8 @@ interface Submission {
   status: number | 'no answer';
   retryAfter: string | null;
   id?: string;
+  /** Why a submission got no answer (the fetch error's name and cause). */
+  error?: string;
 }
 interface Fault {
   label: string;
@@ -180,6 +182,28 @@ function brokerEvents(p: ServiceProcess, from: number, to: number): { t: number;
   });
 }
 
+/**
+ * For reading a failure: when submissions got no answer, when and why (timeout or refused
+ * connection), whether each service process is still alive, and the API's last log lines.
+ */
+function unanswered(submissions: Submission[], t0: number): string[] {
+  const none = submissions.filter((x) => x.status === 'no answer');
+  if (none.length === 0) return [];
+  const why: Record<string, number> = {};
+  for (const x of none) why[x.error ?? '?'] = (why[x.error ?? '?'] ?? 0) + 1;
+  const alive = Object.entries(procs).map(
+    ([name, p]) =>
+      `${name} ${p.child.exitCode === null && p.child.signalCode === null ? 'running' : `exited ${p.child.exitCode ?? p.child.signalCode}`}`,
+  );
+  return [
+    `${none.length} submissions without an answer, from +${((none[0]!.at - t0) / 1000).toFixed(1)} s ` +
+      `to +${((none[none.length - 1]!.at - t0) / 1000).toFixed(1)} s: ${JSON.stringify(why)}`,
+    `processes: ${alive.join(', ')}`,
+    "the API's last log lines:",
+    ...procs.api!.lines.slice(-15).map((l) => `  ${l.slice(0, 400)}`),
+  ];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('loses no job and runs none twice while cluster nodes stop, crash and come back', async () => {
@@ -203,8 +227,10 @@ it('loses no job and runs none twice while cluster nodes stop, crash and come ba
           s.status = res.status;
           s.retryAfter = res.headers.get('retry-after');
           if (res.status === 202) s.id = body.id;
-        } catch {
+        } catch (err) {
           // stays 'no answer'
+          const e = err as Error & { cause?: { code?: string } };
+          s.error = `${e.name}${e.cause?.code ? ` ${e.cause.code}` : ''}`;
         }
       })();
       pending.add(p);
@@ -350,6 +376,7 @@ it('loses no job and runs none twice while cluster nodes stop, crash and come ba
       ...lines,
       "broker events in the services' logs:",
       ...brokerLines,
+      ...unanswered(submissions, t0),
     ].join('\n'),
   );
 
