@@ -129,6 +129,18 @@ export class Consumer {
     })();
   }
 
+  /**
+   * Runs `fn` on the channel this consumer is attached with and its queue (e.g. to change a
+   * server-named queue's bindings while consuming). Rejects when not attached right now; the
+   * next attachment runs `declare` again, which should bind what is wanted at that time.
+   */
+  async onChannel<T>(fn: (ch: Channel, queue: string) => Promise<T>): Promise<T> {
+    const ch = this.ch;
+    const queue = this.queueName;
+    if (!ch || !queue) throw new Error(`consumer of ${queue ?? 'its queue'} is not attached`);
+    return fn(ch, queue);
+  }
+
   /** Forgets the channel of a dead connection. */
   detach(): void {
     this.ch = null;

@@ -33,11 +33,32 @@ interface Subscriber {
   close: () => void;
 }
 
+/** Routing keys the hub takes only while an SSE stream is open (or was, within the linger). */
+const STREAM_KEYS = ['job.#', 'workflow.#'] as const;
+/** Routing key the hub always takes: the worker directory lives on heartbeats. */
+const HEARTBEAT_KEY = 'worker.heartbeat.#';
+
 /**
- * The API process's single listener on the events exchange: one exclusive, server-named queue
- * bound to `job.#`, `workflow.#` and `worker.heartbeat.#`, fanned out in memory to open SSE streams (by
- * owner / job) and to the worker directory. Events are live updates only — a stream always
- * starts from the job document, so a missed event costs freshness, not correctness.
+ * After the last stream closes, the job and workflow bindings stay this long before they are
+ * removed (a dashboard reloading does not unbind and rebind).
+ */
+export const HUB_UNBIND_AFTER_MS = 30_000;
+/** A stream waits at most this long for the bindings before it reads the current state. */
+const BIND_WAIT_MS = 5_000;
+
+export interface EventHubOptions {
+  /** See {@link HUB_UNBIND_AFTER_MS}. @default HUB_UNBIND_AFTER_MS */
+  unbindAfterMs?: number;
+}
+
+/**
+ * The API process's single listener on the events exchange: one exclusive, server-named queue,
+ * fanned out in memory to open SSE streams (by owner / job) and to the worker directory. It is
+ * always bound to `worker.heartbeat.#`; `job.#` and `workflow.#` are bound only while a stream is
+ * open, so with nobody watching the broker routes a job's events to no API and the API parses
+ * none. A new stream waits for the bindings ({@link EventHub.ready}) before it reads the current
+ * state. Events are live updates only — a stream always starts from the job document, so a
+ * missed event costs freshness, not correctness.
  */
 export class EventHub {
   readonly workers: WorkerDirectory;
@@ -47,15 +68,25 @@ export class EventHub {
   invalid = 0;
   /** Events of an attempt older than one already seen, dropped. */
   stale = 0;
+  /** Job and workflow events received (with no stream open, there should be none). */
+  received = 0;
   private readonly attempts = new AttemptTracker();
+  /** Whether the stream bindings should be in place; `bound`, whether they are. */
+  private wantBound = false;
+  private bound = false;
+  private syncing: Promise<void> = Promise.resolve();
+  private unbindTimer: NodeJS.Timeout | null = null;
+  private readonly unbindAfterMs: number;
 
   constructor(
     private readonly amqp: AmqpClient,
     private readonly topo: Topology,
     private readonly log: Logger,
     workers: WorkerDirectory = new WorkerDirectory(),
+    options: EventHubOptions = {},
   ) {
     this.workers = workers;
+    this.unbindAfterMs = options.unbindAfterMs ?? HUB_UNBIND_AFTER_MS;
   }
 
   /** Declares the queue and starts consuming; resolves once bound. */
@@ -73,9 +104,11 @@ export class EventHub {
             autoDelete: true,
             durable: false,
           });
-          await ch.bindQueue(queue, exchange, 'job.#');
-          await ch.bindQueue(queue, exchange, 'workflow.#');
-          await ch.bindQueue(queue, exchange, 'worker.heartbeat.#');
+          await ch.bindQueue(queue, exchange, HEARTBEAT_KEY);
+          // n.b. a fresh queue per attachment: bind what streams want now
+          const want = this.wantBound;
+          if (want) for (const key of STREAM_KEYS) await ch.bindQueue(queue, exchange, key);
+          this.bound = want;
           return queue;
         },
       },
@@ -95,6 +128,7 @@ export class EventHub {
       return;
     }
     const type = (body as { type?: unknown } | null)?.type;
+    if (type !== workerHeartbeat.type) this.received++;
     // n.b. job events are checked by hand (checkEnvelope): the fields this hub reads and forwards
     if (type === jobLifecycleEvent.type) {
       const checked = checkEnvelope(jobLifecycleEvent, body);
@@ -143,7 +177,68 @@ export class EventHub {
   ): () => void {
     const sub: Subscriber = { filter, send, close };
     this.subscribers.add(sub);
-    return () => this.subscribers.delete(sub);
+    if (this.unbindTimer) clearTimeout(this.unbindTimer);
+    this.unbindTimer = null;
+    if (!this.wantBound) {
+      this.wantBound = true;
+      void this.sync();
+    }
+    return () => {
+      if (!this.subscribers.delete(sub) || this.subscribers.size > 0 || !this.consumer) return;
+      this.unbindTimer = setTimeout(() => {
+        this.unbindTimer = null;
+        if (this.subscribers.size > 0) return;
+        this.wantBound = false;
+        void this.sync();
+      }, this.unbindAfterMs);
+      this.unbindTimer.unref();
+    };
+  }
+
+  /**
+   * Resolves once the bindings match the open streams (a new stream's events are routed here),
+   * or after a few seconds when the broker does not answer; never rejects — with the broker
+   * away, the next attachment binds what is wanted then.
+   */
+  async ready(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.syncing,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, BIND_WAIT_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Brings the stream bindings in line with `wantBound`, one change at a time. */
+  private sync(): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      const consumer = this.consumer;
+      while (consumer && this.bound !== this.wantBound) {
+        const want = this.wantBound;
+        try {
+          await consumer.onChannel(async (ch, queue) => {
+            for (const key of STREAM_KEYS) {
+              if (want) await ch.bindQueue(queue, this.topo.exchanges.events, key);
+              else await ch.unbindQueue(queue, this.topo.exchanges.events, key);
+            }
+          });
+          this.bound = want;
+        } catch (err) {
+          // n.b. not attached: the next attachment's declare binds what is wanted then
+          this.log.debug({ err: (err as Error).message }, 'event stream bindings not changed');
+          return;
+        }
+      }
+    });
+    return this.syncing;
+  }
+
+  /** Whether job and workflow events are routed to this hub right now. */
+  get listening(): boolean {
+    return this.bound;
   }
 
   /** Open streams right now. */
@@ -153,6 +248,8 @@ export class EventHub {
 
   /** Stops consuming and ends every open stream. Idempotent. */
   async stop(): Promise<void> {
+    if (this.unbindTimer) clearTimeout(this.unbindTimer);
+    this.unbindTimer = null;
     await this.consumer?.close();
     this.consumer = null;
     for (const s of [...this.subscribers]) {

@@ -14,7 +14,10 @@ function fakeContext(): Context & { body: PassThrough } {
 }
 
 /** A hub with no broker behind it: the test writes to the stream itself. */
-const quietHub = { subscribe: () => () => undefined } as unknown as EventHub;
+const quietHub = {
+  subscribe: () => () => undefined,
+  ready: () => Promise.resolve(),
+} as unknown as EventHub;
 
 async function open(): Promise<{ stream: EventStream; chunks: string[] }> {
   const ctx = fakeContext();

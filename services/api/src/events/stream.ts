@@ -21,8 +21,9 @@ export interface EventStream {
 }
 
 /**
- * Opens an SSE response subscribed to `hub` with `filter`. The subscription starts before
- * `onOpen` runs, so nothing published while the caller reads the current state is missed.
+ * Opens an SSE response subscribed to `hub` with `filter`. The subscription starts (and the
+ * hub's bindings are in place) before `onOpen` runs, so nothing published while the caller
+ * reads the current state is missed.
  * `onEvent` decides what to write (and may end the stream).
  */
 export async function openEventStream(
@@ -87,6 +88,8 @@ export async function openEventStream(
   ctx.body = body;
   body.write(': open\n\n');
   try {
+    // n.b. the hub may be binding job events for its first stream: read the state after that
+    await hub.ready();
     await handlers.onOpen?.(stream);
   } catch (err) {
     stream.end();
