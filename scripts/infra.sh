@@ -18,6 +18,7 @@
 #   CONVEYOR_RABBITMQ_PORT (5672)  CONVEYOR_RABBITMQ_MANAGEMENT_PORT (15672)
 #   CONVEYOR_RABBITMQ_PROMETHEUS_PORT (15692)  CONVEYOR_RABBITMQ_NODENAME (conveyor@localhost)
 #   CONVEYOR_MONGO_PORT (27017)  CONVEYOR_MONGO_HEAP (4g, the local MongoDB's Java heap limit)
+#   CONVEYOR_MONGO_WARMUP (6000 synthetic jobs run through the local store after its start, 0 = none)
 #   CONVEYOR_SMTP_PORT (1025)  CONVEYOR_SMTP_HTTP_PORT (1080)
 #   CONVEYOR_PROMETHEUS_PORT (9090)  CONVEYOR_PROMETHEUS_SCRAPE_INTERVAL (5s)
 #   CONVEYOR_SCRAPE_API (127.0.0.1:9100)  CONVEYOR_SCRAPE_MAILER (127.0.0.1:9101)
@@ -447,6 +448,27 @@ start_mongo() {
     sleep 0.3
   done
   log "mongo: ready in $((SECONDS - started))s (pid $(pid_of mongo conveyor-local-mongo))"
+  warm_mongo
+}
+
+# The local store is a JVM: its first few thousand jobs cost it about twice the CPU of later
+# ones while it compiles its hot paths. Run that many synthetic jobs through it in a scratch
+# database now (Conveyor's own repository code; needs the packages built, as `pnpm start`
+# has them; skipped otherwise) so the first real jobs do not pay for it.
+# CONVEYOR_MONGO_WARMUP: how many jobs (0 = none).
+warm_mongo() {
+  local jobs="${CONVEYOR_MONGO_WARMUP:-6000}" out
+  [[ "$jobs" =~ ^[0-9]+$ ]] || die "CONVEYOR_MONGO_WARMUP must be a whole number of jobs, got '$jobs'"
+  [ "$jobs" != 0 ] || return 0
+  if [ ! -f "$ROOT/packages/jobs/dist/store-warmup.js" ] || [ ! -f "$ROOT/packages/platform/dist/index.js" ]; then
+    log "mongo: not warmed up (packages not built yet)"
+    return 0
+  fi
+  if out="$(node "$ROOT/scripts/lib/warm-store.mjs" "mongodb://$HOST:$MONGO_PORT" "$jobs" 2>&1)"; then
+    log "mongo: warmed up with $out"
+  else
+    log "mongo: warm-up failed (the store works, its first jobs are slower): $out"
+  fi
 }
 
 stop_mongo() {

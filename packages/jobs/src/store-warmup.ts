@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { JobRepository } from './job.repository.js';
+import { TransitionBatcher } from './worker/transition-batcher.js';
+
+export interface StoreWarmUpOptions {
+  /** Synthetic jobs to run through the store. @default 6000 */
+  jobs?: number;
+  /** Jobs created per insert, as a batch submission creates them. @default 100 */
+  batch?: number;
+  /** Claims and outcomes in flight at once, as a worker's concurrency allows. @default 8 */
+  concurrency?: number;
+}
+
+/**
+ * Runs synthetic no-op jobs through the job store's hot paths on `conn` — a batch insert, the
+ * outbox's published mark, claims and outcomes batched as a worker writes them, the unset of
+ * each final-event mark, a page of the owner's list — with Conveyor's own repository code,
+ * so the commands are the ones the services send. Meant for a scratch database of a store
+ * that compiles its code as it runs: the local MongoDB-wire server is a JVM whose first few
+ * thousand jobs cost several times the CPU of later ones. `scripts/infra.sh` runs it once
+ * after starting that server (`scripts/lib/warm-store.mjs`) and drops the database after.
+ * Publishes no events (the repository has no sink). Returns how many jobs ran and how long
+ * it took.
+ */
+export async function warmUpStore(
+  conn: Connection,
+  options: StoreWarmUpOptions = {},
+): Promise<{ jobs: number; ms: number }> {
+  const total = options.jobs ?? 6000;
+  const batch = options.batch ?? 100;
+  const concurrency = options.concurrency ?? 8;
+  const started = performance.now();
+  const repo = new JobRepository(conn);
+  await repo.ensureIndexes();
+  const writes = new TransitionBatcher(repo);
+  const owner = 'store-warm-up';
+  const workerId = `warm-up-${process.pid}`;
+  let done = 0;
+  while (done < total) {
+    const size = Math.min(batch, total - done);
+    const created = await repo.createMany(
+      Array.from({ length: size }, () => ({
+        type: 'demo.count',
+        payload: { to: 0 },
+        priority: 'normal' as const,
+        owner,
+        maxAttempts: 3,
+        timeoutMs: 60_000,
+        runAt: new Date(),
+      })),
+    );
+    const ids = created.map((c) => c.job._id);
+    await repo.transitionMany('markPublished', ids, { at: new Date() });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < ids.length) {
+          const id = ids[next++]!.toHexString();
+          const leaseToken = randomUUID();
+          const claimed = await writes.apply(
+            'moveToRunning',
+            id,
+            { attempt: 1, workerId, leaseToken, leaseMs: 30_000 },
+            { quiet: true },
+          );
+          if (!claimed) throw new Error(`store warm-up: the claim of ${id} was refused`);
+          const finished = await writes.applyTo('moveToSucceeded', claimed, {
+            leaseToken,
+            result: { count: 0 },
+          });
+          if (finished) repo.finalEventMarks.confirmed(finished);
+        }
+      }),
+    );
+    await repo.finalEventMarks.flush();
+    // n.b. the reads of the API and the scheduler's sweeps too: compiled only for the job
+    // writes above, the server's query matcher would be compiled again when they arrive
+    const now = new Date();
+    const q = repo.queries;
+    await Promise.all([
+      repo.list({ owner, status: 'succeeded', limit: 50 }),
+      repo.get(ids[0]!.toHexString(), owner),
+      q.findDue(now, 10),
+      q.nextDue(),
+      q.findUnpublished(now, 10),
+      q.findFinalEventPending(now, 10),
+      q.findStaleQueued(now, ['demo.count'], 10),
+      q.findExpiredLeases(now, 10),
+      q.findFinishedAmong(ids.slice(0, 10)),
+      conn.collection('paused_types').find({}).toArray(),
+    ]);
+    done += size;
+  }
+  return { jobs: done, ms: performance.now() - started };
+}
