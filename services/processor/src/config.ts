@@ -23,8 +23,10 @@ const cidrList = z
   });
 
 /**
- * Processor configuration: the worker variables (see `workerConfigShape`), `METRICS_PORT`
- * (9102), and for webhooks:
+ * Processor configuration: the worker variables (see `workerConfigShape`) with `CONCURRENCY`
+ * 32 instead of 8 (its types are mostly short and I/O-bound: webhooks, demo jobs; more jobs in
+ * flight also make bigger batches of claims and outcomes — `demo 2000` ran about 1.5x the
+ * jobs per second at 32 as at 8 on two cores), `METRICS_PORT` (9102), and for webhooks:
  * - `WEBHOOK_ALLOW_CIDRS` (empty): comma-separated addresses / CIDRs a webhook may reach
  *   although they are not public (e.g. `10.0.0.0/8` for an in-cluster receiver).
  * - `WEBHOOK_DESTINATION_CONCURRENCY` (2): deliveries at once to one `host:port` per
@@ -37,6 +39,7 @@ export function processorConfig(source: Env = process.env) {
   return loadConfig(
     {
       ...workerConfigShape,
+      CONCURRENCY: env.positiveInt.max(1000).default(32),
       METRICS_PORT: env.port.default(9102),
       WEBHOOK_ALLOW_CIDRS: cidrList,
       WEBHOOK_DESTINATION_CONCURRENCY: env.nonNegativeInt.max(1000).default(2),
