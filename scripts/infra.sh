@@ -436,7 +436,8 @@ start_mongo() {
   # G1 with a 20 ms pause goal: the store keeps every job in its heap, and the parallel
   # collector's young collections copied hundreds of MB of recently written jobs in one
   # 100-200 ms pause, which became the p99 of job starts (G1 costs about 0.05 ms more CPU per job).
-  spawn mongo "$LOGS/mongo.log" java -Xss1m -Xms256m "-Xmx$MONGO_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  # shellcheck disable=SC2086 # CONVEYOR_MONGO_JAVA_OPTS is a list of options
+  spawn mongo "$LOGS/mongo.log" java -Xss1m -Xms256m "-Xmx$MONGO_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 ${CONVEYOR_MONGO_JAVA_OPTS:-} \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$MONGO_DIST/*:$MONGO_DIST/conveyor-local-mongo-1.0.0.jar" \
     dev.conveyor.localmongo.Main --host "$HOST" --port "$MONGO_PORT"

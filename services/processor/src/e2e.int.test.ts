@@ -3,7 +3,7 @@ import { envelope, jobDispatch } from '@conveyor/contracts';
 import { AmqpClient, publishEnvelope } from '@conveyor/platform';
 import { cancelJob, JobDispatcher, type JobDoc, type NewJob } from '@conveyor/jobs';
 import { startJobStack, type JobStack } from '@conveyor/jobs/testing';
-import { infra, startService, waitFor, type ServiceProcess } from '@conveyor/testkit';
+import { infra, metricValue, startService, waitFor, type ServiceProcess } from '@conveyor/testkit';
 
 let stack: JobStack;
 let env: Record<string, string>;
@@ -61,6 +61,16 @@ describe('processor end to end', () => {
     expect(JSON.parse(done.result!)).toEqual({ counted: 5 });
     expect(done.attempts).toBe(1);
     expect(done.progress?.percent).toBe(100);
+  });
+
+  it('runs 32 jobs at once unless CONCURRENCY says otherwise', async () => {
+    const concurrency = (p: ServiceProcess) =>
+      metricValue(p.opsPort, 'conveyor_worker_concurrency', { service: 'processor' });
+    expect(await concurrency(procs[0] ?? (await processor()))).toBe(32);
+    const eight = await processor({ CONCURRENCY: '8' });
+    expect(await concurrency(eight)).toBe(8);
+    await eight.stop('SIGTERM');
+    procs.splice(procs.indexOf(eight), 1);
   });
 
   it('does not run a job twice for a duplicated delivery', async () => {

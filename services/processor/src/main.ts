@@ -14,6 +14,8 @@ async function main(): Promise<void> {
   const worker = await createWorker({
     name: 'processor',
     metricsPort: 9102,
+    // n.b. the processor's own default (32), or CONCURRENCY
+    concurrency: config.CONCURRENCY,
     handlers: ({ mongo, registry }) => {
       const metrics = createProcessorMetrics(registry);
       return processorHandlers({
