@@ -23,7 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { conveyorClient, pct, runDemo } from '../../scripts/bench/conveyor-demo.mjs';
-import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu } from '../../scripts/bench/cpu.mjs';
+import {
+  cpuMeter,
+  pidFromFile,
+  pidOfMetricsPort,
+  printCpu,
+  storePid,
+} from '../../scripts/bench/cpu.mjs';
 import { redisCommand, startRedis } from './redis.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -96,7 +102,7 @@ function conveyorProcesses() {
     processor: pidOfMetricsPort(base + 2),
     scheduler: pidOfMetricsPort(base + 3),
     rabbitmq: pidFromFile(join(run, 'rabbitmq.pid')),
-    store: pidFromFile(join(run, 'mongo.pid')),
+    store: storePid(run),
   };
 }
 
@@ -229,11 +235,14 @@ try {
     const run = args.repeat > 1 ? ` (run ${i} of ${args.repeat})` : '';
     console.log(`running Conveyor${run}: demo.count {to:0} through the API…`);
     const stopCpu = cpuMeter(conveyorProcesses());
+    // n.b. the meter stops when the last job succeeded, as BullMQ's does below: reading the
+    // jobs back for their latencies is the benchmark's work on both sides
     const c = await runDemo(await conveyorClient(client.apiUrl), args.n, {
       batch: BATCH,
       inFlight: IN_FLIGHT,
+      onFinished: stopCpu,
     });
-    const conveyor = { ...figures(args.n, c.submitMs, c.totalMs, c.latencies), cpu: stopCpu() };
+    const conveyor = { ...figures(args.n, c.submitMs, c.totalMs, c.latencies), cpu: c.atFinish };
     console.log(`running BullMQ${run}…`);
     const bullmq = await runBullmq(args.n, concurrency, redis);
     console.log(`\nsubmit -> completed, ${args.n} jobs (load average ${load()}):`);

@@ -84,11 +84,18 @@ export async function watchSucceeded(client, ids, n) {
 /**
  * Runs N `demo.count {to:0}` jobs: `inFlight` submitters post batches of `batch` jobs to
  * `/v1/jobs/batch`; resolves figures once every job succeeded. `onSubmitted` (optional) runs
- * once every job is accepted, and is awaited before the figures are read.
+ * once every job is accepted, and is awaited before the figures are read. `onFinished`
+ * (optional) runs once every job succeeded, before the jobs are read back for their timings
+ * (e.g. to stop a CPU meter: that read is the benchmark's, not the jobs'); what it returns is
+ * `atFinish`.
  * @returns {Promise<{n: number, batch: number, inFlight: number, submitMs: number, totalMs: number, latencies: number[], start: number[]}>}
  *   latencies: createdAt→finishedAt per job in ms, start: createdAt→startedAt, both ascending.
  */
-export async function runDemo(client, n, { batch = 100, inFlight = 4, onSubmitted } = {}) {
+export async function runDemo(
+  client,
+  n,
+  { batch = 100, inFlight = 4, onSubmitted, onFinished } = {},
+) {
   const ids = [];
   const watching = watchSucceeded(client, ids, n);
   await new Promise((r) => setTimeout(r, 200)); // the stream is subscribed
@@ -112,6 +119,8 @@ export async function runDemo(client, n, { batch = 100, inFlight = 4, onSubmitte
   const side = onSubmitted?.();
   const finished = await watching;
   await side;
+  // n.b. before the jobs are read back for their latencies: that read is the benchmark's work
+  const atFinish = onFinished?.();
   const { start, finish } = await timings(client);
   return {
     n,
@@ -121,6 +130,7 @@ export async function runDemo(client, n, { batch = 100, inFlight = 4, onSubmitte
     totalMs: finished - t0,
     latencies: finish,
     start,
+    atFinish,
   };
 }
 

@@ -3,6 +3,7 @@
 // a service's own pid comes from its /metrics (`conveyor_process_cpu_seconds_total` is not
 // used: it rounds to 10 ms and misses a process that restarted).
 import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -35,6 +36,16 @@ export function pidFromFile(path) {
   if (!existsSync(path)) return null;
   const pid = Number(readFileSync(path, 'utf8').trim());
   return Number.isInteger(pid) && existsSync(`/proc/${pid}`) ? pid : null;
+}
+
+/**
+ * The local store's pid: BENCH_STORE_PID when set (a store started by hand: another build or
+ * flags, another port), else the one `pnpm infra:up` recorded in `runDir` (.infra/run).
+ */
+export function storePid(runDir) {
+  return process.env.BENCH_STORE_PID
+    ? Number(process.env.BENCH_STORE_PID)
+    : pidFromFile(join(runDir, 'mongo.pid'));
 }
 
 /** The pid of the process listening on a local TCP port (a service's metrics port). */

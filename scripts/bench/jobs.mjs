@@ -11,7 +11,7 @@
 // /proc while the run lasts). Starts nothing; it only sends HTTP requests to 127.0.0.1.
 import { join } from 'node:path';
 import { conveyorClient, pct, runDemo, timings, watchSucceeded } from './conveyor-demo.mjs';
-import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu, rssBytes } from './cpu.mjs';
+import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu, rssBytes, storePid } from './cpu.mjs';
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const METRICS_BASE = Number(process.env.CONVEYOR_DEV_METRICS_PORT ?? 9100);
@@ -60,17 +60,14 @@ async function processes() {
   const found = {};
   for (const [name, port] of Object.entries(SERVICES)) found[name] = await pidOfMetricsPort(port);
   found.rabbitmq = pidFromFile(join(run, 'rabbitmq.pid'));
-  // n.b. BENCH_STORE_PID measures a store started by hand (e.g. another build on another port)
-  found.store = process.env.BENCH_STORE_PID
-    ? Number(process.env.BENCH_STORE_PID)
-    : pidFromFile(join(run, 'mongo.pid'));
+  found.store = storePid(run);
   return found;
 }
 
 async function demo() {
   const stopCpu = cpuMeter(await processes());
-  const r = await runDemo(client, N);
-  const used = stopCpu();
+  const r = await runDemo(client, N, { onFinished: stopCpu });
+  const used = r.atFinish;
   const { submitMs, totalMs, latencies, start } = r;
   console.log(
     `demo.count {to:0} x ${N} through the API (batches of ${r.batch}, ${r.inFlight} in flight)`,

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { conveyorClient } from './conveyor-demo.mjs';
-import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu, rssBytes } from './cpu.mjs';
+import { cpuMeter, pidFromFile, pidOfMetricsPort, printCpu, rssBytes, storePid } from './cpu.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const [nArg, rateArg] = process.argv.slice(2);
@@ -50,10 +50,7 @@ for (const [i, name] of SERVICES.entries()) {
   if (pid) pids[name] = pid;
 }
 pids.rabbitmq = pidFromFile(join(run, 'rabbitmq.pid'));
-// n.b. BENCH_STORE_PID measures a store started by hand (another build or flags, another port)
-pids.store = process.env.BENCH_STORE_PID
-  ? Number(process.env.BENCH_STORE_PID)
-  : pidFromFile(join(run, 'mongo.pid'));
+pids.store = storePid(run);
 const rss = () =>
   Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid ? rssBytes(pid) : null]));
 const mib = (b) => (b === null ? '-' : `${(b / 1048576).toFixed(0)} MiB`);
