@@ -1,9 +1,9 @@
-import { useState } from 'preact/hooks';
-import { api, errorText, request, type JobType } from '../api';
+import { api, type JobType } from '../api';
 import { Notice } from '../components/notice';
 import { count, dateTime } from '../format';
 import { usePoll } from '../hooks';
 import type { Session } from '../session';
+import { usePauseAction } from './pause-action';
 
 /** An item of `GET /v1/paused-queues`. */
 export interface PausedQueue {
@@ -25,31 +25,17 @@ export function QueuePauses({ session }: { session: Session }) {
     5_000,
   );
   const types = usePoll(() => api<JobType[]>('/v1/job-types'), 5_000).data ?? [];
-  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const { notice, act } = usePauseAction(
+    (queue) => `/v1/queues/${encodeURIComponent(queue)}/pause`,
+    (queue) => `queue ${queue}`,
+    reload,
+  );
   const paused = new Map((data?.items ?? []).map((p) => [p.queue, p]));
   const groups = new Map<string, string[]>();
   for (const t of types) groups.set(t.queue, [...(groups.get(t.queue) ?? []), t.name]);
   // n.b. a paused queue whose types left the catalogue is still listed, to be resumed
   for (const q of paused.keys()) if (!groups.has(q)) groups.set(q, []);
   const queues = [...groups.keys()].sort();
-
-  async function act(queue: string, how: 'POST' | 'DELETE') {
-    try {
-      const res = await request(`/v1/queues/${encodeURIComponent(queue)}/pause`, {
-        method: how,
-      });
-      const body = (await res.json()) as { redispatched?: number };
-      setNotice({
-        text:
-          how === 'POST'
-            ? `Paused queue ${queue}: its jobs wait until it is resumed.`
-            : `Resumed queue ${queue}; ${body.redispatched ?? 0} waiting jobs dispatched again.`,
-      });
-      await reload();
-    } catch (err) {
-      setNotice({ text: errorText(err), error: true });
-    }
-  }
 
   return (
     <section class="card" aria-labelledby="queue-pauses-title">

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
-import { api, errorText, request, type JobType } from '../api';
+import { api, type JobType } from '../api';
 import { Notice } from '../components/notice';
 import { count, dateTime } from '../format';
 import { usePoll } from '../hooks';
 import type { Session } from '../session';
+import { usePauseAction } from './pause-action';
 
 interface PausedType {
   type: string;
@@ -23,26 +24,12 @@ export function PausedTypes({ session }: { session: Session }) {
   );
   const types = usePoll(() => api<JobType[]>('/v1/job-types'), 0).data ?? [];
   const [choice, setChoice] = useState('');
-  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const { notice, act } = usePauseAction(
+    (type) => `/v1/job-types/${encodeURIComponent(type)}/pause`,
+    (type) => type,
+    reload,
+  );
   const paused = data?.items ?? [];
-
-  async function act(type: string, how: 'POST' | 'DELETE') {
-    try {
-      const res = await request(`/v1/job-types/${encodeURIComponent(type)}/pause`, {
-        method: how,
-      });
-      const body = (await res.json()) as { redispatched?: number };
-      setNotice({
-        text:
-          how === 'POST'
-            ? `Paused ${type}: its jobs wait until it is resumed.`
-            : `Resumed ${type}; ${body.redispatched ?? 0} waiting jobs dispatched again.`,
-      });
-      await reload();
-    } catch (err) {
-      setNotice({ text: errorText(err), error: true });
-    }
-  }
 
   return (
     <section class="card" aria-labelledby="paused-title">
