@@ -440,6 +440,7 @@ start_mongo() {
   # shellcheck disable=SC2086 # CONVEYOR_MONGO_JAVA_OPTS is a list of options
   spawn mongo "$LOGS/mongo.log" java -Xss1m -Xms256m "-Xmx$MONGO_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 ${CONVEYOR_MONGO_JAVA_OPTS:-} \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    "-javaagent:$MONGO_DIST/conveyor-local-mongo-1.0.0.jar" \
     -cp "$MONGO_DIST/*:$MONGO_DIST/conveyor-local-mongo-1.0.0.jar" \
     dev.conveyor.localmongo.Main --host "$HOST" --port "$MONGO_PORT"
   started=$SECONDS

@@ -38,6 +38,8 @@ export async function startLocalMongo(opts: { port?: number } = {}): Promise<Loc
       '-Xss1m',
       '-Xmx512m',
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      // n.b. as scripts/infra.sh starts it (see PathSplitAgent)
+      `-javaagent:${jar}`,
       '-cp',
       `${dist}/*:${jar}`,
       'dev.conveyor.localmongo.Main',
