@@ -460,14 +460,15 @@ start_mongo() {
 # has them; skipped otherwise) so the first real jobs do not pay for it.
 # CONVEYOR_MONGO_WARMUP: how many jobs (0 = none).
 warm_mongo() {
-  local jobs="${CONVEYOR_MONGO_WARMUP:-6000}" out
-  [[ "$jobs" =~ ^[0-9]+$ ]] || die "CONVEYOR_MONGO_WARMUP must be a whole number of jobs, got '$jobs'"
+  # n.b. unset: warm-store.mjs runs warmUpStore's default (6000)
+  local jobs="${CONVEYOR_MONGO_WARMUP:-}" out
+  [[ -z "$jobs" || "$jobs" =~ ^[0-9]+$ ]] || die "CONVEYOR_MONGO_WARMUP must be a whole number of jobs, got '$jobs'"
   [ "$jobs" != 0 ] || return 0
   if [ ! -f "$ROOT/packages/jobs/dist/store-warmup.js" ] || [ ! -f "$ROOT/packages/platform/dist/index.js" ]; then
     log "mongo: not warmed up (packages not built yet)"
     return 0
   fi
-  if out="$(node "$ROOT/scripts/lib/warm-store.mjs" "mongodb://$HOST:$MONGO_PORT" "$jobs" 2>&1)"; then
+  if out="$(node "$ROOT/scripts/lib/warm-store.mjs" "mongodb://$HOST:$MONGO_PORT" ${jobs:+"$jobs"} 2>&1)"; then
     log "mongo: warmed up with $out"
   else
     log "mongo: warm-up failed (the store works, its first jobs are slower): $out"

@@ -13,8 +13,9 @@ if (!url) {
   console.error('usage: warm-store.mjs <mongodb-url> [jobs]');
   process.exit(2);
 }
-const jobs = Number(jobsArg ?? 6000);
-if (!Number.isInteger(jobs) || jobs < 0) {
+// n.b. no count given: warmUpStore's default
+const jobs = jobsArg === undefined ? undefined : Number(jobsArg);
+if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 0)) {
   console.error(`warm-store.mjs: jobs must be a whole number, got ${jobsArg}`);
   process.exit(2);
 }
