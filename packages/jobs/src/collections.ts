@@ -31,6 +31,8 @@ export const COLLECTIONS = Object.freeze({
   jobHolds: 'job_holds',
   /** Owners' fair-share weights (absent = 1), keyed by owner. */
   ownerWeights: 'owner_weights',
+  /** Workers' windows of final-state writes whose events may still be owed (see EventLedger). */
+  eventLedgers: 'event_ledgers',
 });
 
 /** GridFS buckets: uploaded data sources and the artifacts jobs produce. */

@@ -4,6 +4,7 @@ import type { AmqpClient, Logger } from '@conveyor/platform';
 import { JobDispatcher } from './dispatch.js';
 import { JobEvents } from './events.js';
 import { JobRepository } from './job.repository.js';
+import type { EventLedgerOptions } from './event-ledger.js';
 import { JobTypeCatalogue } from './catalogue/catalogue.js';
 import { FairAdmission, type FairOptions } from './limits/fair.js';
 
@@ -18,7 +19,7 @@ export interface JobCore {
   readonly catalogue: JobTypeCatalogue;
   /** Fair dispatch of submitted jobs (the API's core); absent: every job is published. */
   readonly fair?: FairAdmission;
-  /** Writes pending published marks, waits for events in flight and writes their final-event marks (before closing). */
+  /** Writes pending published marks, waits for events in flight, writes their final-event marks and retires settled event ledgers (before closing). */
   flush(): Promise<void>;
 }
 
@@ -34,6 +35,12 @@ export interface JobCoreOptions {
    * the store and the scheduler releases it round robin. @default off
    */
   fair?: FairOptions;
+  /**
+   * Keep the events of final states written in batches (a worker's outcomes) owed in event
+   * ledgers opened under this writer name, instead of a mark per job (see EventLedger).
+   * @default none: each job is marked
+   */
+  eventLedger?: EventLedgerOptions;
 }
 
 /** Builds the job core on a MongoDB connection and an AMQP client. */
@@ -42,7 +49,9 @@ export function createJobCore(
   opts: JobCoreOptions = {},
 ): JobCore {
   const events = new JobEvents(deps.amqp, deps.topology, deps.log);
-  const repo = new JobRepository(deps.mongo, events);
+  const repo = new JobRepository(deps.mongo, events, {
+    ...(opts.eventLedger ? { eventLedger: opts.eventLedger } : {}),
+  });
   const catalogue = new JobTypeCatalogue(deps.mongo, { local: builtinJobTypes(), log: deps.log });
   const dispatcher = new JobDispatcher(
     deps.amqp,
@@ -67,6 +76,7 @@ export function createJobCore(
       await dispatcher.flush();
       await events.flush();
       await repo.finalEventMarks.flush();
+      await repo.eventLedger?.flush();
     },
   };
 }

@@ -91,6 +91,11 @@ export interface JobDoc {
    */
   eventPendingAt?: Date | null;
   /**
+   * The ledger of the worker window that wrote this job's final state (see EventLedger), in
+   * place of `eventPendingAt`: while that ledger is stored, the event may be owed.
+   */
+  eventLedger?: Types.ObjectId;
+  /**
    * What a payload search matches, extracted when the job is created (see `searchKeysOf`):
    * `<path>=<value>` and `~<word>` keys, lower-cased and capped. Absent on jobs stored before
    * search existed (until `backfillSearchKeys` fills them), and when the payload has nothing
@@ -158,6 +163,7 @@ const jobSchema = new Schema<JobDoc>(
     holdRank: { type: Number, default: undefined },
     rateSlotAt: { type: Date, default: undefined },
     eventPendingAt: { type: Date, default: undefined },
+    eventLedger: { type: Schema.Types.ObjectId, default: undefined },
     searchKeys: { type: [String], default: undefined },
   },
   { versionKey: false, collection: COLLECTIONS.jobs },
@@ -186,6 +192,8 @@ jobSchema.index({ searchKeys: 1, _id: -1 });
 jobSchema.index({ scheduleId: 1, status: 1 });
 // Event sweep: finished jobs whose final event is unconfirmed, `eventPendingAt < now - grace`.
 jobSchema.index({ eventPendingAt: 1 });
+// Event sweep of an abandoned ledger: the jobs a worker finished under it.
+jobSchema.index({ eventLedger: 1 }, { sparse: true });
 // Fair releaser: a group's held jobs by fair key, `normal` before `low`, oldest first.
 jobSchema.index({ holdKey: 1, fairKey: 1, holdRank: -1, createdAt: 1 });
 // Retention purge and digests: finished jobs by finish time.

@@ -13,6 +13,7 @@ import { JobQueries } from './job.queries.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
 import { FinalEventMarks } from './final-event-marks.js';
+import { EventLedger, eventLedgers, type EventLedgerOptions } from './event-ledger.js';
 import {
   FINISHED_STATUSES,
   initialStatus,
@@ -104,15 +105,29 @@ export class JobRepository {
   private readonly jobs: mongo.Collection<JobDoc>;
   /** Unsets `eventPendingAt` once a final event is confirmed. */
   readonly finalEventMarks: FinalEventMarks;
+  /**
+   * Where batched final-state writes keep their events owed, in place of a mark per job (see
+   * EventLedger); null: each is marked with `eventPendingAt`.
+   */
+  readonly eventLedger: EventLedger | null;
 
   constructor(
     private readonly conn: Connection,
     private readonly events: LifecycleSink | null = null,
+    options: {
+      /**
+       * Keep the events of {@link transitionBatch}'s final-state writes owed in event ledgers
+       * opened by this writer (a worker); only with an event sink. @default none
+       */
+      eventLedger?: EventLedgerOptions;
+    } = {},
   ) {
     this.model = jobModel(conn);
     this.jobs = this.model.collection as unknown as mongo.Collection<JobDoc>;
     this.queries = new JobQueries(this.model);
     this.finalEventMarks = new FinalEventMarks(this.jobs);
+    this.eventLedger =
+      events && options.eventLedger ? new EventLedger(conn, options.eventLedger) : null;
   }
 
   /** Creates the indexes (services call this at start). */
@@ -261,6 +276,9 @@ export class JobRepository {
    * applied (fields other writers may have changed meanwhile — `progress`, `cancelRequested`,
    * `leaseUntil` — are as `known` had them). Returns, per item, the job after its write or
    * null; publishes the events as {@link transition} does (items marked `quiet` excepted).
+   * With an {@link eventLedger}, final states name the writer's current ledger instead of
+   * carrying `eventPendingAt`, and each write is settled with the ledger once its event is
+   * confirmed (or refused): no second write per job.
    */
   async transitionBatch(items: readonly BatchedTransition[]): Promise<(JobDoc | null)[]> {
     const now = new Date();
@@ -273,26 +291,60 @@ export class JobRepository {
     });
     const ops = writes.flatMap((w) => (w ? [{ updateOne: w }] : []));
     if (ops.length === 0) return items.map(() => null);
-    const res = await this.jobs.bulkWrite(ops, { ordered: false });
-    // n.b. all landed: the jobs known to their writers need no read, only the others do
-    const allLanded = res.modifiedCount === ops.length;
-    const docs: (JobDoc | null)[] = items.map((it, i) =>
-      allLanded && it.known && writes[i] ? applyUpdate(it.known, writes[i].update) : null,
-    );
-    const unread = items.flatMap((it, i) => (writes[i] && !docs[i] ? [i] : []));
-    if (unread.length > 0) {
-      const read = await this.jobs
-        .find({
-          _id: { $in: unread.map((i) => oid(items[i]!.id)) },
-          writeToken: { $in: unread.map((i) => tokens[i]!) },
+    // n.b. final states owe their event: with a ledger, the write names it instead of marking
+    // the job, and the ledger is stored before the write goes out
+    const ledger = this.eventLedger;
+    const owing = ledger
+      ? items.flatMap((_it, i) => {
+          const set = writes[i]?.update['$set'] as Partial<JobDoc> | undefined;
+          return set?.eventPendingAt ? [i] : [];
         })
-        .toArray();
-      const byToken = new Map(read.map((d) => [d.writeToken, d]));
-      for (const i of unread) docs[i] = byToken.get(tokens[i]) ?? null;
+      : [];
+    const ledgerId = ledger && owing.length > 0 ? await ledger.acquire(owing.length) : null;
+    const pending = new Set(owing);
+    const settle = (i: number, confirmed: boolean) => {
+      if (ledgerId && pending.delete(i)) ledger!.settle(ledgerId, confirmed);
+    };
+    if (ledgerId)
+      for (const i of owing) {
+        const set = writes[i]!.update['$set'] as Partial<JobDoc>;
+        delete set.eventPendingAt;
+        set.eventLedger = ledgerId;
+      }
+    let docs: (JobDoc | null)[];
+    try {
+      const res = await this.jobs.bulkWrite(ops, { ordered: false });
+      // n.b. all landed: the jobs known to their writers need no read, only the others do
+      const allLanded = res.modifiedCount === ops.length;
+      docs = items.map((it, i) =>
+        allLanded && it.known && writes[i] ? applyUpdate(it.known, writes[i].update) : null,
+      );
+      const unread = items.flatMap((it, i) => (writes[i] && !docs[i] ? [i] : []));
+      if (unread.length > 0) {
+        const read = await this.jobs
+          .find({
+            _id: { $in: unread.map((i) => oid(items[i]!.id)) },
+            writeToken: { $in: unread.map((i) => tokens[i]!) },
+          })
+          .toArray();
+        const byToken = new Map(read.map((d) => [d.writeToken, d]));
+        for (const i of unread) docs[i] = byToken.get(tokens[i]) ?? null;
+      }
+    } catch (err) {
+      // n.b. which writes landed is unknown: their ledger stays for the event sweep
+      for (const i of owing) settle(i, false);
+      throw err;
     }
     return items.map((it, i) => {
       const doc = docs[i] ?? null;
-      if (doc && TRANSITIONS[it.name].emits && !it.quiet) this.emit(doc);
+      if (!doc)
+        settle(i, true); // n.b. refused: no final state, no event owed
+      else if (TRANSITIONS[it.name].emits && !it.quiet)
+        void this.emitConfirmed(doc).then(
+          (ok) => settle(i, ok),
+          () => settle(i, false),
+        );
+      else settle(i, false); // n.b. its writer publishes it: not confirmed here
       return doc;
     });
   }
@@ -384,7 +436,50 @@ export class JobRepository {
     const owed = await this.queries.findFinalEventPending(olderThan, limit);
     const sent = await Promise.all(owed.map((job) => this.emitConfirmed(job)));
     await this.finalEventMarks.flush();
-    return sent.filter(Boolean).length;
+    return sent.filter(Boolean).length + (await this.sweepEventLedgers(olderThan));
+  }
+
+  /**
+   * The event ledgers opened before `olderThan` and still stored (their worker died, or an
+   * event of theirs was not confirmed): publishes the final event of each job finished under
+   * one and records how many it found (`swept`). {@link EVENT_LEDGER_RESWEEP_MS} later the
+   * ledger is looked at once more — an outcome write that was still on its way when the
+   * worker died has landed by then — and deleted; its events go out again only if it holds
+   * more jobs than the first time. A ledger with an event the broker refused is kept.
+   */
+  private async sweepEventLedgers(olderThan: Date, limit = 100): Promise<number> {
+    const ledgers = eventLedgers(this.conn);
+    const now = new Date();
+    const due = await ledgers
+      .find({
+        openedAt: { $lt: olderThan },
+        $or: [
+          { sweptAt: { $exists: false } },
+          { sweptAt: { $lt: new Date(now.getTime() - EVENT_LEDGER_RESWEEP_MS) } },
+        ],
+      })
+      .limit(limit)
+      .toArray();
+    let sent = 0;
+    for (const ledger of due) {
+      const jobs = await this.jobs
+        .find({ eventLedger: ledger._id, status: { $in: [...FINISHED_STATUSES] } })
+        .toArray();
+      if (ledger.sweptAt && jobs.length === ledger.swept) {
+        await ledgers.deleteOne({ _id: ledger._id });
+        continue;
+      }
+      const ok = await Promise.all(jobs.map((job) => this.emitConfirmed(job)));
+      sent += ok.filter(Boolean).length;
+      if (!ok.every(Boolean)) continue; // n.b. the broker refused some: swept again next time
+      if (ledger.sweptAt) await ledgers.deleteOne({ _id: ledger._id });
+      else
+        await ledgers.updateOne(
+          { _id: ledger._id },
+          { $set: { sweptAt: now, swept: jobs.length } },
+        );
+    }
+    return sent;
   }
 
   private emit(job: JobDoc): void {
@@ -400,6 +495,12 @@ export class JobRepository {
     return ok;
   }
 }
+
+/**
+ * How long after its first sweep an abandoned event ledger is looked at again, then deleted
+ * (see JobRepository.publishPendingFinalEvents).
+ */
+export const EVENT_LEDGER_RESWEEP_MS = 60_000;
 
 /**
  * The unique dedupe key of an owner's idempotency key. The owner is length-prefixed, so no

@@ -4,9 +4,10 @@ import { connectMongo, createLogger } from '@conveyor/platform';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { jobModel } from './job.model.js';
 import { warmUpStore } from './store-warmup.js';
+import { eventLedgers } from './event-ledger.js';
 
 // The store warm-up runs every synthetic job through the path a real one takes: created,
-// marked published, claimed, succeeded, its final-event mark unset.
+// marked published, claimed, succeeded under an event ledger, which is deleted afterwards.
 
 let conn: Connection;
 beforeAll(async () => {
@@ -28,10 +29,12 @@ it('runs each synthetic job from creation to success, in batches', async () => {
     jobs.map(
       (j) =>
         `${j.status} attempts ${j.attempts} published ${j.publishedAt !== null} ` +
-        `event owed ${j.eventPendingAt != null} result ${j.result}`,
+        `event marked ${j.eventPendingAt != null} ledger ${j.eventLedger != null} result ${j.result}`,
     ),
   );
   expect([...states]).toEqual([
-    'succeeded attempts 1 published true event owed false result {"count":0}',
+    'succeeded attempts 1 published true event marked false ledger true result {"count":0}',
   ]);
+  // every event was confirmed: no ledger is left for the sweep
+  expect(await eventLedgers(conn).countDocuments()).toBe(0);
 });

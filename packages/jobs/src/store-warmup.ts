@@ -14,14 +14,14 @@ export interface StoreWarmUpOptions {
 
 /**
  * Runs synthetic no-op jobs through the job store's hot paths on `conn` — a batch insert, the
- * outbox's published mark, claims and outcomes batched as a worker writes them, the unset of
- * each final-event mark, a page of the owner's list — with Conveyor's own repository code,
+ * outbox's published mark, claims and outcomes batched as a worker writes them (under event
+ * ledgers), a page of the owner's list — with Conveyor's own repository code,
  * so the commands are the ones the services send. Meant for a scratch database of a store
  * that compiles its code as it runs: the local MongoDB-wire server is a JVM whose first few
  * thousand jobs cost several times the CPU of later ones. `scripts/infra.sh` runs it once
  * after starting that server (`scripts/lib/warm-store.mjs`) and drops the database after.
- * Publishes no events (the repository has no sink). Returns how many jobs ran and how long
- * it took.
+ * Publishes no events (its sink confirms them without sending). Returns how many jobs ran and
+ * how long it took.
  */
 export async function warmUpStore(
   conn: Connection,
@@ -31,7 +31,12 @@ export async function warmUpStore(
   const batch = options.batch ?? 100;
   const concurrency = options.concurrency ?? 8;
   const started = performance.now();
-  const repo = new JobRepository(conn);
+  // n.b. a sink that confirms every event, so outcomes take the workers' event-ledger path
+  const repo = new JobRepository(
+    conn,
+    { lifecycle: async () => true },
+    { eventLedger: { by: 'store-warm-up' } },
+  );
   await repo.ensureIndexes();
   const writes = new TransitionBatcher(repo);
   const owner = 'store-warm-up';
@@ -65,15 +70,13 @@ export async function warmUpStore(
             { quiet: true },
           );
           if (!claimed) throw new Error(`store warm-up: the claim of ${id} was refused`);
-          const finished = await writes.applyTo('moveToSucceeded', claimed, {
+          await writes.applyTo('moveToSucceeded', claimed, {
             leaseToken,
             result: { count: 0 },
           });
-          if (finished) repo.finalEventMarks.confirmed(finished);
         }
       }),
     );
-    await repo.finalEventMarks.flush();
     // n.b. the reads of the API and the scheduler's sweeps too: compiled only for the job
     // writes above, the server's query matcher would be compiled again when they arrive
     const now = new Date();
@@ -85,6 +88,7 @@ export async function warmUpStore(
       q.nextDue(),
       q.findUnpublished(now, 10),
       q.findFinalEventPending(now, 10),
+      repo.publishPendingFinalEvents(new Date(0), 10),
       q.findStaleQueued(now, ['demo.count'], 10),
       q.findExpiredLeases(now, 10),
       q.findFinishedAmong(ids.slice(0, 10)),
@@ -92,5 +96,6 @@ export async function warmUpStore(
     ]);
     done += size;
   }
+  await repo.eventLedger?.flush();
   return { jobs: done, ms: performance.now() - started };
 }

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Consumer } from '@conveyor/platform';
-import type { JobDoc, NewJob } from '@conveyor/jobs';
+import { eventLedgers, type JobDoc, type NewJob } from '@conveyor/jobs';
 import { startJobStack, type JobStack } from '@conveyor/jobs/testing';
 import { startService, waitFor, type ServiceProcess } from '@conveyor/testkit';
 
 // Every job's final lifecycle event reaches the events exchange even when workers are killed
-// between their outcome write and its publish: the write marks the event owed
-// (`eventPendingAt`), the broker's confirm clears the mark, and the scheduler's event sweep
-// (run here directly, as the scheduler's outbox loop runs it) publishes what is still owed.
-// Delivery is at least once: a worker killed after its publish but before the mark was
-// cleared has its event published again; consumers de-duplicate by job id and status.
+// between their outcome write and its publish: the write names the worker's event ledger of
+// the moment (stored before it), the ledger is deleted once its events are confirmed, and the
+// scheduler's event sweep (run here directly, as the scheduler's outbox loop runs it)
+// publishes the events of the jobs under a ledger still stored. Delivery is at least once: a
+// worker killed after its publish but before its ledger was deleted has its events published
+// again; consumers de-duplicate by job id and status.
 
 const KILLS = 10;
 /** Jobs submitted before the first kill and again before each: the load never runs out. */
@@ -125,10 +126,16 @@ describe('final lifecycle events', () => {
       { timeoutMs: 30_000, intervalMs: 1500, what: 'the tap to go quiet' },
     );
     const lostByWorkers = JOBS - seenBefore();
+    // n.b. owed: under a ledger still stored (a killed worker's), or marked one by one
+    const ledgers = (await eventLedgers(stack.conn).find({}).toArray()).map((l) => l._id);
     const owed = await stack.repo.model.countDocuments({
       owner: 'final-events',
-      eventPendingAt: { $ne: null },
+      $or: [{ eventPendingAt: { $ne: null } }, { eventLedger: { $in: ledgers } }],
     });
+    // n.b. the workers kept their events owed in ledgers, not one mark per job
+    expect(
+      await stack.repo.model.countDocuments({ owner: 'final-events', eventLedger: { $ne: null } }),
+    ).toBe(JOBS);
 
     // The event sweep: what the store says is still owed goes out again.
     await waitFor(
@@ -141,17 +148,20 @@ describe('final lifecycle events', () => {
     const events = [...finals.values()].reduce((a, b) => a + b, 0);
     process.stdout.write(
       `final events: ${kills} kills, ${JOBS} jobs succeeded; before the sweep ${lostByWorkers} ` +
-        `final events missing and ${owed} jobs marked owed; after it ${events} final events ` +
+        `final events missing and ${owed} jobs owed (${ledgers.length} ledgers left by killed ` +
+        `workers); after it ${events} final events ` +
         `(${events - JOBS} duplicates)\n`,
     );
     for (const j of jobs) expect(finals.get(j._id.toHexString()) ?? 0).toBeGreaterThanOrEqual(1);
-    // The sweep cleared what it published: nothing is owed any more.
+    // The sweep cleared what it published: nothing is owed any more (a swept ledger is kept
+    // for one more look, EVENT_LEDGER_RESWEEP_MS later; nothing unswept is left).
     await waitFor(
       async () =>
         (await stack.repo.model.countDocuments({
           owner: 'final-events',
           eventPendingAt: { $ne: null },
-        })) === 0,
+        })) === 0 &&
+        (await eventLedgers(stack.conn).countDocuments({ sweptAt: { $exists: false } })) === 0,
       { timeoutMs: 10_000, what: 'no final event owed' },
     );
     // No job ran to completion twice: one success per job, its result stored once.

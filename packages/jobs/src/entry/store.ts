@@ -8,6 +8,7 @@ export * from '../files.js';
 export * from '../job.model.js';
 export * from '../job.queries.js';
 export * from '../job.repository.js';
+export * from '../event-ledger.js';
 export * from '../resource.js';
 export * from '../search-backfill.js';
 export * from '../store-retry.js';

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { z } from 'zod';
 import {
   baseConfigShape,
@@ -67,7 +68,10 @@ export async function startWorkerService(opts: {
 }): Promise<WorkerServiceHandle> {
   const { config } = opts;
   const rt = await bootService(opts.name, config, { extraChecks: opts.extraChecks ?? [] });
-  const core = createJobCore(rt);
+  // n.b. the outcomes' final events stay owed in event ledgers, not in a mark per job
+  const core = createJobCore(rt, {
+    eventLedger: { by: `${opts.name}@${hostname()}:${process.pid}` },
+  });
   const { repo, events } = core;
   await repo.ensureIndexes();
   const { catalogue } = core;

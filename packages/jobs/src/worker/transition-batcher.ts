@@ -13,7 +13,7 @@ interface Pending {
  * outcomes of its concurrent deliveries — into one `transitionBatch` (two round trips for the
  * group instead of one per job), the way the fastest job queues batch their completions.
  * Each transition keeps its own conditional write and fence: batching changes the round
- * trips, never who wins. A lone transition goes out as one `findOneAndUpdate`.
+ * trips, never who wins. A lone claim goes out as one `findOneAndUpdate`.
  */
 export class TransitionBatcher {
   private pending: Pending[] = [];
@@ -75,7 +75,9 @@ export class TransitionBatcher {
     if (batch.length === 0) return;
     const settle = (docs: (JobDoc | null)[]) => batch.forEach((p, i) => p.resolve(docs[i] ?? null));
     const fail = (err: unknown) => batch.forEach((p) => p.reject(err));
-    if (batch.length === 1) {
+    // n.b. a lone write the worker knows the job of (an outcome) is one round trip either way,
+    // and the batch path keeps its final event owed in the worker's event ledger
+    if (batch.length === 1 && !batch[0]!.item.known) {
       const { item } = batch[0]!;
       this.repo
         .transition(item.name, item.id, item.args as never, { quiet: item.quiet ?? false })
