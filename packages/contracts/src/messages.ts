@@ -131,7 +131,12 @@ export function envelope<T extends string, D extends z.ZodType>(
   };
 }
 
-/** Work queue message: run attempt `attempt` of job `jobId`. The job document holds the rest. */
+/**
+ * Work queue message: run attempt `attempt` of job `jobId`. The job document holds the rest;
+ * `job`, when present, is a copy of the document's fields a worker needs to run the job, taken
+ * when the dispatch was published (see the protocol's claim step), so a worker whose claim
+ * lands need not read the job back. A worker may ignore it.
+ */
 export const jobDispatch = defineMessage(
   'job.dispatch',
   1,
@@ -140,6 +145,7 @@ export const jobDispatch = defineMessage(
     type: z.string(),
     attempt: z.int().min(1),
     priority: prioritySchema,
+    job: z.record(z.string(), z.unknown()).optional(),
   }),
   (d) =>
     typeof d['jobId'] !== 'string' || !JOB_ID.test(d['jobId'])
@@ -150,7 +156,10 @@ export const jobDispatch = defineMessage(
           ? 'attempt: expected an integer >= 1'
           : !(PRIORITIES as readonly unknown[]).includes(d['priority'])
             ? `priority: expected one of ${PRIORITIES.join(', ')}`
-            : null,
+            : d['job'] !== undefined &&
+                (typeof d['job'] !== 'object' || d['job'] === null || Array.isArray(d['job']))
+              ? 'job: expected an object'
+              : null,
 );
 
 /** The fields every job event carries (see the shapes of the definitions below). */

@@ -16,6 +16,7 @@ import {
   startSpan,
 } from '@conveyor/platform';
 import type { JobDoc } from './job.model.js';
+import { snapshotOf } from './dispatch-snapshot.js';
 import type { JobRepository } from './job.repository.js';
 
 /**
@@ -97,9 +98,17 @@ export class JobDispatcher {
       kind: SpanKind.PRODUCER,
       attributes: { 'conveyor.job_id': job._id.toHexString(), 'conveyor.attempt': attempt },
     });
+    // n.b. the job as it stands, for a worker whose claim lands to run it without a read
+    const snapshot = snapshotOf(job);
     const env = envelope(
       jobDispatch,
-      { jobId: job._id.toHexString(), type: job.type, attempt, priority: job.priority },
+      {
+        jobId: job._id.toHexString(),
+        type: job.type,
+        attempt,
+        priority: job.priority,
+        ...(snapshot ? { job: snapshot } : {}),
+      },
       { correlationId: job.correlationId, traceparent: span.traceparent },
     );
     const exchange = laneExchange(this.topo, lane);

@@ -4,6 +4,8 @@ import mongoose, { type Connection } from 'mongoose';
 import { infra, mongoUrlForDb, uniqueName } from '@conveyor/testkit';
 import { JobRepository, type LifecycleSink, type NewJob } from './job.repository.js';
 import { testJob } from './testing/job-stack.js';
+import { TransitionBatcher } from './worker/transition-batcher.js';
+import { jobFromSnapshot, snapshotOf } from './dispatch-snapshot.js';
 import type { JobDoc } from './job.model.js';
 
 let conn: Connection;
@@ -281,5 +283,45 @@ describe('batched transitions', () => {
       expect(doc).toEqual(byId.get(ids[i]!));
       expect(doc).toMatchObject({ status: 'running', attempts: 1, workerId: 'D' });
     }
+  });
+  it('claim from a dispatch snapshot without a read, answering the job exactly as stored but for its history', async () => {
+    const made = await repo.createMany(Array.from({ length: 6 }, () => job()));
+    const writes = new TransitionBatcher(repo);
+    const claimed = await Promise.all(
+      made.map(({ job: j }) => {
+        const snap = JSON.parse(JSON.stringify(snapshotOf(j))) as unknown;
+        const before = jobFromSnapshot(
+          { jobId: j._id.toHexString(), type: j.type, attempt: 1, priority: j.priority },
+          snap,
+        )!;
+        return writes.applyTo(
+          'moveToRunning',
+          before,
+          { ...args(1, 'S'), maxAttempts: before.maxAttempts },
+          { quiet: true },
+        );
+      }),
+    );
+    const ids = made.map((m) => m.job._id);
+    const stored = await repo.model.find({ _id: { $in: ids } }).lean<JobDoc[]>();
+    const byId = new Map(stored.map((d) => [d._id.toHexString(), d]));
+    for (const doc of claimed) {
+      const { history, searchKeys: _k, ...rest } = byId.get(doc!._id.toHexString())!;
+      expect(doc).toMatchObject({ status: 'running', attempts: 1, workerId: 'S' });
+      expect(doc).toEqual({ ...rest, history: [history!.at(-1)] });
+    }
+  });
+
+  it('refuse a claim from a snapshot whose attempt budget changed since it was taken', async () => {
+    const { job: j } = await repo.create(job());
+    const before = jobFromSnapshot(
+      { jobId: j._id.toHexString(), type: j.type, attempt: 1, priority: j.priority },
+      JSON.parse(JSON.stringify(snapshotOf(j))),
+    )!;
+    await repo.model.updateOne({ _id: j._id }, { $set: { maxAttempts: j.maxAttempts + 3 } });
+    const writes = new TransitionBatcher(repo);
+    const claim = { ...args(1, 'S'), maxAttempts: before.maxAttempts };
+    expect(await writes.applyTo('moveToRunning', before, claim, { quiet: true })).toBeNull();
+    expect((await repo.get(j._id.toHexString()))?.status).toBe('queued');
   });
 });

@@ -54,29 +54,41 @@ export const TRANSITIONS = Object.freeze({
     emits: true,
   }),
 
-  /** queued -> running for attempt `attempt`: only the dispatch of the next attempt claims. */
-  moveToRunning: define<{ attempt: number; workerId: string; leaseToken: string; leaseMs: number }>(
-    {
-      from: ['queued'],
-      when: ({ attempt }) => ({ attempts: attempt - 1, cancelRequested: false }),
-      change: ({ workerId, leaseToken, leaseMs }, now) => ({
-        $set: {
-          status: 'running',
-          startedAt: now,
-          leaseToken,
-          leaseUntil: new Date(now.getTime() + leaseMs),
-          workerId,
-          progress: null,
-          // n.b. a limit's hold and rate reservation are spent by the start they were for
-          holdKey: null,
-          rateSlotAt: null,
-          updatedAt: now,
-        },
-        $inc: { attempts: 1 },
-      }),
-      emits: true,
-    },
-  ),
+  /**
+   * queued -> running for attempt `attempt`: only the dispatch of the next attempt claims.
+   * `maxAttempts`, when given (a worker running the job from its dispatch's snapshot), must
+   * still be the job's: a snapshot whose attempt budget changed since claims nothing.
+   */
+  moveToRunning: define<{
+    attempt: number;
+    workerId: string;
+    leaseToken: string;
+    leaseMs: number;
+    maxAttempts?: number;
+  }>({
+    from: ['queued'],
+    when: ({ attempt, maxAttempts }) => ({
+      attempts: attempt - 1,
+      cancelRequested: false,
+      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    }),
+    change: ({ workerId, leaseToken, leaseMs }, now) => ({
+      $set: {
+        status: 'running',
+        startedAt: now,
+        leaseToken,
+        leaseUntil: new Date(now.getTime() + leaseMs),
+        workerId,
+        progress: null,
+        // n.b. a limit's hold and rate reservation are spent by the start they were for
+        holdKey: null,
+        rateSlotAt: null,
+        updatedAt: now,
+      },
+      $inc: { attempts: 1 },
+    }),
+    emits: true,
+  }),
 
   /** running -> running with a longer lease (the worker's heartbeat). */
   renewLease: define<{ leaseToken: string; leaseMs: number }>({

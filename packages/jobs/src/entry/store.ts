@@ -9,6 +9,7 @@ export * from '../job.model.js';
 export * from '../job.queries.js';
 export * from '../job.repository.js';
 export * from '../event-ledger.js';
+export * from '../dispatch-snapshot.js';
 export * from '../resource.js';
 export * from '../search-backfill.js';
 export * from '../store-retry.js';

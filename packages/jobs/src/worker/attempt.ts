@@ -47,6 +47,11 @@ export interface AttemptInput {
   services: ContextServices;
   /** Claims and outcomes, batched with the worker's other writes of the moment. */
   writes: TransitionBatcher;
+  /**
+   * The job before its claim, rebuilt from the dispatch's snapshot (see jobFromSnapshot): a
+   * claim that lands needs no read of the job. Absent: the claim reads it back.
+   */
+  snapshot?: JobDoc | null;
   /** Fleet-wide limits; absent: none are applied (tests of the runtime alone). */
   limits?: { settings: LimitSettings; gate: LimitGate };
 }
@@ -103,12 +108,21 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptOutcome> {
 }
 
 async function claimAndRun(a: AttemptInput, slots: string[]): Promise<AttemptOutcome> {
-  const job = await a.writes.apply(
-    'moveToRunning',
-    a.jobId,
-    { attempt: a.attempt, workerId: a.workerId, leaseToken: randomUUID(), leaseMs: a.leaseMs },
-    { quiet: true },
-  );
+  const claim = {
+    attempt: a.attempt,
+    workerId: a.workerId,
+    leaseToken: randomUUID(),
+    leaseMs: a.leaseMs,
+  };
+  // n.b. from the snapshot, fenced by its attempt budget too; otherwise the claim reads the job
+  const job = a.snapshot
+    ? await a.writes.applyTo(
+        'moveToRunning',
+        a.snapshot,
+        { ...claim, maxAttempts: a.snapshot.maxAttempts },
+        { quiet: true },
+      )
+    : await a.writes.apply('moveToRunning', a.jobId, claim, { quiet: true });
   const traceId = traceIdOf(a.traceparent);
   if (!job) {
     a.log.debug({ jobId: a.jobId, traceId }, 'claim refused: duplicate, stale or cancelled');

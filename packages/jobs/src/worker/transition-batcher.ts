@@ -52,9 +52,16 @@ export class TransitionBatcher {
     name: N,
     job: JobDoc,
     args: TransitionArgs<N>,
+    { quiet = false }: { quiet?: boolean } = {},
   ): Promise<JobDoc | null> {
     return new Promise((resolve, reject) => {
-      const item = { name, id: job._id.toHexString(), args, known: job } as BatchedTransition;
+      const item = {
+        name,
+        id: job._id.toHexString(),
+        args,
+        known: job,
+        ...(quiet ? { quiet } : {}),
+      } as BatchedTransition;
       this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
       else this.schedule();

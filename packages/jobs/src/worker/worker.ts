@@ -37,6 +37,7 @@ import type { ContextServices } from './context.js';
 import { TransitionBatcher } from './transition-batcher.js';
 import { WorkerMetrics } from './metrics.js';
 import { runAttempt } from './attempt.js';
+import { jobFromSnapshot } from '../dispatch-snapshot.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { AttemptAbort, settlementOf, type AttemptOutcome } from './outcome.js';
 import { LimitStore } from '../limits/limit-store.js';
@@ -232,6 +233,7 @@ export class Worker {
       type: string;
       attempt: number;
       priority: 'low' | 'normal' | 'high' | 'urgent';
+      job?: Record<string, unknown>;
     }>,
     delivery: Delivery,
   ): Promise<void> {
@@ -266,7 +268,13 @@ export class Worker {
 
   /** Runs one delivery to its outcome; never throws (a store failure is an outcome too). */
   private async process(
-    env: Envelope<{ jobId: string; type: string; attempt: number }>,
+    env: Envelope<{
+      jobId: string;
+      type: string;
+      attempt: number;
+      priority: 'low' | 'normal' | 'high' | 'urgent';
+      job?: Record<string, unknown>;
+    }>,
     delivery: Delivery,
   ): Promise<{ outcome: AttemptOutcome; acked: boolean }> {
     const { jobId, type, attempt } = env.data;
@@ -313,6 +321,7 @@ export class Worker {
         traceparent: span.traceparent,
         services: this.o.services,
         writes: this.writes,
+        snapshot: jobFromSnapshot(env.data, env.data.job),
         limits: this.limits,
         onClaimed: (job) => {
           this.metrics.started(job);
