@@ -55,7 +55,7 @@ const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 describe('dispatch snapshots', () => {
   it('rebuild, after the trip through JSON, every field of the queued job a worker reads', () => {
     const job = queued();
-    const rebuilt = jobFromSnapshot(dispatchOf(job), wire(snapshotOf(job)));
+    const rebuilt = jobFromSnapshot({ ...dispatchOf(job), job: wire(snapshotOf(job)) });
     expect(rebuilt).toEqual(job);
   });
 
@@ -64,13 +64,13 @@ describe('dispatch snapshots', () => {
     delete job.reactions;
     const snap = snapshotOf(job)!;
     expect(snap).not.toHaveProperty('reactions');
-    expect(jobFromSnapshot(dispatchOf(job), wire(snap))).toEqual(job);
+    expect(jobFromSnapshot({ ...dispatchOf(job), job: wire(snap) })).toEqual(job);
   });
 
   it('are left out for a payload longer than the limit: the worker reads that job', () => {
     const job = queued({ payload: JSON.stringify({ s: 'x'.repeat(SNAPSHOT_MAX_PAYLOAD) }) });
     expect(snapshotOf(job)).toBeUndefined();
-    expect(jobFromSnapshot(dispatchOf(job), undefined)).toBeNull();
+    expect(jobFromSnapshot({ ...dispatchOf(job), job: undefined })).toBeNull();
   });
 
   it('count as absent when malformed, so the claim reads the job instead', () => {
@@ -86,8 +86,8 @@ describe('dispatch snapshots', () => {
       { ...good, reactions: {} },
       (({ payload: _p, ...rest }) => rest)(good),
     ];
-    for (const b of broken) expect(jobFromSnapshot(dispatchOf(job), b)).toBeNull();
-    expect(jobFromSnapshot(dispatchOf(job), 'text')).toBeNull();
-    expect(jobFromSnapshot({ ...dispatchOf(job), jobId: 'nope' }, good)).toBeNull();
+    for (const b of broken) expect(jobFromSnapshot({ ...dispatchOf(job), job: b })).toBeNull();
+    expect(jobFromSnapshot({ ...dispatchOf(job), job: 'text' })).toBeNull();
+    expect(jobFromSnapshot({ ...dispatchOf(job), jobId: 'nope', job: good })).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { JobError, JobReaction, Priority } from '@conveyor/contracts';
-import type { JobDoc } from './job.model.js';
+import { NOT_RUNNING, type JobDoc } from './job.model.js';
 
 /**
  * Payloads longer than this (characters of their JSON text) are not copied into dispatches:
@@ -66,14 +66,19 @@ const date = (v: unknown): Date | null => {
 
 /**
  * The job document as it stands before the claim of attempt `attempt`, rebuilt from a
- * dispatch's snapshot — what a claim that lands turns into the running job without reading
+ * dispatch's data and its snapshot (`job`) — what a claim that lands turns into the running job without reading
  * it back. Null when the dispatch carries none or it is malformed (the worker reads instead).
  * Fields the worker never uses (history, search keys, fair-dispatch keys) are left out.
  */
-export function jobFromSnapshot(
-  d: { jobId: string; type: string; attempt: number; priority: Priority },
-  snap: unknown,
-): JobDoc | null {
+export function jobFromSnapshot(d: {
+  jobId: string;
+  type: string;
+  attempt: number;
+  priority: Priority;
+  /** The dispatch's copy (`job`), as received. */
+  job?: unknown;
+}): JobDoc | null {
+  const snap = d.job;
   if (typeof snap !== 'object' || snap === null || !Types.ObjectId.isValid(d.jobId)) return null;
   const s = snap as Record<string, unknown>;
   const runAt = date(s['runAt']);
@@ -118,14 +123,7 @@ export function jobFromSnapshot(
     createdAt,
     updatedAt: queuedAt ?? createdAt,
     queuedAt,
-    publishedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    progress: null,
-    leaseToken: null,
-    leaseUntil: null,
-    workerId: null,
-    cancelRequested: false,
+    ...NOT_RUNNING,
     dedupeKey: s['dedupeKey'],
     idempotencyKey: s['idempotencyKey'],
     scheduleId: s['scheduleId'],

@@ -15,6 +15,21 @@ import {
  * keys (`a.b`, `$x`) that are not valid field names everywhere, and the store never needs to
  * query inside them.
  */
+/**
+ * The fields of a waiting job that no attempt holds: what a new job is created with, and what
+ * a worker rebuilding a queued job from its dispatch (jobFromSnapshot) starts from.
+ */
+export const NOT_RUNNING = Object.freeze({
+  publishedAt: null,
+  startedAt: null,
+  finishedAt: null,
+  progress: null,
+  leaseToken: null,
+  leaseUntil: null,
+  workerId: null,
+  cancelRequested: false,
+} as const);
+
 export interface JobDoc {
   _id: Types.ObjectId;
   type: string;

@@ -16,6 +16,16 @@ const sink: LifecycleSink = { lifecycle: async (j) => emitted.push(j) > 0 };
 const job = (over: Partial<NewJob> = {}): NewJob =>
   testJob({ payload: { to: 3, delayMs: 0, 'odd.key': 1, $weird: true }, ...over });
 
+/** The job as a worker rebuilds it from the copy its first dispatch carries (through JSON). */
+const fromDispatch = (j: JobDoc): JobDoc =>
+  jobFromSnapshot({
+    jobId: j._id.toHexString(),
+    type: j.type,
+    attempt: 1,
+    priority: j.priority,
+    job: JSON.parse(JSON.stringify(snapshotOf(j))) as unknown,
+  })!;
+
 const claim = (id: string, attempt: number, workerId = 'w1', leaseMs = 30_000) =>
   repo.transition('moveToRunning', id, { attempt, workerId, leaseToken: randomUUID(), leaseMs });
 
@@ -289,11 +299,7 @@ describe('batched transitions', () => {
     const writes = new TransitionBatcher(repo);
     const claimed = await Promise.all(
       made.map(({ job: j }) => {
-        const snap = JSON.parse(JSON.stringify(snapshotOf(j))) as unknown;
-        const before = jobFromSnapshot(
-          { jobId: j._id.toHexString(), type: j.type, attempt: 1, priority: j.priority },
-          snap,
-        )!;
+        const before = fromDispatch(j);
         return writes.applyTo(
           'moveToRunning',
           before,
@@ -314,10 +320,7 @@ describe('batched transitions', () => {
 
   it('refuse a claim from a snapshot whose attempt budget changed since it was taken', async () => {
     const { job: j } = await repo.create(job());
-    const before = jobFromSnapshot(
-      { jobId: j._id.toHexString(), type: j.type, attempt: 1, priority: j.priority },
-      JSON.parse(JSON.stringify(snapshotOf(j))),
-    )!;
+    const before = fromDispatch(j);
     await repo.model.updateOne({ _id: j._id }, { $set: { maxAttempts: j.maxAttempts + 3 } });
     const writes = new TransitionBatcher(repo);
     const claim = { ...args(1, 'S'), maxAttempts: before.maxAttempts };

@@ -8,7 +8,7 @@ import {
   type Priority,
 } from '@conveyor/contracts';
 import { COLLECTIONS } from './collections.js';
-import { jobModel, type JobDoc, type JobModel } from './job.model.js';
+import { jobModel, NOT_RUNNING, type JobDoc, type JobModel } from './job.model.js';
 import { JobQueries } from './job.queries.js';
 import { insertManySkippingDuplicates, isDuplicateKey } from './duplicate-keys.js';
 import { withStoreRetry } from './store-retry.js';
@@ -157,14 +157,7 @@ export class JobRepository {
       createdAt: now,
       updatedAt: now,
       queuedAt: status === 'queued' ? now : null,
-      publishedAt: null,
-      startedAt: null,
-      finishedAt: null,
-      progress: null,
-      leaseToken: null,
-      leaseUntil: null,
-      workerId: null,
-      cancelRequested: false,
+      ...NOT_RUNNING,
       dedupeKey: input.idempotencyKey
         ? dedupeKeyOf(input.owner, input.idempotencyKey)
         : `id:${_id.toHexString()}`,

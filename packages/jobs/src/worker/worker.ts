@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { z } from 'zod';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import {
@@ -42,6 +43,9 @@ import { PriorityBuffer } from './priority-buffer.js';
 import { AttemptAbort, settlementOf, type AttemptOutcome } from './outcome.js';
 import { LimitStore } from '../limits/limit-store.js';
 import { LimitGate, LimitSettings } from '../limits/limit-gate.js';
+
+/** A work-queue message as the worker receives it (its copy of the job included, if any). */
+type DispatchEnvelope = Envelope<z.infer<typeof jobDispatch.data>>;
 
 /** The version heart-beaten by workers: `@conveyor/jobs`'s, i.e. the release they run. */
 const WORKER_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string })
@@ -227,16 +231,7 @@ export class Worker {
   }
 
   /** Holds a delivery until a slot is free; higher priorities start first. */
-  private enqueue(
-    env: Envelope<{
-      jobId: string;
-      type: string;
-      attempt: number;
-      priority: 'low' | 'normal' | 'high' | 'urgent';
-      job?: Record<string, unknown>;
-    }>,
-    delivery: Delivery,
-  ): Promise<void> {
+  private enqueue(env: DispatchEnvelope, delivery: Delivery): Promise<void> {
     return new Promise<void>((resolve) => {
       this.queue.push(priorityRank(env.data.priority), {
         start: () => {
@@ -268,13 +263,7 @@ export class Worker {
 
   /** Runs one delivery to its outcome; never throws (a store failure is an outcome too). */
   private async process(
-    env: Envelope<{
-      jobId: string;
-      type: string;
-      attempt: number;
-      priority: 'low' | 'normal' | 'high' | 'urgent';
-      job?: Record<string, unknown>;
-    }>,
+    env: DispatchEnvelope,
     delivery: Delivery,
   ): Promise<{ outcome: AttemptOutcome; acked: boolean }> {
     const { jobId, type, attempt } = env.data;
@@ -321,7 +310,7 @@ export class Worker {
         traceparent: span.traceparent,
         services: this.o.services,
         writes: this.writes,
-        snapshot: jobFromSnapshot(env.data, env.data.job),
+        snapshot: jobFromSnapshot(env.data),
         limits: this.limits,
         onClaimed: (job) => {
           this.metrics.started(job);
