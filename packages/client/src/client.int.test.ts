@@ -294,6 +294,30 @@ describe('ConveyorClient against a running API and processor', () => {
     expect(mine.map((e) => (e.type === 'lifecycle' ? e.data.status : '')).at(-1)).toBe('succeeded');
   });
 
+  it('streams only the statuses asked for', async () => {
+    const seen: ConveyorEvent[] = [];
+    const stream = client.allEvents({
+      status: ['succeeded', 'failed'],
+      signal: AbortSignal.timeout(30_000),
+    });
+    const first = stream.next();
+    const job = await client.submit(demoCount, { to: 3, delayMs: 300 });
+    let next = await first;
+    while (!next.done) {
+      seen.push(next.value);
+      const e = next.value;
+      if (e.type === 'lifecycle' && e.data.jobId === job.id) break;
+      next = await stream.next();
+    }
+    await stream.return(undefined);
+    // n.b. queued, running and progress events of the job came first, and were not sent
+    expect(
+      seen
+        .filter((e) => e.type !== 'lifecycle' || e.data.jobId === job.id)
+        .map((e) => (e.type === 'lifecycle' ? e.data.status : e.type)),
+    ).toEqual(['succeeded']);
+  });
+
   it('creates, reads, updates, triggers and deletes a schedule', async () => {
     const created = await client.schedules.create({
       name: 'client test',

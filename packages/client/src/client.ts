@@ -4,6 +4,7 @@ import {
   ownerStreamPlan,
   type ConveyorEvent,
   type JobEvent,
+  type AllEventsOptions,
   type StreamOptions,
 } from './events.js';
 import {
@@ -268,10 +269,15 @@ export class ConveyorClient {
   /**
    * The events of all the caller's jobs and workflows (admins: everyone's) as they happen.
    * Never ends by itself: stop with `break` or the signal. After a reconnect it yields a
-   * `reconnected` event, since events during the gap are not replayed.
+   * `reconnected` event, since events during the gap are not replayed. `status` keeps only the
+   * lifecycle events of jobs entering those statuses (see {@link AllEventsOptions}).
+   * @example
+   * for await (const e of client.allEvents({ status: ['succeeded', 'failed'] }))
+   *   if (e.type === 'lifecycle') console.log(e.data.jobId, e.data.status);
    */
-  allEvents(opts: StreamOptions = {}): AsyncGenerator<ConveyorEvent, void, undefined> {
-    return openStream(this.http, ownerStreamPlan(), opts);
+  allEvents(opts: AllEventsOptions = {}): AsyncGenerator<ConveyorEvent, void, undefined> {
+    const { status, ...stream } = opts;
+    return openStream(this.http, ownerStreamPlan(status), stream);
   }
 
   /**

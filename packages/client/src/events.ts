@@ -113,6 +113,17 @@ export interface StreamOptions {
   idleTimeoutMs?: number;
 }
 
+/** Options of {@link ConveyorClient.allEvents}: those of every stream, and which events. */
+export interface AllEventsOptions extends StreamOptions {
+  /**
+   * Only the `lifecycle` events of jobs entering one of these statuses — no `progress` and no
+   * `workflow` events (the API then takes nothing else from the broker for this stream). For
+   * completions: `['succeeded', 'failed', 'cancelled']`. An empty list means every event.
+   * @default every event
+   */
+  status?: readonly JobStatus[];
+}
+
 /** What an open stream does with each message; `done` ends the stream after this message. */
 interface StreamPlan<E> {
   path: string;
@@ -304,10 +315,16 @@ export function jobStreamPlan<R>(jobId: string): StreamPlan<JobEvent<R>> {
   };
 }
 
-/** The plan of the stream of all the caller's jobs: it never ends by itself. */
-export function ownerStreamPlan(): StreamPlan<ConveyorEvent> {
+/**
+ * The plan of the stream of all the caller's jobs (only the lifecycle events of `status`, when
+ * given): it never ends by itself.
+ */
+export function ownerStreamPlan(status: readonly JobStatus[] = []): StreamPlan<ConveyorEvent> {
   return {
-    path: '/v1/events',
+    path:
+      status.length > 0
+        ? `/v1/events?status=${encodeURIComponent(status.join(','))}`
+        : '/v1/events',
     decode: (m) => decode(m) as ConveyorEvent,
     finished: () => false,
     onReconnect: () => ({ type: 'reconnected' }),

@@ -29,6 +29,7 @@ export type {
   ProgressEventData,
   ReconnectedEvent,
   SnapshotEvent,
+  AllEventsOptions,
   StreamOptions,
   UnknownEvent,
   WorkflowEvent,

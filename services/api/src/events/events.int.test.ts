@@ -68,6 +68,44 @@ describe('job event streams', () => {
     });
   });
 
+  it('streams only the statuses asked for on /v1/events?status=', async () => {
+    const abort = new AbortController();
+    const seen: SseEvent[] = [];
+    const res = await api.call('/v1/events?status=cancelled', alice, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reading = readEvents(res, (e) => seen.push(e)).catch(() => []);
+    try {
+      const submitted = await api.call('/v1/jobs', alice, {
+        method: 'POST',
+        body: JSON.stringify({ type: 'demo.count', payload: { to: 5 } }),
+      });
+      const job = (await submitted.json()) as JobResource;
+      await api.call(`/v1/jobs/${job.id}/cancel`, alice, { method: 'POST' });
+      await waitFor(() => seen.some((e) => e.data['jobId'] === job.id), {
+        what: 'the cancelled event',
+      });
+      // n.b. the queued event was published before the cancelled one, on the same path
+      expect(seen.filter((e) => e.data['jobId'] === job.id)).toEqual([
+        expect.objectContaining({
+          event: 'lifecycle',
+          data: expect.objectContaining({ status: 'cancelled' }),
+        }),
+      ]);
+    } finally {
+      abort.abort();
+      await reading;
+    }
+  });
+
+  it('refuses an unknown status on /v1/events with a field error', async () => {
+    const res = await api.call('/v1/events?status=succeeded,done', alice);
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { errors?: { field: string; message: string }[] };
+    expect(problem.errors).toEqual([
+      expect.objectContaining({ field: 'status', message: expect.stringContaining("got 'done'") }),
+    ]);
+  });
+
   it('answers 404 for another owner’s job stream', async () => {
     const submitted = await api.call('/v1/jobs', alice, {
       method: 'POST',

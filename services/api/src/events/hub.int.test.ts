@@ -4,6 +4,7 @@ import {
   jobLifecycleEvent,
   topology,
   workerHeartbeat,
+  type JobStatus,
   type Topology,
 } from '@conveyor/contracts';
 import { AmqpClient, createLogger, declareTopology } from '@conveyor/platform';
@@ -38,13 +39,17 @@ afterAll(async () => {
   await amqp?.close();
 });
 
-/** Publishes a job's `succeeded` event, then a heartbeat of `marker`, and waits for the heartbeat. */
-async function publishJobEventThenMarker(jobId: string, marker: string): Promise<void> {
+/** Publishes a job's lifecycle event, then a heartbeat of `marker`, and waits for the heartbeat. */
+async function publishJobEventThenMarker(
+  jobId: string,
+  marker: string,
+  status: JobStatus = 'succeeded',
+): Promise<void> {
   const event = envelope(jobLifecycleEvent, {
     jobId,
     type: 'demo.count',
     owner: 'alice',
-    status: 'succeeded',
+    status,
     attempt: 1,
   });
   const beat = envelope(workerHeartbeat, {
@@ -60,7 +65,7 @@ async function publishJobEventThenMarker(jobId: string, marker: string): Promise
   await amqp.withChannel(async (ch) => {
     ch.publish(
       topo.exchanges.events,
-      'job.succeeded.demo.count',
+      `job.${status}.demo.count`,
       Buffer.from(JSON.stringify(event)),
     );
     ch.publish(
@@ -98,4 +103,47 @@ it('takes job events only while a stream is open', async () => {
   await publishJobEventThenMarker('job-unwatched-2', 'marker-3');
   expect(hub.received).toBe(1);
   expect(seen).toHaveLength(1);
+});
+
+it('binds only the statuses a filtered stream asks for, and everything while an unfiltered one is open', async () => {
+  const received = hub.received;
+  const ids = (events: JobStreamEvent[]) =>
+    events.map((e) =>
+      e.kind === 'lifecycle' ? `${e.env.data.jobId}:${e.env.data.status}` : e.kind,
+    );
+  const finals: JobStreamEvent[] = [];
+  const closeFinals = hub.subscribe(
+    { statuses: new Set(['succeeded', 'failed']) },
+    (e) => finals.push(e),
+    () => undefined,
+  );
+  await hub.ready();
+  expect(hub.bindings).toEqual(['job.failed.#', 'job.succeeded.#']);
+  await publishJobEventThenMarker('f-1', 'marker-f1', 'queued');
+  await publishJobEventThenMarker('f-1', 'marker-f2', 'succeeded');
+  // n.b. the queued event was not routed here at all, not merely filtered out
+  expect(hub.received).toBe(received + 1);
+  expect(ids(finals)).toEqual(['f-1:succeeded']);
+
+  const everything: JobStreamEvent[] = [];
+  const closeEverything = hub.subscribe(
+    {},
+    (e) => everything.push(e),
+    () => undefined,
+  );
+  await hub.ready();
+  expect(hub.bindings).toEqual(
+    expect.arrayContaining(['job.#', 'workflow.#', 'job.failed.#', 'job.succeeded.#']),
+  );
+  await publishJobEventThenMarker('f-2', 'marker-f3', 'queued');
+  await publishJobEventThenMarker('f-2', 'marker-f4', 'failed');
+  expect(ids(everything)).toEqual(['f-2:queued', 'f-2:failed']);
+  expect(ids(finals)).toEqual(['f-1:succeeded', 'f-2:failed']);
+
+  closeEverything();
+  await waitFor(() => hub.bindings.join() === 'job.failed.#,job.succeeded.#', {
+    what: 'the bindings trimmed to the filtered stream',
+  });
+  closeFinals();
+  await waitFor(() => !hub.listening, { what: 'every job binding removed' });
 });

@@ -5,6 +5,7 @@ import {
   workerHeartbeat,
   workflowLifecycleEvent,
   type Envelope,
+  type JobStatus,
   type Topology,
 } from '@conveyor/contracts';
 import type { AmqpClient, Consumer, Logger } from '@conveyor/platform';
@@ -25,6 +26,12 @@ export type JobStreamEvent =
 export interface StreamFilter {
   owner?: string | undefined;
   jobId?: string | undefined;
+  /**
+   * Only lifecycle events of jobs entering one of these statuses: no progress and no workflow
+   * events. The hub then binds only `job.<status>.#` for them, so events nobody asked for are
+   * not routed to this API. @default every event
+   */
+  statuses?: ReadonlySet<JobStatus> | undefined;
 }
 
 interface Subscriber {
@@ -33,14 +40,19 @@ interface Subscriber {
   close: () => void;
 }
 
-/** Routing keys the hub takes only while an SSE stream is open (or was, within the linger). */
-const STREAM_KEYS = ['job.#', 'workflow.#'] as const;
+/** Routing keys of a stream that takes every event. */
+const ALL_KEYS = ['job.#', 'workflow.#'] as const;
+
+/** The routing keys the hub must take for a stream with `filter`. */
+export function bindingsOf(filter: StreamFilter): string[] {
+  return filter.statuses ? [...filter.statuses].map((s) => `job.${s}.#`) : [...ALL_KEYS];
+}
 /** Routing key the hub always takes: the worker directory lives on heartbeats. */
 const HEARTBEAT_KEY = 'worker.heartbeat.#';
 
 /**
- * After the last stream closes, the job and workflow bindings stay this long before they are
- * removed (a dashboard reloading does not unbind and rebind).
+ * After a stream closes, the bindings only it needed stay this long before they are removed (a
+ * dashboard reloading does not unbind and rebind).
  */
 export const HUB_UNBIND_AFTER_MS = 30_000;
 /** A stream waits at most this long for the bindings before it reads the current state. */
@@ -54,9 +66,10 @@ export interface EventHubOptions {
 /**
  * The API process's single listener on the events exchange: one exclusive, server-named queue,
  * fanned out in memory to open SSE streams (by owner / job) and to the worker directory. It is
- * always bound to `worker.heartbeat.#`; `job.#` and `workflow.#` are bound only while a stream is
- * open, so with nobody watching the broker routes a job's events to no API and the API parses
- * none. A new stream waits for the bindings ({@link EventHub.ready}) before it reads the current
+ * always bound to `worker.heartbeat.#`; job and workflow events are bound only while a stream
+ * wants them — `job.#` and `workflow.#` for a stream of everything, `job.<status>.#` for one that
+ * takes some statuses only — so with nobody watching the broker routes a job's events to no API
+ * and the API parses none. A new stream waits for the bindings ({@link EventHub.ready}) before it reads the current
  * state. Events are live updates only — a stream always starts from the job document, so a
  * missed event costs freshness, not correctness.
  */
@@ -71,9 +84,9 @@ export class EventHub {
   /** Job and workflow events received (with no stream open, there should be none). */
   received = 0;
   private readonly attempts = new AttemptTracker();
-  /** Whether the stream bindings should be in place; `bound`, whether they are. */
-  private wantBound = false;
-  private bound = false;
+  /** The stream bindings that should be in place; `bound`, those that are. */
+  private want = new Set<string>();
+  private bound = new Set<string>();
   private syncing: Promise<void> = Promise.resolve();
   private unbindTimer: NodeJS.Timeout | null = null;
   private readonly unbindAfterMs: number;
@@ -106,9 +119,9 @@ export class EventHub {
           });
           await ch.bindQueue(queue, exchange, HEARTBEAT_KEY);
           // n.b. a fresh queue per attachment: bind what streams want now
-          const want = this.wantBound;
-          if (want) for (const key of STREAM_KEYS) await ch.bindQueue(queue, exchange, key);
-          this.bound = want;
+          const want = [...this.want];
+          for (const key of want) await ch.bindQueue(queue, exchange, key);
+          this.bound = new Set(want);
           return queue;
         },
       },
@@ -149,7 +162,7 @@ export class EventHub {
 
   private publishWorkflow(event: Extract<JobStreamEvent, { kind: 'workflow' }>): void {
     for (const s of this.subscribers) {
-      if (s.filter.jobId !== undefined) continue;
+      if (s.filter.jobId !== undefined || s.filter.statuses) continue;
       if (s.filter.owner !== undefined && s.filter.owner !== event.env.data.owner) continue;
       s.send(event);
     }
@@ -162,9 +175,11 @@ export class EventHub {
       this.stale++;
       return;
     }
+    const status = event.kind === 'lifecycle' ? event.env.data.status : null;
     for (const s of this.subscribers) {
       if (s.filter.owner !== undefined && s.filter.owner !== owner) continue;
       if (s.filter.jobId !== undefined && s.filter.jobId !== jobId) continue;
+      if (s.filter.statuses && (status === null || !s.filter.statuses.has(status))) continue;
       s.send(event);
     }
   }
@@ -177,18 +192,18 @@ export class EventHub {
   ): () => void {
     const sub: Subscriber = { filter, send, close };
     this.subscribers.add(sub);
-    if (this.unbindTimer) clearTimeout(this.unbindTimer);
-    this.unbindTimer = null;
-    if (!this.wantBound) {
-      this.wantBound = true;
+    const missing = bindingsOf(filter).filter((key) => !this.want.has(key));
+    if (missing.length > 0) {
+      for (const key of missing) this.want.add(key);
       void this.sync();
     }
     return () => {
-      if (!this.subscribers.delete(sub) || this.subscribers.size > 0 || !this.consumer) return;
+      if (!this.subscribers.delete(sub) || !this.consumer) return;
+      // n.b. one linger for all closes: the bindings are trimmed to the streams open by then
+      if (this.unbindTimer) clearTimeout(this.unbindTimer);
       this.unbindTimer = setTimeout(() => {
         this.unbindTimer = null;
-        if (this.subscribers.size > 0) return;
-        this.wantBound = false;
+        this.want = new Set([...this.subscribers].flatMap((s) => bindingsOf(s.filter)));
         void this.sync();
       }, this.unbindAfterMs);
       this.unbindTimer.unref();
@@ -212,18 +227,20 @@ export class EventHub {
     clearTimeout(timer);
   }
 
-  /** Brings the stream bindings in line with `wantBound`, one change at a time. */
+  /** Brings the stream bindings in line with `want`, one change at a time. */
   private sync(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
       const consumer = this.consumer;
-      while (consumer && this.bound !== this.wantBound) {
-        const want = this.wantBound;
+      for (;;) {
+        const want = new Set(this.want);
+        const add = [...want].filter((key) => !this.bound.has(key));
+        const drop = [...this.bound].filter((key) => !want.has(key));
+        if (!consumer || (add.length === 0 && drop.length === 0)) return;
         try {
           await consumer.onChannel(async (ch, queue) => {
-            for (const key of STREAM_KEYS) {
-              if (want) await ch.bindQueue(queue, this.topo.exchanges.events, key);
-              else await ch.unbindQueue(queue, this.topo.exchanges.events, key);
-            }
+            const exchange = this.topo.exchanges.events;
+            for (const key of add) await ch.bindQueue(queue, exchange, key);
+            for (const key of drop) await ch.unbindQueue(queue, exchange, key);
           });
           this.bound = want;
         } catch (err) {
@@ -236,9 +253,14 @@ export class EventHub {
     return this.syncing;
   }
 
-  /** Whether job and workflow events are routed to this hub right now. */
+  /** Whether any job or workflow events are routed to this hub right now. */
   get listening(): boolean {
-    return this.bound;
+    return this.bound.size > 0;
+  }
+
+  /** The job and workflow routing keys bound right now, sorted. */
+  get bindings(): string[] {
+    return [...this.bound].sort();
   }
 
   /** Open streams right now. */

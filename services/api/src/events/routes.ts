@@ -1,4 +1,5 @@
-import { isTerminal } from '@conveyor/contracts';
+import { isTerminal, JOB_STATUSES, jobStatusSchema, type JobStatus } from '@conveyor/contracts';
+import { z } from 'zod';
 import { toJobResource } from '@conveyor/jobs/store';
 import { currentUser } from '../auth/middleware.js';
 import { ownerScope } from '../auth/user.js';
@@ -58,6 +59,37 @@ export function jobEventRoutes(deps: ApiDeps): AnyRoute {
   });
 }
 
+/**
+ * `GET /v1/events` query: `status`, a comma-separated list of job statuses — the stream then
+ * carries only the lifecycle events of jobs entering one of them (no progress, no workflow
+ * events). A single string only (a repeated parameter is refused).
+ */
+export const allEventsQuerySchema = z.strictObject({
+  status: z
+    .string()
+    .transform((text, ctx) => {
+      const statuses = new Set<JobStatus>();
+      for (const part of text.split(',')) {
+        const parsed = jobStatusSchema.safeParse(part.trim());
+        if (!parsed.success) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a comma-separated list of job statuses (${JOB_STATUSES.join(', ')}); got '${part}'`,
+          });
+          return z.NEVER;
+        }
+        statuses.add(parsed.data);
+      }
+      return statuses;
+    })
+    .optional()
+    .meta({
+      type: 'string',
+      description: `Only the lifecycle events of jobs entering these statuses, comma-separated (${JOB_STATUSES.join(', ')}); no progress or workflow events. Default: every event.`,
+      example: 'succeeded,failed,cancelled',
+    }),
+});
+
 /** SSE of all the caller's jobs (`GET /v1/events`; admins: everyone's). */
 export function allEventRoutes(deps: ApiDeps): AnyRoute {
   return route({
@@ -65,11 +97,19 @@ export function allEventRoutes(deps: ApiDeps): AnyRoute {
     path: '/v1/events',
     tag: 'events',
     summary: 'Live events of all my jobs (admins: everyone’s) as SSE',
+    description:
+      'Lifecycle, progress and workflow events of all my jobs. `status` keeps only the lifecycle events of jobs entering the statuses listed (for instance `succeeded,failed,cancelled` to watch completions): the API then takes nothing else from the broker for this stream.',
     auth: 'token',
+    query: allEventsQuerySchema,
     responses: { 200: sse },
-    handler: async (ctx) => {
+    handler: async (ctx, { query }) => {
       const owner = ownerScope(currentUser(ctx));
-      await openEventStream(ctx, deps.hub, { owner }, { onEvent: writeEvent });
+      await openEventStream(
+        ctx,
+        deps.hub,
+        { owner, statuses: query.status },
+        { onEvent: writeEvent },
+      );
     },
   });
 }
