@@ -8,14 +8,14 @@ export interface StoreWarmUpOptions {
   jobs?: number;
   /** Jobs created per insert, as a batch submission creates them. @default 100 */
   batch?: number;
-  /** Claims and outcomes in flight at once, as a worker's concurrency allows. @default 8 */
+  /** Claims and outcomes in flight at once, as the processor's concurrency allows. @default 32 */
   concurrency?: number;
 }
 
 /**
  * Runs synthetic no-op jobs through the job store's hot paths on `conn` — a batch insert, the
- * outbox's published mark, claims and outcomes batched as a worker writes them (under event
- * ledgers), a page of the owner's list — with Conveyor's own repository code,
+ * outbox's published mark, claims (from the job's copy, as a dispatch carries it) and outcomes
+ * batched as a worker writes them (under event ledgers), a page of the owner's list — with Conveyor's own repository code,
  * so the commands are the ones the services send. Meant for a scratch database of a store
  * that compiles its code as it runs: the local MongoDB-wire server is a JVM whose first few
  * thousand jobs cost several times the CPU of later ones. `scripts/infra.sh` runs it once
@@ -29,7 +29,7 @@ export async function warmUpStore(
 ): Promise<{ jobs: number; ms: number }> {
   const total = options.jobs ?? 6000;
   const batch = options.batch ?? 100;
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? 32;
   const started = performance.now();
   // n.b. a sink that confirms every event, so outcomes take the workers' event-ledger path
   const repo = new JobRepository(
@@ -60,16 +60,18 @@ export async function warmUpStore(
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < ids.length) {
-          const id = ids[next++]!.toHexString();
+        while (next < created.length) {
+          // n.b. claimed from the created job as a worker claims from its dispatch's copy
+          const queued = created[next++]!.job;
           const leaseToken = randomUUID();
-          const claimed = await writes.apply(
+          const claimed = await writes.applyTo(
             'moveToRunning',
-            id,
-            { attempt: 1, workerId, leaseToken, leaseMs: 30_000 },
+            queued,
+            { attempt: 1, workerId, leaseToken, leaseMs: 30_000, maxAttempts: queued.maxAttempts },
             { quiet: true },
           );
-          if (!claimed) throw new Error(`store warm-up: the claim of ${id} was refused`);
+          if (!claimed)
+            throw new Error(`store warm-up: the claim of ${queued._id.toHexString()} was refused`);
           await writes.applyTo('moveToSucceeded', claimed, {
             leaseToken,
             result: { count: 0 },
