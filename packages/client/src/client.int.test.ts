@@ -64,6 +64,28 @@ afterAll(async () => {
   await api?.close();
 });
 
+/**
+ * Opens `stream`, submits a short demo job once the connection is open, and collects events
+ * until `last` says the job's event is the last one wanted; returns them and the job's id.
+ */
+async function collectUntil(
+  stream: AsyncGenerator<ConveyorEvent, void, undefined>,
+  last: (e: ConveyorEvent, jobId: string) => boolean,
+): Promise<{ seen: ConveyorEvent[]; jobId: string }> {
+  const seen: ConveyorEvent[] = [];
+  // n.b. the first next() opens the connection; the job runs long enough to be seen finishing
+  const first = stream.next();
+  const job = await client.submit(demoCount, { to: 3, delayMs: 300 });
+  let next = await first;
+  while (!next.done) {
+    seen.push(next.value);
+    if (last(next.value, job.id)) break;
+    next = await stream.next();
+  }
+  await stream.return(undefined);
+  return { seen, jobId: job.id };
+}
+
 describe('ConveyorClient against a running API and processor', () => {
   it('submits a typed demo.count and waits for its typed result', async () => {
     const job = await client.submit(demoCount, { to: 3 });
@@ -277,43 +299,23 @@ describe('ConveyorClient against a running API and processor', () => {
   });
 
   it('streams all my events until I stop', async () => {
-    const seen: ConveyorEvent[] = [];
-    const stream = client.allEvents({ signal: AbortSignal.timeout(30_000) });
-    // n.b. the first next() opens the connection; the job runs long enough to be seen finishing
-    const first = stream.next();
-    const job = await client.submit(demoCount, { to: 3, delayMs: 300 });
-    let next = await first;
-    while (!next.done) {
-      seen.push(next.value);
-      const e = next.value;
-      if (e.type === 'lifecycle' && e.data.jobId === job.id && e.data.status === 'succeeded') break;
-      next = await stream.next();
-    }
-    await stream.return(undefined);
-    const mine = seen.filter((e) => e.type === 'lifecycle' && e.data.jobId === job.id);
+    const { seen, jobId } = await collectUntil(
+      client.allEvents({ signal: AbortSignal.timeout(30_000) }),
+      (e, id) => e.type === 'lifecycle' && e.data.jobId === id && e.data.status === 'succeeded',
+    );
+    const mine = seen.filter((e) => e.type === 'lifecycle' && e.data.jobId === jobId);
     expect(mine.map((e) => (e.type === 'lifecycle' ? e.data.status : '')).at(-1)).toBe('succeeded');
   });
 
   it('streams only the statuses asked for', async () => {
-    const seen: ConveyorEvent[] = [];
-    const stream = client.allEvents({
-      status: ['succeeded', 'failed'],
-      signal: AbortSignal.timeout(30_000),
-    });
-    const first = stream.next();
-    const job = await client.submit(demoCount, { to: 3, delayMs: 300 });
-    let next = await first;
-    while (!next.done) {
-      seen.push(next.value);
-      const e = next.value;
-      if (e.type === 'lifecycle' && e.data.jobId === job.id) break;
-      next = await stream.next();
-    }
-    await stream.return(undefined);
+    const { seen, jobId } = await collectUntil(
+      client.allEvents({ status: ['succeeded', 'failed'], signal: AbortSignal.timeout(30_000) }),
+      (e, id) => e.type === 'lifecycle' && e.data.jobId === id,
+    );
     // n.b. queued, running and progress events of the job came first, and were not sent
     expect(
       seen
-        .filter((e) => e.type !== 'lifecycle' || e.data.jobId === job.id)
+        .filter((e) => e.type !== 'lifecycle' || e.data.jobId === jobId)
         .map((e) => (e.type === 'lifecycle' ? e.data.status : e.type)),
     ).toEqual(['succeeded']);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type Types } from 'mongoose';
 import { infra, mongoUrlForDb, uniqueName, waitFor } from '@conveyor/testkit';
 import { EVENT_LEDGER_RESWEEP_MS, JobRepository, type LifecycleSink } from './job.repository.js';
 import { eventLedgers } from './event-ledger.js';
@@ -61,6 +61,13 @@ async function finishBatch(repo: JobRepository, n: number): Promise<JobDoc[]> {
   );
   return done.map((d) => d!);
 }
+
+/** Backdates a ledger's first sweep past EVENT_LEDGER_RESWEEP_MS: its second look is due. */
+const ageFirstSweep = (ledgerId: Types.ObjectId) =>
+  eventLedgers(conn).updateOne(
+    { _id: ledgerId },
+    { $set: { sweptAt: new Date(Date.now() - EVENT_LEDGER_RESWEEP_MS - 1000) } },
+  );
 
 const stored = (repo: JobRepository, ids: JobDoc[]) =>
   repo.model
@@ -137,10 +144,7 @@ describe('event ledgers', () => {
       eventLedger: ledgerId,
     });
     // the second look, once EVENT_LEDGER_RESWEEP_MS has passed since the first
-    await eventLedgers(conn).updateOne(
-      { _id: ledgerId },
-      { $set: { sweptAt: new Date(Date.now() - EVENT_LEDGER_RESWEEP_MS - 1000) } },
-    );
+    await ageFirstSweep(ledgerId);
     const second = emitted.length;
     await sweeper.publishPendingFinalEvents(new Date(Date.now() + 1000));
     const ids = emitted.slice(second).map((j) => j._id.toHexString());
@@ -155,10 +159,7 @@ describe('event ledgers', () => {
     const ledgerId = (await stored(repo, done))[0]!.eventLedger!;
     const sweeper = new JobRepository(conn, sink);
     await sweeper.publishPendingFinalEvents(new Date(Date.now() + 1000));
-    await eventLedgers(conn).updateOne(
-      { _id: ledgerId },
-      { $set: { sweptAt: new Date(Date.now() - EVENT_LEDGER_RESWEEP_MS - 1000) } },
-    );
+    await ageFirstSweep(ledgerId);
     const before = emitted.length;
     await sweeper.publishPendingFinalEvents(new Date(Date.now() + 1000));
     expect(emitted.length).toBe(before);

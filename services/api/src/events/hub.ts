@@ -44,9 +44,10 @@ interface Subscriber {
 const ALL_KEYS = ['job.#', 'workflow.#'] as const;
 
 /** The routing keys the hub must take for a stream with `filter`. */
-export function bindingsOf(filter: StreamFilter): string[] {
+function bindingsOf(filter: StreamFilter): string[] {
   return filter.statuses ? [...filter.statuses].map((s) => `job.${s}.#`) : [...ALL_KEYS];
 }
+
 /** Routing key the hub always takes: the worker directory lives on heartbeats. */
 const HEARTBEAT_KEY = 'worker.heartbeat.#';
 
@@ -69,9 +70,9 @@ export interface EventHubOptions {
  * always bound to `worker.heartbeat.#`; job and workflow events are bound only while a stream
  * wants them — `job.#` and `workflow.#` for a stream of everything, `job.<status>.#` for one that
  * takes some statuses only — so with nobody watching the broker routes a job's events to no API
- * and the API parses none. A new stream waits for the bindings ({@link EventHub.ready}) before it reads the current
- * state. Events are live updates only — a stream always starts from the job document, so a
- * missed event costs freshness, not correctness.
+ * and the API parses none. A new stream waits for the bindings ({@link EventHub.ready}) before
+ * it reads the current state. Events are live updates only — a stream always starts from the
+ * job document, so a missed event costs freshness, not correctness.
  */
 export class EventHub {
   readonly workers: WorkerDirectory;
