@@ -122,10 +122,13 @@ async function allDone(ids: string[], timeoutMs = 180_000): Promise<void> {
   });
 }
 
+// n.b. a slot lives as long as its holder renews it with the lease (every LEASE_MS / 3). With a
+// 2 s lease one CI run saw three at once, most likely a replica stalled under load losing a
+// slot it still ran with; 6 s tolerates a 4 s stall and costs the kill 4 s more
 const startWorker = async () => {
   const p = await startService(
     'limited',
-    { ...env, LEASE_MS: '2000', CONCURRENCY: '4', RATED_LIMIT: '60', RATED_PERIOD_MS: '60000' },
+    { ...env, LEASE_MS: '6000', CONCURRENCY: '4', RATED_LIMIT: '60', RATED_PERIOD_MS: '60000' },
     { entry: WORKER },
   );
   workers.push(p);
