@@ -121,49 +121,6 @@ describe('publish and consume', () => {
     await consumer.close();
   });
 
-  it('acks deliveries finished together with one multiple ack, and only those', async () => {
-    const queue = topo.queues.work('processor', 'standard');
-    const held = new Map<string, () => void>();
-    const multiples: number[] = [];
-    const consumer = await client.consume({ queue, prefetch: 10 }, (d) => {
-      const id = (JSON.parse(d.message.content.toString()) as { data: { jobId: string } }).data
-        .jobId;
-      held.set(id, () => d.ack());
-    });
-    // n.b. a spy on the real channel: every ack still reaches the broker
-    await consumer.onChannel(async (ch) => {
-      const ack = ch.ack.bind(ch);
-      ch.ack = (m, allUpTo) => {
-        if (allUpTo) multiples.push(m.fields.deliveryTag);
-        ack(m, allUpTo);
-      };
-    });
-    const ids = Array.from({ length: 6 }, hexId);
-    for (const id of ids)
-      await publishEnvelope(client, jobDispatch, topo.exchanges.jobs, 'demo.count', dispatch(id));
-    await waitFor(() => held.size === 6, { what: '6 deliveries' });
-    // the first three and the fifth finish in one turn; the fourth and the sixth do not
-    for (const k of [0, 1, 2, 4]) held.get(ids[k]!)!();
-    await waitFor(() => multiples.length === 1, { what: 'a multiple ack' });
-    await consumer.close();
-    // the broker took back exactly the two deliveries not acked
-    const again: string[] = [];
-    const next = await consumeEnvelopes(
-      client,
-      jobDispatch,
-      { queue, prefetch: 10 },
-      (env, d) => {
-        again.push(env.data.jobId);
-        d.ack();
-      },
-      { log },
-    );
-    await waitFor(() => again.length >= 2, { what: 'the two redeliveries' });
-    await new Promise((r) => setTimeout(r, 300));
-    await next.close();
-    expect(again.sort()).toEqual([ids[3]!, ids[5]!].sort());
-  });
-
   it('reports an unroutable publish instead of dropping it silently', async () => {
     await expect(
       publishEnvelope(

@@ -1,7 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.js';
 import { sleep } from '../lifecycle.js';
-import { AckCoalescer } from './ack-coalescer.js';
 
 export interface ConsumerOptions {
   /** Queue to consume; for `declare` consumers, the name is what `declare` returns. */
@@ -44,8 +43,6 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<void> | void;
  */
 export class Consumer {
   private ch: Channel | null = null;
-  /** Settles the current channel's deliveries (acks coalesced within a turn). */
-  private acks: AckCoalescer | null = null;
   private consumerTag: string | null = null;
   private stopped = false;
   private inFlight = 0;
@@ -84,10 +81,6 @@ export class Consumer {
     if (!queue) throw new Error('consumer needs a queue or a declare function');
     this.queueName = queue;
     this.ch = ch;
-    this.acks = new AckCoalescer({
-      ack: (message, multiple) => this.sendSettle(ch, () => ch.ack(message, multiple)),
-      nack: (message, requeue) => this.sendSettle(ch, () => ch.nack(message, false, requeue)),
-    });
     ch.once('close', () => {
       if (this.ch !== ch) return;
       this.ch = null;
@@ -151,32 +144,12 @@ export class Consumer {
   /** Forgets the channel of a dead connection. */
   detach(): void {
     this.ch = null;
-    this.acks = null;
     this.consumerTag = null;
-  }
-
-  /** Sends one settlement on `ch`; a closed channel counts it as stale (the broker redelivers). */
-  private sendSettle(ch: Channel, send: () => void): void {
-    if (this.ch !== ch) {
-      this.onStaleAck();
-      return;
-    }
-    try {
-      send();
-    } catch (err) {
-      this.onStaleAck();
-      this.log.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        'settling a delivery failed',
-      );
-    }
   }
 
   private dispatch(ch: Channel, message: ConsumeMessage): void {
     let settled = false;
     const isLive = () => this.ch === ch;
-    const acks = this.acks;
-    if (!this.options.noAck) acks?.received(message);
     const settle = (what: 'ack' | 'nack', requeue = false) => {
       if (settled) return;
       settled = true;
@@ -189,9 +162,16 @@ export class Consumer {
         );
         return;
       }
-      // n.b. acks of deliveries finished together go out as one multiple ack (AckCoalescer)
-      if (what === 'ack') acks?.ack(message);
-      else acks?.nack(message, requeue);
+      try {
+        if (what === 'ack') ch.ack(message);
+        else ch.nack(message, false, requeue);
+      } catch (err) {
+        this.onStaleAck();
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'settling a delivery failed',
+        );
+      }
     };
     const delivery: Delivery = {
       message,
@@ -241,8 +221,6 @@ export class Consumer {
   /** Closes the channel (unsettled deliveries return to the queue). */
   async close(): Promise<void> {
     await this.cancel();
-    // n.b. acks asked for in this turn go out before the channel closes
-    this.acks?.flush();
     const ch = this.ch;
     this.ch = null;
     if (ch) await ch.close().catch(() => undefined);
